@@ -29,45 +29,45 @@
 #define DOCVEC_MAX_KEYS 32
 
 struct docvec {
-	char *name;
-	int used;
-	int nkeys;
-	char *key[DOCVEC_MAX_KEYS];
-	char *val[DOCVEC_MAX_KEYS];
+        char *name;
+        int used;
+        int nkeys;
+        char *key[DOCVEC_MAX_KEYS];
+        char *val[DOCVEC_MAX_KEYS];
 };
 
 struct docvec_set {
-	char path[512];
-	int n;
-	struct docvec v[DOCVEC_MAX];
+        char path[512];
+        int n;
+        struct docvec v[DOCVEC_MAX];
 };
 
 static char *docvec_strdup(const char *s, size_t n)
 {
-	char *p = malloc(n + 1);
+        char *p = malloc(n + 1);
 
-	if (p == NULL) {
-		perror("malloc");
-		exit(2);
-	}
-	memcpy(p, s, n);
-	p[n] = 0;
-	return p;
+        if (p == NULL) {
+                perror("malloc");
+                exit(2);
+        }
+        memcpy(p, s, n);
+        p[n] = 0;
+        return p;
 }
 
 static void docvec_append(char **dst, const char *s, size_t n)
 {
-	size_t old = strlen(*dst);
-	char *p = realloc(*dst, old + n + 2);
+        size_t old = strlen(*dst);
+        char *p = realloc(*dst, old + n + 2);
 
-	if (p == NULL) {
-		perror("realloc");
-		exit(2);
-	}
-	p[old] = ' ';
-	memcpy(p + old + 1, s, n);
-	p[old + 1 + n] = 0;
-	*dst = p;
+        if (p == NULL) {
+                perror("realloc");
+                exit(2);
+        }
+        p[old] = ' ';
+        memcpy(p + old + 1, s, n);
+        p[old + 1 + n] = 0;
+        *dst = p;
 }
 
 /*
@@ -77,108 +77,110 @@ static void docvec_append(char **dst, const char *s, size_t n)
  */
 static void docvec_load(struct docvec_set *set, const char *relpath)
 {
-	FILE *f;
-	char line[4096];
-	int inblock = 0, lineno = 0;
-	struct docvec *cur = NULL;
+        FILE *f;
+        char line[4096];
+        int inblock = 0, lineno = 0;
+        struct docvec *cur = NULL;
 
-	memset(set, 0, sizeof(*set));
-	snprintf(set->path, sizeof(set->path), "%s/%s", TB_SOURCE_DIR, relpath);
-	if ((f = fopen(set->path, "r")) == NULL) {
-		perror(set->path);
-		exit(2);
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t n = strcspn(line, "\r\n");
-		line[n] = 0;
-		lineno++;
-		if (!inblock) {
-			if (strcmp(line, "```vector") == 0) {
-				if (set->n == DOCVEC_MAX) {
-					fprintf(stderr, "%s: too many vectors\n",
-						set->path);
-					exit(2);
-				}
-				cur = &set->v[set->n++];
-				inblock = 1;
-			}
-			continue;
-		}
-		if (strcmp(line, "```") == 0) {
-			if (cur->name == NULL) {
-				fprintf(stderr, "%s:%d: vector without name\n",
-					set->path, lineno);
-				exit(2);
-			}
-			for (int i = 0; i < set->n - 1; i++)
-				if (strcmp(set->v[i].name, cur->name) == 0) {
-					fprintf(stderr, "%s:%d: duplicate %s\n",
-						set->path, lineno, cur->name);
-					exit(2);
-				}
-			inblock = 0;
-			continue;
-		}
-		if (line[0] == ' ' && line[1] == ' ' && cur->nkeys > 0) {
-			const char *s = line;
-			while (*s == ' ')
-				s++;
-			docvec_append(&cur->val[cur->nkeys - 1], s, strlen(s));
-			continue;
-		}
-		char *colon = strchr(line, ':');
-		if (colon == NULL || cur->nkeys == DOCVEC_MAX_KEYS) {
-			fprintf(stderr, "%s:%d: expected 'key: value'\n",
-				set->path, lineno);
-			exit(2);
-		}
-		const char *v = colon + 1;
-		while (*v == ' ')
-			v++;
-		cur->key[cur->nkeys] = docvec_strdup(line, (size_t)(colon - line));
-		cur->val[cur->nkeys] = docvec_strdup(v, strlen(v));
-		if (strcmp(cur->key[cur->nkeys], "name") == 0)
-			cur->name = cur->val[cur->nkeys];
-		cur->nkeys++;
-	}
-	fclose(f);
-	if (inblock) {
-		fprintf(stderr, "%s: unterminated vector block\n", set->path);
-		exit(2);
-	}
+        memset(set, 0, sizeof(*set));
+        snprintf(set->path, sizeof(set->path), "%s/%s", TB_SOURCE_DIR, relpath);
+        if ((f = fopen(set->path, "r")) == NULL) {
+                perror(set->path);
+                exit(2);
+        }
+        while (fgets(line, sizeof(line), f) != NULL) {
+                size_t n = strcspn(line, "\r\n");
+                line[n] = 0;
+                lineno++;
+                if (!inblock) {
+                        if (strcmp(line, "```vector") == 0) {
+                                if (set->n == DOCVEC_MAX) {
+                                        fprintf(stderr,
+                                                "%s: too many vectors\n",
+                                                set->path);
+                                        exit(2);
+                                }
+                                cur = &set->v[set->n++];
+                                inblock = 1;
+                        }
+                        continue;
+                }
+                if (strcmp(line, "```") == 0) {
+                        if (cur->name == NULL) {
+                                fprintf(stderr, "%s:%d: vector without name\n",
+                                        set->path, lineno);
+                                exit(2);
+                        }
+                        for (int i = 0; i < set->n - 1; i++)
+                                if (strcmp(set->v[i].name, cur->name) == 0) {
+                                        fprintf(stderr, "%s:%d: duplicate %s\n",
+                                                set->path, lineno, cur->name);
+                                        exit(2);
+                                }
+                        inblock = 0;
+                        continue;
+                }
+                if (line[0] == ' ' && line[1] == ' ' && cur->nkeys > 0) {
+                        const char *s = line;
+                        while (*s == ' ')
+                                s++;
+                        docvec_append(&cur->val[cur->nkeys - 1], s, strlen(s));
+                        continue;
+                }
+                char *colon = strchr(line, ':');
+                if (colon == NULL || cur->nkeys == DOCVEC_MAX_KEYS) {
+                        fprintf(stderr, "%s:%d: expected 'key: value'\n",
+                                set->path, lineno);
+                        exit(2);
+                }
+                const char *v = colon + 1;
+                while (*v == ' ')
+                        v++;
+                cur->key[cur->nkeys] =
+                    docvec_strdup(line, (size_t)(colon - line));
+                cur->val[cur->nkeys] = docvec_strdup(v, strlen(v));
+                if (strcmp(cur->key[cur->nkeys], "name") == 0)
+                        cur->name = cur->val[cur->nkeys];
+                cur->nkeys++;
+        }
+        fclose(f);
+        if (inblock) {
+                fprintf(stderr, "%s: unterminated vector block\n", set->path);
+                exit(2);
+        }
 }
 
 /* The vector called name, marked used; exits the test if it is missing. */
 static struct docvec *docvec_get(struct docvec_set *set, const char *name)
 {
-	for (int i = 0; i < set->n; i++)
-		if (strcmp(set->v[i].name, name) == 0) {
-			set->v[i].used = 1;
-			return &set->v[i];
-		}
-	fprintf(stderr, "%s: no vector named %s\n", set->path, name);
-	exit(2);
+        for (int i = 0; i < set->n; i++)
+                if (strcmp(set->v[i].name, name) == 0) {
+                        set->v[i].used = 1;
+                        return &set->v[i];
+                }
+        fprintf(stderr, "%s: no vector named %s\n", set->path, name);
+        exit(2);
 }
 
 /* The value of key in v, or NULL. */
 static const char *docvec_find(const struct docvec *v, const char *key)
 {
-	for (int i = 0; i < v->nkeys; i++)
-		if (strcmp(v->key[i], key) == 0)
-			return v->val[i];
-	return NULL;
+        for (int i = 0; i < v->nkeys; i++)
+                if (strcmp(v->key[i], key) == 0)
+                        return v->val[i];
+        return NULL;
 }
 
 /* The value of key in v; exits the test if it is missing. */
 static const char *docvec_str(const struct docvec *v, const char *key)
 {
-	const char *s = docvec_find(v, key);
+        const char *s = docvec_find(v, key);
 
-	if (s == NULL) {
-		fprintf(stderr, "vector %s: no key %s\n", v->name, key);
-		exit(2);
-	}
-	return s;
+        if (s == NULL) {
+                fprintf(stderr, "vector %s: no key %s\n", v->name, key);
+                exit(2);
+        }
+        return s;
 }
 
 /*
@@ -186,66 +188,67 @@ static const char *docvec_str(const struct docvec *v, const char *key)
  * *len gets its size.  Exits the test on malformed hex.
  */
 static unsigned char *docvec_hex(const struct docvec *v, const char *key,
-				 size_t *len)
+                                 size_t *len)
 {
-	const char *s = docvec_str(v, key);
-	unsigned char *out = malloc(strlen(s) / 2 + 1);
-	size_t n = 0;
-	int half = -1;
+        const char *s = docvec_str(v, key);
+        unsigned char *out = malloc(strlen(s) / 2 + 1);
+        size_t n = 0;
+        int half = -1;
 
-	if (out == NULL)
-		exit(2);
-	for (; *s; s++) {
-		int d;
-		if (isspace((unsigned char)*s))
-			continue;
-		if (!isxdigit((unsigned char)*s)) {
-			fprintf(stderr, "vector %s: %s: bad hex\n", v->name,
-				key);
-			exit(2);
-		}
-		d = isdigit((unsigned char)*s) ? *s - '0'
-					       : tolower((unsigned char)*s) -
-							 'a' + 10;
-		if (half < 0) {
-			half = d;
-		} else {
-			out[n++] = (unsigned char)(half << 4 | d);
-			half = -1;
-		}
-	}
-	if (half >= 0) {
-		fprintf(stderr, "vector %s: %s: odd hex length\n", v->name,
-			key);
-		exit(2);
-	}
-	*len = n;
-	return out;
+        if (out == NULL)
+                exit(2);
+        for (; *s; s++) {
+                int d;
+                if (isspace((unsigned char)*s))
+                        continue;
+                if (!isxdigit((unsigned char)*s)) {
+                        fprintf(stderr, "vector %s: %s: bad hex\n", v->name,
+                                key);
+                        exit(2);
+                }
+                d = isdigit((unsigned char)*s)
+                        ? *s - '0'
+                        : tolower((unsigned char)*s) - 'a' + 10;
+                if (half < 0) {
+                        half = d;
+                } else {
+                        out[n++] = (unsigned char)(half << 4 | d);
+                        half = -1;
+                }
+        }
+        if (half >= 0) {
+                fprintf(stderr, "vector %s: %s: odd hex length\n", v->name,
+                        key);
+                exit(2);
+        }
+        *len = n;
+        return out;
 }
 
 /* Number of vectors in set that no docvec_get() asked for (and prints them). */
 static int docvec_unchecked(const struct docvec_set *set)
 {
-	int n = 0;
+        int n = 0;
 
-	for (int i = 0; i < set->n; i++)
-		if (!set->v[i].used) {
-			fprintf(stderr, "%s: vector %s is not checked by any "
-					"test\n",
-				set->path, set->v[i].name);
-			n++;
-		}
-	return n;
+        for (int i = 0; i < set->n; i++)
+                if (!set->v[i].used) {
+                        fprintf(stderr,
+                                "%s: vector %s is not checked by any "
+                                "test\n",
+                                set->path, set->v[i].name);
+                        n++;
+                }
+        return n;
 }
 
 static void docvec_free(struct docvec_set *set)
 {
-	for (int i = 0; i < set->n; i++)
-		for (int k = 0; k < set->v[i].nkeys; k++) {
-			free(set->v[i].key[k]);
-			free(set->v[i].val[k]);
-		}
-	set->n = 0;
+        for (int i = 0; i < set->n; i++)
+                for (int k = 0; k < set->v[i].nkeys; k++) {
+                        free(set->v[i].key[k]);
+                        free(set->v[i].val[k]);
+                }
+        set->n = 0;
 }
 
 #endif

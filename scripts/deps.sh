@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# scripts/deps.sh - sourced by scripts/demo and scripts/test: installs the
+# Debian packages timebank needs, only those missing.  apt-get update runs at
+# most once, and only when something must be installed.  Uses sudo when not
+# root.  Works without a terminal (CI=true, no stdin).
+
+tb_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Build and test packages.  clang is optional (fuzzers); valgrind is used by
+# the memory test when present.
+TB_PACKAGES=(build-essential cmake pkg-config liblmdb-dev libsodium-dev
+	libevent-dev)
+
+tb_install_deps() {
+	local missing=() pkg sudo=()
+	for pkg in "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+			grep -q 'install ok installed'; then
+			missing+=("$pkg")
+		fi
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			echo "timebank: missing packages: ${missing[*]}" >&2
+			echo "timebank: run as root or install sudo" >&2
+			return 1
+		fi
+		sudo=(sudo)
+	fi
+	echo "timebank: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	"${sudo[@]}" apt-get update -qq </dev/null || return 1
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" </dev/null || return 1
+}
