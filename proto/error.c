@@ -50,6 +50,9 @@ static const char *const tb_err_text[TB_E__COUNT] = {
     [TB_E_IO] = "input/output error",
     [TB_E_FILE_MODE] = "secret key file is accessible by group or others",
     [TB_E_EXISTS] = "file already exists",
+    [TB_E_CONNECT] = "cannot connect to the daemon's socket",
+    [TB_E_CLOSED] = "the daemon closed the connection",
+    [TB_E_TIMEOUT] = "no answer from the daemon in time",
 };
 
 const char *tb_strerror(enum tb_err err)

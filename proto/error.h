@@ -71,6 +71,11 @@ enum tb_err {
         TB_E_FILE_MODE, /* secret key file readable by group/other */
         TB_E_EXISTS,    /* refusing to overwrite an existing file */
 
+        /* client connection (client/ only) */
+        TB_E_CONNECT, /* cannot connect to the daemon's socket */
+        TB_E_CLOSED,  /* the daemon closed the connection */
+        TB_E_TIMEOUT, /* no answer within the timeout */
+
         TB_E__COUNT
 };
 
