@@ -1,0 +1,257 @@
+/*
+ * client/client.c - libtimebank's connection: blocking I/O with poll()
+ * timeouts, one frame decoder per connection, MSG_NOSIGNAL so a daemon that
+ * goes away is an error, never a SIGPIPE.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "timebank.h"
+
+struct tb_client {
+        int fd;
+        int timeout_ms;
+        uint32_t next_id;
+        struct tb_frame_decoder dec;
+        uint8_t rbuf[4096];
+        size_t rlen;
+        size_t roff;
+        uint8_t frame[TB_FRAME_MAX];
+        uint8_t wbuf[TB_FRAME_HEADER + TB_FRAME_MAX];
+        char origin[TB_NAME_MAX + 1];
+};
+
+enum tb_err tb_client_connect(const char *path, int timeout_ms,
+                              struct tb_client **out)
+{
+        struct sockaddr_un sa;
+        struct tb_client *c;
+        size_t n = strlen(path);
+
+        *out = NULL;
+        if (n == 0 || n >= sizeof(sa.sun_path))
+                return TB_E_INVALID_ARG;
+        if ((c = calloc(1, sizeof(*c))) == NULL)
+                return TB_E_NOMEM;
+        c->timeout_ms = timeout_ms > 0 ? timeout_ms : -1;
+        c->next_id = 1;
+        if (tb_frame_decoder_init(&c->dec, c->frame, sizeof(c->frame)) !=
+            TB_OK) {
+                free(c);
+                return TB_E_INVALID_ARG;
+        }
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        memcpy(sa.sun_path, path, n + 1);
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (c->fd < 0)
+                goto fail;
+        if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+                goto fail;
+        *out = c;
+        return TB_OK;
+fail : {
+        int saved = errno;
+        if (c->fd >= 0)
+                (void)close(c->fd);
+        free(c);
+        errno = saved;
+}
+        return TB_E_CONNECT;
+}
+
+void tb_client_close(struct tb_client *c)
+{
+        if (c == NULL)
+                return;
+        if (c->fd >= 0)
+                (void)close(c->fd);
+        free(c);
+}
+
+uint32_t tb_client_next_id(struct tb_client *c)
+{
+        uint32_t id = c->next_id++;
+
+        if (c->next_id == 0)
+                c->next_id = 1;
+        return id;
+}
+
+static enum tb_err wait_fd(struct tb_client *c, short events)
+{
+        struct pollfd p = {.fd = c->fd, .events = events};
+        int n;
+
+        do {
+                n = poll(&p, 1, c->timeout_ms);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return TB_E_IO;
+        if (n == 0)
+                return TB_E_TIMEOUT;
+        return TB_OK;
+}
+
+static enum tb_err write_all(struct tb_client *c, const uint8_t *p, size_t n)
+{
+        enum tb_err err;
+
+        while (n > 0) {
+                ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN) {
+                                if ((err = wait_fd(c, POLLOUT)) != TB_OK)
+                                        return err;
+                                continue;
+                        }
+                        return errno == EPIPE || errno == ECONNRESET
+                                   ? TB_E_CLOSED
+                                   : TB_E_IO;
+                }
+                p += k;
+                n -= (size_t)k;
+        }
+        return TB_OK;
+}
+
+enum tb_err tb_client_send(struct tb_client *c, const struct tb_request *q)
+{
+        size_t len;
+        enum tb_err err;
+
+        err =
+            tb_request_encode(q, c->wbuf + TB_FRAME_HEADER, TB_FRAME_MAX, &len);
+        if (err != TB_OK)
+                return err;
+        if ((err = tb_frame_header(len, c->wbuf)) != TB_OK)
+                return err;
+        return write_all(c, c->wbuf, TB_FRAME_HEADER + len);
+}
+
+enum tb_err tb_client_recv(struct tb_client *c, struct tb_response *r)
+{
+        const uint8_t *frame;
+        size_t used, flen;
+        enum tb_err err;
+
+        for (;;) {
+                if (c->roff < c->rlen) {
+                        err = tb_frame_decoder_feed(&c->dec, c->rbuf + c->roff,
+                                                    c->rlen - c->roff, &used,
+                                                    &frame, &flen);
+                        if (err != TB_OK)
+                                return err;
+                        c->roff += used;
+                        if (frame != NULL)
+                                return tb_response_decode(frame, flen, r);
+                        continue;
+                }
+                if ((err = wait_fd(c, POLLIN)) != TB_OK)
+                        return err;
+                ssize_t k = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
+                if (k < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return errno == ECONNRESET ? TB_E_CLOSED : TB_E_IO;
+                }
+                if (k == 0)
+                        return TB_E_CLOSED;
+                c->rlen = (size_t)k;
+                c->roff = 0;
+        }
+}
+
+enum tb_err tb_client_call(struct tb_client *c, struct tb_request *q,
+                           struct tb_response *r)
+{
+        enum tb_err err;
+
+        q->id = tb_client_next_id(c);
+        if ((err = tb_client_send(c, q)) != TB_OK)
+                return err;
+        if ((err = tb_client_recv(c, r)) != TB_OK)
+                return err;
+        /* type 0: the daemon could not even read our header */
+        if (r->id != q->id || (r->type != q->type && r->type != 0))
+                return TB_E_MSG_FIELD;
+        return TB_OK;
+}
+
+enum tb_err tb_client_origin(struct tb_client *c, const char **origin)
+{
+        struct tb_request q;
+        struct tb_response *r;
+        enum tb_err err;
+
+        *origin = NULL;
+        if (c->origin[0] != 0) {
+                *origin = c->origin;
+                return TB_OK;
+        }
+        /* struct tb_response is large (history, proofs): keep it off the
+         * stack of callers that may run on small thread stacks. */
+        if ((r = malloc(sizeof(*r))) == NULL)
+                return TB_E_NOMEM;
+        memset(&q, 0, sizeof(q));
+        q.type = TB_MSG_STATUS;
+        err = tb_client_call(c, &q, r);
+        if (err == TB_OK && r->status != TB_ST_OK)
+                err = TB_E_MSG_FIELD;
+        if (err == TB_OK) {
+                memcpy(c->origin, r->u.status.origin, sizeof(c->origin));
+                *origin = c->origin;
+        }
+        free(r);
+        return err;
+}
+
+void tb_client_entry_init(struct tb_entry *e, unsigned kind,
+                          const uint8_t pk[TB_PUBKEY_SIZE],
+                          const uint8_t request_id[TB_REQUEST_ID_SIZE])
+{
+        time_t now = time(NULL);
+
+        memset(e, 0, sizeof(*e));
+        e->version = TB_ENTRY_VERSION;
+        e->kind = (uint8_t)kind;
+        memcpy(e->signer, pk, TB_PUBKEY_SIZE);
+        if (request_id != NULL)
+                memcpy(e->request_id, request_id, TB_REQUEST_ID_SIZE);
+        else
+                randombytes_buf(e->request_id, TB_REQUEST_ID_SIZE);
+        e->clock = now < 0 ? 0 : (int64_t)now;
+}
+
+enum tb_err tb_client_submit(struct tb_client *c, const struct tb_entry *e,
+                             const uint8_t sk[TB_SECKEY_SIZE],
+                             struct tb_response *r)
+{
+        uint8_t buf[TB_SIGNED_MAX];
+        struct tb_request q;
+        const char *origin;
+        size_t len;
+        enum tb_err err;
+
+        if ((err = tb_entry_encode(e, buf, TB_BODY_MAX, &len)) != TB_OK)
+                return err;
+        if ((err = tb_client_origin(c, &origin)) != TB_OK)
+                return err;
+        if ((err = tb_entry_sign(origin, buf, len, sk, buf + len)) != TB_OK)
+                return err;
+        memset(&q, 0, sizeof(q));
+        q.type = TB_MSG_SUBMIT;
+        q.u.submit.signed_entry = buf;
+        q.u.submit.len = len + TB_SIG_SIZE;
+        return tb_client_call(c, &q, r);
+}
