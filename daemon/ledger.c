@@ -1,0 +1,731 @@
+/*
+ * daemon/ledger.c - the ledger's life cycle (init, open, close) and the
+ * write path: one LMDB write transaction per batch, one checkpoint per
+ * batch, one durable commit.
+ *
+ * The batch is retried as a whole after the map grows: LMDB can only be
+ * resized with no transaction active, so MDB_MAP_FULL aborts everything
+ * the batch did, the map doubles, and the same items are applied again
+ * from the same state (the rules are deterministic, so the results are the
+ * same as if the map had been big enough from the start).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "keyfile.h"
+#include "ledger_int.h"
+#include "note.h"
+
+static const char *const db_names[LDB__COUNT] = {
+    [LDB_LOG] = "log",
+    [LDB_HASHES] = "hashes",
+    [LDB_CHECKPOINTS] = "checkpoints",
+    [LDB_ACCOUNTS] = "accounts",
+    [LDB_HISTORY] = "history",
+    [LDB_IDEM] = "idem",
+    [LDB_KEYS] = "keys",
+    [LDB_INTERVALS] = "intervals",
+    [LDB_DAILY] = "daily",
+    [LDB_POLICY] = "policy",
+    [LDB_REVERSED] = "reversed",
+    [LDB_META] = "meta",
+};
+
+static const char *const err_text[LEDGER_E__COUNT] = {
+    [LEDGER_OK] = "ok",
+    [LEDGER_E_INVALID] = "invalid argument",
+    [LEDGER_E_NOMEM] = "out of memory",
+    [LEDGER_E_IO] = "file system error",
+    [LEDGER_E_EXISTS] = "a ledger already exists there",
+    [LEDGER_E_NO_LEDGER] = "no ledger there",
+    [LEDGER_E_VERSION] = "unsupported ledger storage version",
+    [LEDGER_E_KEY] = "log key missing, malformed or not this ledger's",
+    [LEDGER_E_CHECK] = "self-check failed: stored checkpoint, tree size and "
+                       "root disagree",
+    [LEDGER_E_CORRUPT] = "stored data is corrupt",
+    [LEDGER_E_NOT_FOUND] = "not found",
+    [LEDGER_E_RANGE] = "index or size out of range",
+    [LEDGER_E_OVERFLOW] = "buffer too small",
+    [LEDGER_E_FULL] = "storage full: the map reached its maximum size",
+    [LEDGER_E_READERS] = "too many concurrent readers",
+    [LEDGER_E_PANIC] = "LMDB panic: the environment is unusable, exit",
+    [LEDGER_E_LMDB] = "LMDB error",
+    [LEDGER_E_CRYPTO] = "signing or hashing failed",
+};
+
+const char *ledger_strerror(enum ledger_err err)
+{
+        if ((unsigned)err >= LEDGER_E__COUNT || !err_text[err])
+                return "unknown ledger error";
+        return err_text[err];
+}
+
+void ledger_options_default(struct ledger_options *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->map_initial = LEDGER_MAP_INITIAL_DEFAULT;
+        o->map_max = LEDGER_MAP_MAX_DEFAULT;
+        o->clock_skew = LEDGER_SKEW_DEFAULT;
+        o->max_age = LEDGER_MAX_AGE_DEFAULT;
+        o->sync = 1;
+        o->points_per_hour = LEDGER_RATE_DEFAULT;
+}
+
+static int path_join(char *out, size_t cap, const char *dir, const char *name)
+{
+        int n = snprintf(out, cap, "%s/%s", dir, name);
+
+        return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static struct ledger *ledger_alloc(const char *dir,
+                                   const struct ledger_options *o)
+{
+        struct ledger *l = calloc(1, sizeof(*l));
+
+        if (!l)
+                return NULL;
+        if (o)
+                l->opt = *o;
+        else
+                ledger_options_default(&l->opt);
+        if (l->opt.map_max < l->opt.map_initial)
+                l->opt.map_max = l->opt.map_initial;
+        snprintf(l->dir, sizeof(l->dir), "%s", dir);
+        if (pthread_mutex_init(&l->write_lock, NULL)) {
+                free(l);
+                return NULL;
+        }
+        if (pthread_rwlock_init(&l->resize_lock, NULL)) {
+                pthread_mutex_destroy(&l->write_lock);
+                free(l);
+                return NULL;
+        }
+        return l;
+}
+
+void ledger_close(struct ledger *l)
+{
+        if (!l)
+                return;
+        if (l->env)
+                mdb_env_close(l->env);
+        if (l->owns_key)
+                tb_skey_free(l->key);
+        pthread_rwlock_destroy(&l->resize_lock);
+        pthread_mutex_destroy(&l->write_lock);
+        sodium_memzero(l, sizeof(*l));
+        free(l);
+}
+
+static int env_open(struct ledger *l, int create)
+{
+        struct ltxn t;
+        MDB_envinfo info;
+        unsigned flags = MDB_NOTLS | (l->opt.sync ? 0 : MDB_NOSYNC);
+        int rc, i;
+
+        if ((rc = mdb_env_create(&l->env)))
+                return rc;
+        if ((rc = mdb_env_set_maxdbs(l->env, LDB__COUNT)))
+                return rc;
+        if (create && (rc = mdb_env_set_mapsize(l->env, l->opt.map_initial)))
+                return rc;
+        if ((rc = mdb_env_open(l->env, l->dir, flags, 0600)))
+                return rc;
+        if ((rc = mdb_env_info(l->env, &info)))
+                return rc;
+        if (info.me_mapsize < l->opt.map_initial &&
+            (rc = mdb_env_set_mapsize(l->env, l->opt.map_initial)))
+                return rc;
+        if ((rc = mdb_env_info(l->env, &info)))
+                return rc;
+        l->map_size = info.me_mapsize;
+        if ((rc = ltxn_begin(&t, l, 0)))
+                return rc;
+        for (i = 0; i < LDB__COUNT; i++) {
+                rc = mdb_dbi_open(t.txn, db_names[i], create ? MDB_CREATE : 0,
+                                  &l->db[i]);
+                if (rc) {
+                        ltxn_abort(&t);
+                        return rc;
+                }
+        }
+        return ltxn_commit(&t);
+}
+
+static enum ledger_err set_key(struct ledger *l, struct tb_skey *key,
+                               int owns_key)
+{
+        l->key = key;
+        l->owns_key = owns_key;
+        tb_skey_public(key, &l->vkey);
+        if (tb_vkey_format(&l->vkey, l->vkey_text, sizeof(l->vkey_text),
+                           NULL) != TB_OK)
+                return LEDGER_E_KEY;
+        return LEDGER_OK;
+}
+
+enum ledger_err lenv_create(const char *dir, const char *origin,
+                            struct tb_skey *key, int owns_key,
+                            const struct ledger_options *o, struct ledger **out)
+{
+        struct ledger *l;
+        struct ltxn t;
+        enum ledger_err err;
+        uint8_t v[4];
+        int rc;
+
+        *out = NULL;
+        if (!(l = ledger_alloc(dir, o))) {
+                if (owns_key)
+                        tb_skey_free(key);
+                return LEDGER_E_NOMEM;
+        }
+        snprintf(l->origin, sizeof(l->origin), "%s", origin);
+        if ((err = set_key(l, key, owns_key)))
+                goto fail;
+        if ((rc = env_open(l, 1))) {
+                err = ledger_err_from_mdb(rc);
+                goto fail;
+        }
+        if ((rc = ltxn_begin(&t, l, 0))) {
+                err = ledger_err_from_mdb(rc);
+                goto fail;
+        }
+        tb_store_u32be(v, LEDGER_FORMAT_VERSION);
+        ltxn_put(&t, LDB_META, "version", 7, v, 4, 0);
+        ltxn_put(&t, LDB_META, "origin", 6, origin, strlen(origin), 0);
+        ltxn_put(&t, LDB_META, "log_vkey", 8, l->vkey_text,
+                 strlen(l->vkey_text), 0);
+        lmeta_put_u64(&t, "tree_size", 0);
+        if ((rc = ltxn_commit(&t))) {
+                err = ledger_err_from_mdb(rc);
+                goto fail;
+        }
+        *out = l;
+        return LEDGER_OK;
+fail:
+        ledger_close(l);
+        return err;
+}
+
+static void remove_ledger_files(const char *dir)
+{
+        static const char *const names[] = {"data.mdb", "lock.mdb",
+                                            LEDGER_KEY_FILE, LEDGER_PUB_FILE};
+        char path[PATH_MAX];
+        size_t i;
+
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (path_join(path, sizeof(path), dir, names[i]) == 0)
+                        (void)unlink(path);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+        char path[PATH_MAX];
+        struct stat st;
+
+        if (path_join(path, sizeof(path), dir, name))
+                return 0;
+        return lstat(path, &st) == 0;
+}
+
+/* The genesis entry, signed by the log key over the ledger origin. */
+static enum ledger_err genesis_build(struct ledger *l, const uint8_t *admin_pk,
+                                     const char *admin_name,
+                                     const struct ledger_options *o,
+                                     uint8_t *out, size_t *len)
+{
+        struct tb_entry e;
+        uint8_t msg[TB_SIG_MESSAGE_MAX];
+        size_t blen, mlen;
+
+        memset(&e, 0, sizeof(e));
+        e.version = TB_ENTRY_VERSION;
+        e.kind = TB_KIND_GENESIS;
+        memcpy(e.signer, l->vkey.pk, TB_PUBKEY_SIZE);
+        randombytes_buf(e.request_id, sizeof(e.request_id));
+        e.clock = (int64_t)time(NULL);
+        snprintf(e.u.genesis.origin, sizeof(e.u.genesis.origin), "%s",
+                 l->origin);
+        memcpy(e.u.genesis.admin_key, admin_pk, TB_PUBKEY_SIZE);
+        snprintf(e.u.genesis.admin_name, sizeof(e.u.genesis.admin_name), "%s",
+                 admin_name);
+        e.u.genesis.points_per_hour = o->points_per_hour;
+        e.u.genesis.daily_minutes_cap = o->daily_minutes_cap;
+        e.u.genesis.max_balance = o->max_balance;
+        if (tb_entry_encode(&e, out, TB_BODY_MAX, &blen) != TB_OK)
+                return LEDGER_E_INVALID;
+        if (tb_entry_sig_message(l->origin, out, blen, msg, sizeof(msg),
+                                 &mlen) != TB_OK ||
+            tb_skey_sign(l->key, msg, mlen, out + blen) != TB_OK)
+                return LEDGER_E_CRYPTO;
+        *len = blen + TB_SIG_SIZE;
+        return LEDGER_OK;
+}
+
+enum ledger_err ledger_init(const char *dir, const char *origin,
+                            const uint8_t admin_pk[TB_PUBKEY_SIZE],
+                            const char *admin_name,
+                            const struct ledger_options *o)
+{
+        struct ledger_options def;
+        struct ledger *l = NULL;
+        struct tb_skey *key = NULL;
+        struct ledger_item item;
+        struct ledger_result res;
+        uint8_t signed_entry[TB_SIGNED_MAX];
+        char path[PATH_MAX];
+        enum ledger_err err;
+        int created = 0;
+
+        if (!o) {
+                ledger_options_default(&def);
+                o = &def;
+        }
+        if (!dir || !origin || !admin_pk || !admin_name ||
+            tb_key_name_check(origin, strlen(origin)) != TB_OK ||
+            tb_name_check(admin_name, strlen(admin_name)) != TB_OK)
+                return LEDGER_E_INVALID;
+        if (sodium_init() < 0)
+                return LEDGER_E_CRYPTO;
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+                return LEDGER_E_IO;
+        if (file_exists(dir, "data.mdb") || file_exists(dir, LEDGER_KEY_FILE))
+                return LEDGER_E_EXISTS;
+        created = 1;
+        if (tb_skey_generate(origin, strlen(origin), &key) != TB_OK) {
+                err = LEDGER_E_CRYPTO;
+                goto fail;
+        }
+        if (path_join(path, sizeof(path), dir, LEDGER_KEY_FILE) ||
+            tb_keyfile_write_secret(path, key) != TB_OK) {
+                err = LEDGER_E_KEY;
+                goto fail;
+        }
+        if ((err = lenv_create(dir, origin, key, 1, o, &l))) {
+                key = NULL;
+                goto fail;
+        }
+        key = NULL;
+        if (path_join(path, sizeof(path), dir, LEDGER_PUB_FILE) ||
+            tb_keyfile_write_public(path, &l->vkey) != TB_OK) {
+                err = LEDGER_E_KEY;
+                goto fail;
+        }
+        if ((err = genesis_build(l, admin_pk, admin_name, o, signed_entry,
+                                 &item.len)))
+                goto fail;
+        item.signed_entry = signed_entry;
+        item.received = (int64_t)time(NULL);
+        item.verified = 0;
+        if ((err = lbatch_apply(l, &item, 1, &res, 0)))
+                goto fail;
+        if (res.status != TB_ST_OK) {
+                err = LEDGER_E_INVALID;
+                goto fail;
+        }
+        ledger_close(l);
+        return LEDGER_OK;
+fail:
+        tb_skey_free(key);
+        ledger_close(l);
+        if (created)
+                remove_ledger_files(dir);
+        return err;
+}
+
+/* The quick self-check of ledger_open(). */
+static enum ledger_err quick_check(struct ledger *l)
+{
+        struct ltxn t;
+        struct tb_checkpoint cp;
+        uint8_t root[TB_HASH_SIZE];
+        MDB_cursor *c = NULL;
+        MDB_val k, v;
+        uint64_t size;
+        enum ledger_err err = LEDGER_E_CHECK;
+        int rc;
+
+        if ((err = lread_begin(l, &t)))
+                return err;
+        err = LEDGER_E_CHECK;
+        size = lmeta_u64(&t, "tree_size");
+        if (ltxn_get(&t, LDB_META, "root", 4, &v) || v.mv_size != TB_HASH_SIZE)
+                goto fail;
+        memcpy(root, v.mv_data, TB_HASH_SIZE);
+        if ((rc = mdb_cursor_open(t.txn, l->db[LDB_CHECKPOINTS], &c)))
+                goto fail;
+        if (mdb_cursor_get(c, &k, &v, MDB_LAST) || k.mv_size != 8 ||
+            tb_load_u64be(k.mv_data) != size)
+                goto fail;
+        if (tb_checkpoint_open(v.mv_data, v.mv_size, l->origin, &l->vkey,
+                               &cp) != TB_OK ||
+            cp.size != size || memcmp(cp.root, root, TB_HASH_SIZE) != 0)
+                goto fail;
+        if (tb_merkle_tree_hash(ltree_read_cb, &t, size, root) != TB_OK ||
+            memcmp(cp.root, root, TB_HASH_SIZE) != 0)
+                goto fail;
+        mdb_cursor_close(c);
+        c = NULL;
+        if ((rc = mdb_cursor_open(t.txn, l->db[LDB_LOG], &c)))
+                goto fail;
+        if (mdb_cursor_get(c, &k, &v, MDB_LAST) || k.mv_size != 8 ||
+            tb_load_u64be(k.mv_data) + 1 != size)
+                goto fail;
+        err = LEDGER_OK;
+fail:
+        if (c)
+                mdb_cursor_close(c);
+        lread_end(&t);
+        return err;
+}
+
+enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
+                            struct ledger **out)
+{
+        struct ledger *l = NULL;
+        struct tb_skey *key = NULL;
+        struct tb_vkey stored;
+        struct ltxn t;
+        char path[PATH_MAX];
+        MDB_val v;
+        enum ledger_err err;
+        int rc, dead;
+
+        *out = NULL;
+        if (!dir)
+                return LEDGER_E_INVALID;
+        if (sodium_init() < 0)
+                return LEDGER_E_CRYPTO;
+        if (!file_exists(dir, "data.mdb"))
+                return LEDGER_E_NO_LEDGER;
+        if (!(l = ledger_alloc(dir, o)))
+                return LEDGER_E_NOMEM;
+        if ((rc = env_open(l, 0))) {
+                err = rc == MDB_NOTFOUND ? LEDGER_E_NO_LEDGER
+                                         : ledger_err_from_mdb(rc);
+                goto fail;
+        }
+        if ((rc = mdb_reader_check(l->env, &dead))) {
+                err = ledger_err_from_mdb(rc);
+                goto fail;
+        }
+        if ((rc = ltxn_begin(&t, l, 1))) {
+                err = ledger_err_from_mdb(rc);
+                goto fail;
+        }
+        err = LEDGER_E_VERSION;
+        if (ltxn_get(&t, LDB_META, "version", 7, &v) || v.mv_size != 4 ||
+            tb_load_u32be(v.mv_data) != LEDGER_FORMAT_VERSION)
+                goto fail_txn;
+        err = LEDGER_E_CORRUPT;
+        if (ltxn_get(&t, LDB_META, "origin", 6, &v) || v.mv_size == 0 ||
+            v.mv_size > TB_NAME_MAX)
+                goto fail_txn;
+        memcpy(l->origin, v.mv_data, v.mv_size);
+        l->origin[v.mv_size] = '\0';
+        if (ltxn_get(&t, LDB_META, "log_vkey", 8, &v) ||
+            tb_vkey_parse(v.mv_data, v.mv_size, &stored) != TB_OK)
+                goto fail_txn;
+        ltxn_abort(&t);
+        err = LEDGER_E_KEY;
+        if (path_join(path, sizeof(path), dir, LEDGER_KEY_FILE) ||
+            tb_keyfile_read_secret(path, &key) != TB_OK)
+                goto fail;
+        if ((err = set_key(l, key, 1)))
+                goto fail;
+        key = NULL;
+        if (!tb_vkey_equal(&l->vkey, &stored)) {
+                err = LEDGER_E_KEY;
+                goto fail;
+        }
+        if ((err = quick_check(l)))
+                goto fail;
+        *out = l;
+        return LEDGER_OK;
+fail_txn:
+        ltxn_abort(&t);
+fail:
+        tb_skey_free(key);
+        ledger_close(l);
+        return err;
+}
+
+static int remembered(unsigned st)
+{
+        if (st == TB_ST_OK)
+                return 1;
+        return st >= 100 && st < 200 && st != TB_ST_BAD_SIGNATURE &&
+               st != TB_ST_UNKNOWN_KEY && st != TB_ST_REQUEST_ID_REUSED;
+}
+
+static void idem_put(struct ltxn *t, const uint8_t *key,
+                     const struct ledger_result *r,
+                     const uint8_t hash[crypto_hash_sha256_BYTES])
+{
+        uint8_t v[LIDEM_VAL];
+
+        v[0] = (uint8_t)(r->status >> 8);
+        v[1] = (uint8_t)r->status;
+        tb_store_u64be(v + 2, r->seq);
+        tb_store_u64be(v + 10, (uint64_t)r->points);
+        tb_store_u64be(v + 18, r->balance);
+        memcpy(v + 26, hash, 32);
+        ltxn_put(t, LDB_IDEM, key, LIDEM_KEY, v, sizeof(v), 0);
+}
+
+/* 1 if (signer, request id) was seen: r then holds the answer. */
+static int idem_lookup(struct ltxn *t, const uint8_t *key,
+                       const uint8_t hash[crypto_hash_sha256_BYTES],
+                       struct ledger_result *r)
+{
+        const uint8_t *p;
+        unsigned st;
+        MDB_val v;
+
+        if (ltxn_get(t, LDB_IDEM, key, LIDEM_KEY, &v))
+                return 0;
+        if (v.mv_size != LIDEM_VAL) {
+                ltxn_fail(t, LTXN_E_CORRUPT);
+                return 1;
+        }
+        p = v.mv_data;
+        if (memcmp(p + 26, hash, 32) != 0) {
+                r->status = TB_ST_REQUEST_ID_REUSED;
+                snprintf(r->detail, sizeof(r->detail),
+                         "request id used before for another entry");
+                return 1;
+        }
+        st = (unsigned)(p[0] << 8 | p[1]);
+        r->status = st == TB_ST_OK ? TB_ST_DUPLICATE : (uint16_t)st;
+        r->seq = tb_load_u64be(p + 2);
+        r->points = (int64_t)tb_load_u64be(p + 10);
+        r->balance = tb_load_u64be(p + 18);
+        if (st != TB_ST_OK)
+                snprintf(r->detail, sizeof(r->detail),
+                         "retry of a refused request");
+        return 1;
+}
+
+static void append_record(struct ltxn *t, uint64_t seq, int64_t received,
+                          const uint8_t *body, size_t blen, const uint8_t *sig)
+{
+        uint8_t rec[TB_RECORD_MAX], kb[8];
+        uint8_t hashes[TB_MERKLE_APPEND_MAX][TB_HASH_SIZE];
+        uint8_t leaf[TB_HASH_SIZE];
+        size_t len, count, i;
+        uint64_t idx;
+
+        if (tb_record_encode(seq, received, body, blen, sig, rec, sizeof(rec),
+                             &len) != TB_OK) {
+                ltxn_fail(t, LTXN_E_CORRUPT);
+                return;
+        }
+        tb_store_u64be(kb, seq);
+        ltxn_put(t, LDB_LOG, kb, 8, rec, len, MDB_APPEND);
+        tb_merkle_leaf_hash(rec, len, leaf);
+        if (t->rc)
+                return;
+        if (tb_merkle_append(ltree_read_cb, t, seq, leaf, hashes, &count) !=
+            TB_OK) {
+                ltxn_fail(t, LTXN_E_CORRUPT);
+                return;
+        }
+        idx = lstored_hash_index(0, seq);
+        for (i = 0; i < count; i++) {
+                tb_store_u64be(kb, idx + i);
+                ltxn_put(t, LDB_HASHES, kb, 8, hashes[i], TB_HASH_SIZE,
+                         MDB_APPEND);
+        }
+}
+
+static void apply_one(struct ledger *l, struct ltxn *t,
+                      const struct ledger_item *it, uint64_t *size,
+                      struct ledger_result *r, unsigned flags)
+{
+        struct tb_entry e;
+        const uint8_t *body, *sig;
+        uint8_t hash[crypto_hash_sha256_BYTES], ikey[LIDEM_KEY];
+        struct lapply a;
+        size_t blen;
+        enum tb_err terr;
+
+        memset(r, 0, sizeof(*r));
+        if (it->received < 0 || it->received > TB_TIME_MAX) {
+                r->status = TB_ST_INTERNAL;
+                snprintf(r->detail, sizeof(r->detail), "bad receive time");
+                return;
+        }
+        terr =
+            tb_signed_decode(it->signed_entry, it->len, &e, &body, &blen, &sig);
+        if (terr) {
+                r->status = terr == TB_E_SAME_ACCOUNT ? TB_ST_SAME_ACCOUNT
+                                                      : TB_ST_BAD_REQUEST;
+                snprintf(r->detail, sizeof(r->detail), "%s", tb_strerror(terr));
+                return;
+        }
+        if (!it->verified &&
+            tb_entry_verify(l->origin, body, blen, e.signer, sig) != TB_OK) {
+                r->status = TB_ST_BAD_SIGNATURE;
+                snprintf(r->detail, sizeof(r->detail),
+                         "signature does not verify");
+                return;
+        }
+        crypto_hash_sha256(hash, body, blen);
+        memcpy(ikey, e.signer, TB_PUBKEY_SIZE);
+        memcpy(ikey + TB_PUBKEY_SIZE, e.request_id, TB_REQUEST_ID_SIZE);
+        if (idem_lookup(t, ikey, hash, r))
+                return;
+        a.seq = *size;
+        a.now = it->received;
+        a.replay = (flags & LBATCH_REPLAY) != 0;
+        a.signed_entry = it->signed_entry;
+        a.signed_len = it->len;
+        r->status = (uint16_t)lrules_apply(l, t, &a, &e, r);
+        if (t->rc)
+                return;
+        if (r->status == TB_ST_OK) {
+                append_record(t, *size, it->received, body, blen, sig);
+                r->seq = (*size)++;
+        }
+        if (remembered(r->status))
+                idem_put(t, ikey, r, hash);
+}
+
+static void checkpoint_store(struct ledger *l, struct ltxn *t, uint64_t size)
+{
+        struct tb_checkpoint cp;
+        uint8_t note[TB_CHECKPOINT_MAX], kb[8];
+        size_t len;
+
+        if (t->rc)
+                return;
+        memset(&cp, 0, sizeof(cp));
+        snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
+        cp.origin_len = strlen(cp.origin);
+        cp.size = size;
+        if (tb_merkle_tree_hash(ltree_read_cb, t, size, cp.root) != TB_OK) {
+                ltxn_fail(t, LTXN_E_CORRUPT);
+                return;
+        }
+        if (tb_checkpoint_sign(&cp, l->key, note, sizeof(note), &len) !=
+            TB_OK) {
+                ltxn_fail(t, LTXN_E_CRYPTO);
+                return;
+        }
+        tb_store_u64be(kb, size);
+        ltxn_put(t, LDB_CHECKPOINTS, kb, 8, note, len, MDB_APPEND);
+        ltxn_put(t, LDB_META, "root", 4, cp.root, TB_HASH_SIZE, 0);
+}
+
+static int batch_once(struct ledger *l, const struct ledger_item *items,
+                      size_t n, struct ledger_result *results, unsigned flags)
+{
+        struct ltxn t;
+        uint64_t size, start;
+        size_t i;
+        int rc;
+
+        rc = ltxn_begin(&t, l, 0);
+        if (rc == MDB_MAP_RESIZED) {
+                pthread_rwlock_wrlock(&l->resize_lock);
+                rc = mdb_env_set_mapsize(l->env, 0);
+                pthread_rwlock_unlock(&l->resize_lock);
+                if (!rc)
+                        rc = ltxn_begin(&t, l, 0);
+        }
+        if (rc)
+                return rc;
+        start = size = lmeta_u64(&t, "tree_size");
+        for (i = 0; i < n && !t.rc; i++)
+                apply_one(l, &t, &items[i], &size, &results[i], flags);
+        if (size != start) {
+                if (!(flags & LBATCH_NO_CHECKPOINT))
+                        checkpoint_store(l, &t, size);
+                lmeta_put_u64(&t, "tree_size", size);
+        }
+        return ltxn_commit(&t);
+}
+
+static int grow(struct ledger *l)
+{
+        MDB_envinfo info;
+        uint64_t want;
+        int rc;
+
+        if (l->map_size >= l->opt.map_max)
+                return MDB_MAP_FULL;
+        want =
+            l->map_size > l->opt.map_max / 2 ? l->opt.map_max : l->map_size * 2;
+        pthread_rwlock_wrlock(&l->resize_lock);
+        rc = mdb_env_set_mapsize(l->env, want);
+        if (!rc)
+                rc = mdb_env_info(l->env, &info);
+        pthread_rwlock_unlock(&l->resize_lock);
+        if (!rc)
+                l->map_size = info.me_mapsize;
+        return rc;
+}
+
+static void fill_all(struct ledger_result *results, size_t n, unsigned st,
+                     const char *detail)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                memset(&results[i], 0, sizeof(results[i]));
+                results[i].status = (uint16_t)st;
+                snprintf(results[i].detail, sizeof(results[i].detail), "%s",
+                         detail);
+        }
+}
+
+enum ledger_err lbatch_apply(struct ledger *l, const struct ledger_item *items,
+                             size_t n, struct ledger_result *results,
+                             unsigned flags)
+{
+        enum ledger_err err;
+        int rc;
+
+        if (n == 0)
+                return LEDGER_OK;
+        pthread_mutex_lock(&l->write_lock);
+        for (;;) {
+                rc = batch_once(l, items, n, results, flags);
+                if (rc != MDB_MAP_FULL)
+                        break;
+                if ((rc = grow(l)))
+                        break;
+        }
+        pthread_mutex_unlock(&l->write_lock);
+        if (!rc)
+                return LEDGER_OK;
+        err = ledger_err_from_mdb(rc);
+        if (err == LEDGER_E_FULL)
+                fill_all(results, n, TB_ST_STORAGE_FULL,
+                         "storage full: the ledger reached its maximum size");
+        else
+                fill_all(results, n, TB_ST_INTERNAL, ledger_strerror(err));
+        return err;
+}
+
+enum ledger_err ledger_apply_batch(struct ledger *l,
+                                   const struct ledger_item *items, size_t n,
+                                   struct ledger_result *results)
+{
+        if (!l || (n && (!items || !results)))
+                return LEDGER_E_INVALID;
+        return lbatch_apply(l, items, n, results, 0);
+}

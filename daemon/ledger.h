@@ -1,0 +1,290 @@
+/*
+ * daemon/ledger.h - the ledger engine: an append-only, signed log of
+ * entries in one LMDB environment, with the balances, indexes, Merkle
+ * tree hashes and signed checkpoints derived from it.
+ *
+ * This header is the manual.  docs/storage.md describes every database
+ * byte by byte; docs/ledger-rules.md gives the reasoning behind each rule.
+ *
+ * Shape of use:
+ *
+ *   ledger_init(dir, origin, admin_pk, admin_name, &opts);   once
+ *   ledger_open(dir, &opts, &l);
+ *   ledger_apply_batch(l, items, n, results);                 writer thread
+ *   ledger_balance(l, "alice", &info);                         any thread
+ *   ledger_close(l);
+ *
+ * Threads.  ledger_apply_batch() and ledger_check_full() serialise on an
+ * internal writer mutex; every read function may be called from any thread
+ * concurrently with the writer and with each other (the environment is
+ * opened with MDB_NOTLS and each read runs in its own read-only
+ * transaction).  Map growth briefly waits for running reads to finish.
+ * Never use a ledger across fork().
+ *
+ * Errors.  Functions return enum ledger_err.  LEDGER_E_PANIC means LMDB
+ * reported MDB_PANIC (a failed meta-page write): the environment must not be
+ * used again, and the process must exit and let its supervisor restart it.
+ * Rule refusals are not errors: they are per-entry statuses (enum tb_status)
+ * in the results of ledger_apply_batch().
+ */
+#ifndef TB_LEDGER_H
+#define TB_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+#include "msg.h"
+#include "status.h"
+
+#define LEDGER_FORMAT_VERSION 1 /* of the LMDB schema (docs/storage.md) */
+#define LEDGER_DETAIL_MAX     128
+#define LEDGER_KEY_FILE       "log.key" /* inside the data directory, 0600 */
+#define LEDGER_PUB_FILE       "log.pub" /* the log's verifier key, text */
+
+/* Defaults of struct ledger_options. */
+#define LEDGER_MAP_INITIAL_DEFAULT (16u << 20)          /* 16 MiB */
+#define LEDGER_MAP_MAX_DEFAULT     ((uint64_t)64 << 30) /* 64 GiB */
+#define LEDGER_SKEW_DEFAULT        300                  /* seconds */
+#define LEDGER_MAX_AGE_DEFAULT     (30 * 86400)         /* 30 days */
+#define LEDGER_RATE_DEFAULT        60                   /* points/hour */
+
+enum ledger_err {
+        LEDGER_OK = 0,
+        LEDGER_E_INVALID,   /* impossible argument (NULL, bad origin, ...) */
+        LEDGER_E_NOMEM,     /* allocation failed */
+        LEDGER_E_IO,        /* file system error; see errno */
+        LEDGER_E_EXISTS,    /* ledger_init: a ledger is already there */
+        LEDGER_E_NO_LEDGER, /* ledger_open: no ledger in the directory */
+        LEDGER_E_VERSION,   /* stored schema version is not ours */
+        LEDGER_E_KEY,       /* log key file missing, malformed or not ours */
+        LEDGER_E_CHECK,     /* self-check failed: stored state inconsistent */
+        LEDGER_E_CORRUPT,   /* a stored value has an impossible size/form */
+        LEDGER_E_NOT_FOUND, /* read: no such account / entry / checkpoint */
+        LEDGER_E_RANGE,     /* read: index or size out of range */
+        LEDGER_E_OVERFLOW,  /* read: caller's buffer too small */
+        LEDGER_E_FULL,      /* the map reached its maximum size */
+        LEDGER_E_READERS,   /* too many concurrent readers (MDB_READERS_FULL) */
+        LEDGER_E_PANIC,     /* MDB_PANIC: stop using the ledger, exit */
+        LEDGER_E_LMDB,      /* any other LMDB failure */
+        LEDGER_E_CRYPTO,    /* signing or hashing failed */
+        LEDGER_E__COUNT
+};
+
+/* A short lowercase description of err; never NULL. */
+const char *ledger_strerror(enum ledger_err err);
+
+/*
+ * Options for ledger_init() and ledger_open().  ledger_options_default()
+ * fills every field with its default; change only what you need.
+ */
+struct ledger_options {
+        uint64_t map_initial; /* bytes of the first map (rounded by LMDB) */
+        uint64_t map_max;     /* the map doubles on MDB_MAP_FULL up to this */
+        int64_t clock_skew;   /* s a service may end after "now" */
+        int64_t max_age;      /* s a service start may lie before "now" */
+        int sync;             /* 1: durable commits (default); 0 MDB_NOSYNC,
+                                 for throw-away ledgers only */
+        /* ledger_init only: the genesis policy */
+        uint32_t points_per_hour;   /* default rate, 0..TB_RATE_MAX */
+        uint16_t daily_minutes_cap; /* 0 = none, else 1..1440 */
+        uint64_t max_balance;       /* 0 = none, else 1..TB_BALANCE_MAX */
+};
+
+void ledger_options_default(struct ledger_options *o);
+
+struct ledger;
+
+/*
+ * Create a ledger in dir (created with mode 0700 if missing; an existing
+ * directory must not hold a ledger): the LMDB environment, a new Ed25519
+ * log key named origin written to dir/log.key (mode 0600) and its verifier
+ * key to dir/log.pub, the genesis entry (seq 0: origin, admin_pk enrolled
+ * with role admin under admin_name, the policy from o) signed by the log
+ * key, and the checkpoint of size 1.  o may be NULL for the defaults.
+ *
+ * Errors: LEDGER_E_INVALID (origin or admin_name not a valid key name,
+ * policy out of range), LEDGER_E_EXISTS, LEDGER_E_IO, LEDGER_E_KEY,
+ * LEDGER_E_CRYPTO, LEDGER_E_FULL, LEDGER_E_LMDB, LEDGER_E_NOMEM.
+ */
+enum ledger_err ledger_init(const char *dir, const char *origin,
+                            const uint8_t admin_pk[TB_PUBKEY_SIZE],
+                            const char *admin_name,
+                            const struct ledger_options *o);
+
+/*
+ * Open the ledger in dir: open the environment, clear stale reader slots
+ * (mdb_reader_check), load dir/log.key and run the quick self-check: the
+ * latest checkpoint must verify with the log key, and its size and root
+ * must equal the stored tree size and the root computed from the stored
+ * hashes.  On any failure nothing is left open.  o may be NULL.
+ *
+ * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_VERSION, LEDGER_E_KEY,
+ * LEDGER_E_CHECK (the self-check failed: do not serve this ledger),
+ * LEDGER_E_CORRUPT, LEDGER_E_IO, LEDGER_E_LMDB, LEDGER_E_PANIC,
+ * LEDGER_E_NOMEM.
+ */
+enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
+                            struct ledger **out);
+
+/* Close l (NULL is fine) and wipe the log key.  No call may be running. */
+void ledger_close(struct ledger *l);
+
+/* One entry offered to ledger_apply_batch(). */
+struct ledger_item {
+        const uint8_t *signed_entry; /* body || signature, borrowed */
+        size_t len;
+        int64_t received; /* daemon receive time, unix s: the entry's "now" */
+        int verified;     /* 1: the caller already checked the signature
+                             with tb_entry_verify() against the body's signer
+                             and the ledger origin; 0: the ledger does it */
+};
+
+/* The outcome of one entry. */
+struct ledger_result {
+        uint16_t status;  /* enum tb_status */
+        uint64_t seq;     /* OK: the new seq; DUPLICATE: the original */
+        int64_t points;   /* signed change of the primary account */
+        uint64_t balance; /* primary account's balance after the entry */
+        char detail[LEDGER_DETAIL_MAX]; /* "" or why it was refused */
+};
+
+/*
+ * Validate and apply n entries in order in ONE write transaction, then sign
+ * and store ONE checkpoint for the new tree size, then commit durably.
+ * results[i] is the outcome of items[i].  Statuses:
+ *
+ *   OK                 appended at results[i].seq
+ *   DUPLICATE          (signer, request id) seen with the same body: seq,
+ *                      points and balance are the original outcome's
+ *   a refusal (1xx)    a ledger rule said no; nothing of it was written to
+ *                      the log or the balances; remembered under (signer,
+ *                      request id) so a retry gets the same status, except
+ *                      BAD_SIGNATURE, UNKNOWN_KEY, REQUEST_ID_REUSED
+ *   BAD_REQUEST        the bytes do not decode (detail: tb_strerror text)
+ *   SAME_ACCOUNT       a transfer to itself
+ *   STORAGE_FULL       every entry of the batch, when the map could not
+ *                      grow enough: nothing at all was written
+ *   INTERNAL           received time out of range (caller bug)
+ *
+ * The caller may pre-verify signatures (item.verified); the ledger always
+ * checks that the signer is enrolled before the entry, not revoked, and
+ * holds the role the kind needs.  A refused entry never disturbs the
+ * others.  Primary account (points, balance): register, service, redeem:
+ * the account; transfer: from (points negative); reverse: the original's
+ * primary account (points are the negation of the original's); genesis,
+ * enroll, revoke, policy: none (0, 0).
+ *
+ * If the function returns an error no result is meaningful except as
+ * described: LEDGER_E_FULL (results all STORAGE_FULL, nothing written),
+ * LEDGER_E_PANIC (exit), LEDGER_E_LMDB/LEDGER_E_CRYPTO/LEDGER_E_CORRUPT
+ * (results all INTERNAL, nothing written).  n == 0 is a no-op.
+ */
+enum ledger_err ledger_apply_batch(struct ledger *l,
+                                   const struct ledger_item *items, size_t n,
+                                   struct ledger_result *results);
+
+/*
+ * Reads.  Each runs in its own read-only transaction and sees the last
+ * committed state.  Byte outputs are copied into the caller's buffer; the
+ * pointers inside the output structs point into that buffer.
+ */
+
+/* Account info.  Errors: LEDGER_E_NOT_FOUND, LEDGER_E_INVALID (malformed
+ * account id), LEDGER_E_CORRUPT, LEDGER_E_LMDB, LEDGER_E_READERS. */
+enum ledger_err ledger_balance(struct ledger *l, const char *account,
+                               struct tb_balance_info *out);
+
+/*
+ * History of an account, newest first: up to limit (1..TB_HISTORY_MAX)
+ * entries with seq < before (TB_SEQ_LATEST for the newest).  The records
+ * are copied into buf[cap]; out->next_before is the "before" of the next
+ * page, 0 when there is none.  Errors: LEDGER_E_NOT_FOUND (no account),
+ * LEDGER_E_INVALID, LEDGER_E_OVERFLOW (buf too small for the page;
+ * TB_HISTORY_MAX * TB_RECORD_MAX always suffices), LEDGER_E_CORRUPT,
+ * LEDGER_E_LMDB, LEDGER_E_READERS.
+ */
+enum ledger_err ledger_history(struct ledger *l, const char *account,
+                               uint64_t before, unsigned limit,
+                               struct tb_history *out, uint8_t *buf,
+                               size_t cap);
+
+/* The record of seq (u64 seq || u64 received || body || sig) into
+ * buf[cap] (TB_RECORD_MAX suffices).  Errors: LEDGER_E_NOT_FOUND,
+ * LEDGER_E_OVERFLOW, LEDGER_E_LMDB, LEDGER_E_READERS. */
+enum ledger_err ledger_entry(struct ledger *l, uint64_t seq, uint8_t *buf,
+                             size_t cap, size_t *len);
+
+/* The latest checkpoint (a C2SP signed note) into buf[cap]
+ * (TB_CHECKPOINT_NOTE_MAX suffices); *size gets its tree size (may be
+ * NULL).  Errors: LEDGER_E_OVERFLOW, LEDGER_E_CORRUPT, LEDGER_E_LMDB. */
+enum ledger_err ledger_checkpoint(struct ledger *l, uint8_t *buf, size_t cap,
+                                  size_t *len, uint64_t *size);
+
+/* The checkpoint issued at exactly tree size `size`.  Errors:
+ * LEDGER_E_NOT_FOUND (none was issued at that size), LEDGER_E_OVERFLOW,
+ * LEDGER_E_LMDB. */
+enum ledger_err ledger_checkpoint_at(struct ledger *l, uint64_t size,
+                                     uint8_t *buf, size_t cap, size_t *len);
+
+/*
+ * RFC 6962 inclusion proof of leaf seq in the tree of size `size` (0 = the
+ * latest checkpoint's size); O(log n) reads.  out->record and, when a
+ * checkpoint was issued at that size, out->checkpoint are copied into
+ * buf[cap] (TB_RECORD_MAX + TB_CHECKPOINT_NOTE_MAX suffices).  Errors:
+ * LEDGER_E_RANGE (seq >= size or size > tree size), LEDGER_E_OVERFLOW,
+ * LEDGER_E_CORRUPT, LEDGER_E_LMDB.
+ */
+enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
+                                       uint64_t size, struct tb_proof *out,
+                                       uint8_t *buf, size_t cap);
+
+/*
+ * RFC 6962 consistency proof between tree sizes old_size and size (0 = the
+ * latest), 1 <= old_size <= size.  out->checkpoint is the checkpoint of
+ * size if one was issued, copied into buf[cap].  Errors: LEDGER_E_RANGE,
+ * LEDGER_E_OVERFLOW, LEDGER_E_CORRUPT, LEDGER_E_LMDB.
+ */
+enum ledger_err ledger_prove_consistency(struct ledger *l, uint64_t old_size,
+                                         uint64_t size, struct tb_proof *out,
+                                         uint8_t *buf, size_t cap);
+
+/* The root hash of the tree of size `size` (<= tree size); O(log n).
+ * Errors: LEDGER_E_RANGE, LEDGER_E_CORRUPT, LEDGER_E_LMDB. */
+enum ledger_err ledger_root(struct ledger *l, uint64_t size,
+                            uint8_t root[TB_HASH_LEN]);
+
+/* Tree size, counts, origin, log verifier key, file and map sizes.  The
+ * version field is left empty (the daemon fills it).  Errors:
+ * LEDGER_E_CORRUPT, LEDGER_E_LMDB, LEDGER_E_IO. */
+enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out);
+
+/* Result of ledger_check_full(). */
+struct ledger_check_report {
+        uint64_t entries;              /* records replayed */
+        uint64_t checkpoints;          /* checkpoints compared */
+        uint64_t accounts;             /* accounts compared */
+        uint64_t keys;                 /* keys compared */
+        uint64_t mismatches;           /* differences found; 0 = passed */
+        char first[LEDGER_DETAIL_MAX]; /* the first difference, or "" */
+};
+
+/*
+ * The full self-check: replay every record from genesis into a fresh
+ * temporary ledger (under tmpdir, or $TMPDIR, or /tmp; removed afterwards)
+ * with the same log key and the same apply code: every signature is
+ * re-verified and every rule re-applied with the record's receive time as
+ * "now".  The admission time window (clock skew, maximum age) is NOT
+ * re-applied: it depended on the daemon's configuration at the time.  Every
+ * record must be accepted with its own seq; then every account, every key,
+ * the tree size and root, and every stored checkpoint (byte for byte:
+ * Ed25519 signatures are deterministic) are compared with what is stored.
+ * Returns LEDGER_OK when the check could run: look at rep->mismatches.
+ *
+ * Errors: LEDGER_E_IO (temporary directory), LEDGER_E_NOMEM, LEDGER_E_LMDB,
+ * LEDGER_E_CORRUPT (a stored record does not decode), LEDGER_E_PANIC.
+ */
+enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
+                                  struct ledger_check_report *rep);
+
+#endif

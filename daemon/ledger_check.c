@@ -1,0 +1,318 @@
+/*
+ * daemon/ledger_check.c - the full self-check: balances are a pure function
+ * of the log (invariant 3), so replaying the log into an empty ledger with
+ * the same apply code must rebuild exactly what is stored.
+ *
+ * The replay is cut into batches that end where the original ledger issued
+ * its checkpoints, so the replayed ledger signs a checkpoint at the same
+ * sizes; Ed25519 is deterministic, so equal trees give byte-equal notes.
+ * The replay ledger lives in a temporary directory without fsync: it is
+ * thrown away.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ledger_int.h"
+
+#define LCHECK_CHUNK 512
+
+/* Databases derived from the log; idem is not, as refusals are not logged. */
+static const struct {
+        enum ldb db;
+        const char *name;
+} derived[] = {
+    {LDB_ACCOUNTS, "account"},   {LDB_KEYS, "key"},    {LDB_HISTORY, "history"},
+    {LDB_INTERVALS, "interval"}, {LDB_DAILY, "daily"}, {LDB_POLICY, "policy"},
+    {LDB_REVERSED, "reversed"},  {LDB_HASHES, "hash"},
+};
+
+struct check {
+        struct ledger *l, *r;
+        struct ltxn t; /* snapshot of the checked ledger */
+        struct ledger_check_report *rep;
+        struct ledger_item items[LCHECK_CHUNK];
+        struct ledger_result results[LCHECK_CHUNK];
+        uint64_t first_seq;
+        size_t n;
+};
+
+static void mismatch(struct ledger_check_report *rep, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void mismatch(struct ledger_check_report *rep, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (rep->mismatches++ == 0) {
+                va_start(ap, fmt);
+                vsnprintf(rep->first, sizeof(rep->first), fmt, ap);
+                va_end(ap);
+        }
+}
+
+static enum ledger_err compare_checkpoint(struct check *c, uint64_t size,
+                                          const MDB_val *stored)
+{
+        uint8_t note[TB_CHECKPOINT_NOTE_MAX];
+        size_t len;
+        enum ledger_err err;
+
+        err = ledger_checkpoint_at(c->r, size, note, sizeof(note), &len);
+        if (err && err != LEDGER_E_NOT_FOUND)
+                return err;
+        c->rep->checkpoints++;
+        if (err || len != stored->mv_size ||
+            memcmp(note, stored->mv_data, len) != 0)
+                mismatch(c->rep, "checkpoint %llu differs on replay",
+                         (unsigned long long)size);
+        return LEDGER_OK;
+}
+
+static enum ledger_err flush(struct check *c, int checkpoint)
+{
+        enum ledger_err err;
+        size_t i;
+
+        if (c->n == 0)
+                return LEDGER_OK;
+        err = lbatch_apply(c->r, c->items, c->n, c->results,
+                           LBATCH_REPLAY |
+                               (checkpoint ? 0 : LBATCH_NO_CHECKPOINT));
+        if (err)
+                return err;
+        for (i = 0; i < c->n; i++) {
+                const struct ledger_result *res = &c->results[i];
+                uint64_t want = c->first_seq + i;
+
+                if (res->status != TB_ST_OK || res->seq != want)
+                        mismatch(c->rep, "entry %llu replays as %s (%s)",
+                                 (unsigned long long)want,
+                                 tb_status_name(res->status)
+                                     ? tb_status_name(res->status)
+                                     : "?",
+                                 res->detail);
+        }
+        c->rep->entries += c->n;
+        c->first_seq += c->n;
+        c->n = 0;
+        return LEDGER_OK;
+}
+
+static enum ledger_err replay(struct check *c)
+{
+        MDB_cursor *log = NULL, *cps = NULL;
+        MDB_val k, v, ck, cv;
+        uint64_t expect = 0, next_cp = 0;
+        enum ledger_err err = LEDGER_OK;
+        int rc, crc;
+
+        if ((rc = mdb_cursor_open(c->t.txn, c->l->db[LDB_LOG], &log)) ||
+            (rc = mdb_cursor_open(c->t.txn, c->l->db[LDB_CHECKPOINTS], &cps))) {
+                err = ledger_err_from_mdb(rc);
+                goto done;
+        }
+        crc = mdb_cursor_get(cps, &ck, &cv, MDB_FIRST);
+        if (!crc)
+                next_cp = tb_load_u64be(ck.mv_data);
+        for (rc = mdb_cursor_get(log, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(log, &k, &v, MDB_NEXT)) {
+                struct ledger_item *it = &c->items[c->n];
+                const uint8_t *p = v.mv_data;
+
+                if (k.mv_size != 8 || v.mv_size <= TB_RECORD_HEADER) {
+                        err = LEDGER_E_CORRUPT;
+                        goto done;
+                }
+                if (tb_load_u64be(k.mv_data) != expect ||
+                    tb_load_u64be(p) != expect)
+                        mismatch(c->rep, "log record %llu is out of place",
+                                 (unsigned long long)expect);
+                it->signed_entry = p + TB_RECORD_HEADER;
+                it->len = v.mv_size - TB_RECORD_HEADER;
+                it->received = (int64_t)tb_load_u64be(p + 8);
+                it->verified = 0;
+                c->n++;
+                expect++;
+                if (!crc && expect == next_cp) {
+                        if ((err = flush(c, 1)) ||
+                            (err = compare_checkpoint(c, next_cp, &cv)))
+                                goto done;
+                        crc = mdb_cursor_get(cps, &ck, &cv, MDB_NEXT);
+                        if (!crc)
+                                next_cp = tb_load_u64be(ck.mv_data);
+                } else if (c->n == LCHECK_CHUNK && (err = flush(c, 0))) {
+                        goto done;
+                }
+        }
+        if (rc != MDB_NOTFOUND) {
+                err = ledger_err_from_mdb(rc);
+                goto done;
+        }
+        if ((err = flush(c, 0)))
+                goto done;
+        if (!crc)
+                mismatch(c->rep, "checkpoint %llu is beyond the log",
+                         (unsigned long long)next_cp);
+done:
+        if (log)
+                mdb_cursor_close(log);
+        if (cps)
+                mdb_cursor_close(cps);
+        return err;
+}
+
+/* Walk two sorted databases side by side; every difference counts. */
+static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
+                                  const char *name, uint64_t *count)
+{
+        MDB_cursor *a = NULL, *b = NULL;
+        MDB_val ak, av, bk, bv;
+        int ra, rb, rc;
+        enum ledger_err err = LEDGER_OK;
+
+        if ((rc = mdb_cursor_open(c->t.txn, c->l->db[db], &a)) ||
+            (rc = mdb_cursor_open(rt->txn, c->r->db[db], &b))) {
+                err = ledger_err_from_mdb(rc);
+                goto done;
+        }
+        ra = mdb_cursor_get(a, &ak, &av, MDB_FIRST);
+        rb = mdb_cursor_get(b, &bk, &bv, MDB_FIRST);
+        while (ra == 0 || rb == 0) {
+                int cmp;
+
+                if (ra)
+                        cmp = 1;
+                else if (rb)
+                        cmp = -1;
+                else
+                        cmp = mdb_cmp(c->t.txn, c->l->db[db], &ak, &bk);
+                if (cmp == 0 && (av.mv_size != bv.mv_size ||
+                                 memcmp(av.mv_data, bv.mv_data, av.mv_size)))
+                        mismatch(c->rep, "%s %.*s differs from the replay",
+                                 name, (int)ak.mv_size,
+                                 db == LDB_ACCOUNTS ? (char *)ak.mv_data : "");
+                else if (cmp < 0)
+                        mismatch(c->rep, "stored %s %.*s not in the replay",
+                                 name, (int)ak.mv_size,
+                                 db == LDB_ACCOUNTS ? (char *)ak.mv_data : "");
+                else if (cmp > 0)
+                        mismatch(c->rep, "replayed %s %.*s not stored", name,
+                                 (int)bk.mv_size,
+                                 db == LDB_ACCOUNTS ? (char *)bk.mv_data : "");
+                if (count)
+                        (*count)++;
+                if (cmp <= 0)
+                        ra = mdb_cursor_get(a, &ak, &av, MDB_NEXT);
+                if (cmp >= 0)
+                        rb = mdb_cursor_get(b, &bk, &bv, MDB_NEXT);
+        }
+        if (ra != MDB_NOTFOUND || rb != MDB_NOTFOUND)
+                err = ledger_err_from_mdb(ra != MDB_NOTFOUND ? ra : rb);
+done:
+        if (a)
+                mdb_cursor_close(a);
+        if (b)
+                mdb_cursor_close(b);
+        return err;
+}
+
+static enum ledger_err compare(struct check *c)
+{
+        static const char *const meta[] = {"tree_size", "root", "keys_active",
+                                           "keys_revoked"};
+        struct ltxn rt;
+        enum ledger_err err;
+        uint64_t *count;
+        size_t i;
+
+        if ((err = lread_begin(c->r, &rt)))
+                return err;
+        for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
+                count = derived[i].db == LDB_ACCOUNTS ? &c->rep->accounts
+                        : derived[i].db == LDB_KEYS   ? &c->rep->keys
+                                                      : NULL;
+                if ((err = compare_db(c, &rt, derived[i].db, derived[i].name,
+                                      count)))
+                        goto done;
+        }
+        for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
+                MDB_val a, b;
+                int ra =
+                    ltxn_get(&c->t, LDB_META, meta[i], strlen(meta[i]), &a);
+                int rb = ltxn_get(&rt, LDB_META, meta[i], strlen(meta[i]), &b);
+
+                if (ra || rb || a.mv_size != b.mv_size ||
+                    memcmp(a.mv_data, b.mv_data, a.mv_size))
+                        mismatch(c->rep, "meta %s differs from the replay",
+                                 meta[i]);
+        }
+        if (c->t.rc || rt.rc)
+                err = ledger_err_from_mdb(c->t.rc ? c->t.rc : rt.rc);
+done:
+        lread_end(&rt);
+        return err;
+}
+
+static void remove_dir(const char *dir)
+{
+        static const char *const names[] = {"data.mdb", "lock.mdb"};
+        char path[PATH_MAX];
+        size_t i;
+
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) <
+                    (int)sizeof(path))
+                        (void)unlink(path);
+        (void)rmdir(dir);
+}
+
+enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
+                                  struct ledger_check_report *rep)
+{
+        struct ledger_options o;
+        struct check *c = NULL;
+        char dir[PATH_MAX];
+        enum ledger_err err;
+        int made = 0, reading = 0;
+
+        if (!l || !rep)
+                return LEDGER_E_INVALID;
+        memset(rep, 0, sizeof(*rep));
+        if (!tmpdir && !(tmpdir = getenv("TMPDIR")))
+                tmpdir = "/tmp";
+        if (snprintf(dir, sizeof(dir), "%s/timebank-check-XXXXXX", tmpdir) >=
+            (int)sizeof(dir))
+                return LEDGER_E_INVALID;
+        if (!mkdtemp(dir))
+                return LEDGER_E_IO;
+        made = 1;
+        if (!(c = calloc(1, sizeof(*c)))) {
+                err = LEDGER_E_NOMEM;
+                goto fail;
+        }
+        c->l = l;
+        c->rep = rep;
+        o = l->opt;
+        o.sync = 0;
+        if ((err = lenv_create(dir, l->origin, l->key, 0, &o, &c->r)))
+                goto fail;
+        if ((err = lread_begin(l, &c->t)))
+                goto fail;
+        reading = 1;
+        if ((err = replay(c)) || (err = compare(c)))
+                goto fail;
+        err = LEDGER_OK;
+fail:
+        if (reading)
+                lread_end(&c->t);
+        if (c)
+                ledger_close(c->r);
+        free(c);
+        if (made)
+                remove_dir(dir);
+        return err;
+}

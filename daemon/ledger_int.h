@@ -1,0 +1,137 @@
+/*
+ * daemon/ledger_int.h - shared internals of the ledger module (ledger.c,
+ * ledger_txn.c, ledger_rules.c, ledger_read.c, ledger_check.c).  Only these
+ * files include this header, and so <lmdb.h>.  docs/storage.md is the
+ * byte-by-byte description of every database named here.
+ */
+#ifndef TB_LEDGER_INT_H
+#define TB_LEDGER_INT_H
+
+#include <limits.h>
+#include <lmdb.h>
+#include <pthread.h>
+
+#include "key.h"
+#include "ledger.h"
+#include "merkle.h"
+
+enum ldb {
+        LDB_LOG,         /* u64 seq -> record */
+        LDB_HASHES,      /* u64 StoredHashIndex -> 32-byte hash */
+        LDB_CHECKPOINTS, /* u64 tree size -> signed note */
+        LDB_ACCOUNTS,    /* account -> 9 x u64 */
+        LDB_HISTORY,     /* str8 account || u64 seq -> i64 delta, u64 bal */
+        LDB_IDEM,        /* pk || request id -> outcome, body hash */
+        LDB_KEYS,        /* pk -> roles, enrolled, revoked, name */
+        LDB_INTERVALS,   /* str8 account || u64 start -> u64 end, u64 seq */
+        LDB_DAILY,       /* str8 account || u32 day -> u32 minutes */
+        LDB_POLICY,      /* 'r' || activity -> u32 rate; 'c' -> caps */
+        LDB_REVERSED,    /* u64 seq -> u64 reversing seq */
+        LDB_META,        /* name -> value */
+        LDB__COUNT
+};
+
+/* Sticky-error codes of ours, outside LMDB's range and errno values. */
+#define LTXN_E_CORRUPT (-1)
+#define LTXN_E_CRYPTO  (-2)
+#define LTXN_E_RANGE   (-3)
+
+/* Sizes of stored values. */
+#define LACCOUNT_VAL    72
+#define LIDEM_KEY       (TB_PUBKEY_SIZE + TB_REQUEST_ID_SIZE)
+#define LIDEM_VAL       (2 + 8 + 8 + 8 + 32)
+#define LHISTORY_VAL    16
+#define LINTERVAL_VAL   16
+#define LACCT_KEY_MAX   (1 + TB_ACCOUNT_ID_MAX + 8)
+#define LPOLICY_KEY_MAX (1 + TB_CODE_MAX)
+
+struct ledger {
+        MDB_env *env;
+        MDB_dbi db[LDB__COUNT];
+        struct ledger_options opt;
+        char dir[PATH_MAX];
+        char origin[TB_NAME_MAX + 1];
+        struct tb_skey *key;
+        int owns_key;
+        struct tb_vkey vkey;
+        char vkey_text[TB_VKEY_MAX];
+        uint64_t map_size;
+        pthread_mutex_t write_lock;
+        pthread_rwlock_t resize_lock; /* readers share, growth excludes */
+};
+
+/* A transaction with a sticky error: after the first failure every
+ * operation is a no-op and ltxn_commit() aborts. */
+struct ltxn {
+        MDB_txn *txn;
+        struct ledger *l;
+        int rc;
+};
+
+int ltxn_begin(struct ltxn *t, struct ledger *l, int rdonly);
+int ltxn_get(struct ltxn *t, enum ldb db, const void *k, size_t kl, MDB_val *v);
+void ltxn_put(struct ltxn *t, enum ldb db, const void *k, size_t kl,
+              const void *v, size_t vl, unsigned flags);
+void ltxn_del(struct ltxn *t, enum ldb db, const void *k, size_t kl);
+void ltxn_fail(struct ltxn *t, int rc);
+int ltxn_commit(struct ltxn *t);
+void ltxn_abort(struct ltxn *t);
+
+/* The one place LMDB (and our LTXN_E_*) codes become ledger errors. */
+enum ledger_err ledger_err_from_mdb(int rc);
+
+/* Read helpers that take the resize lock around a read transaction. */
+enum ledger_err lread_begin(struct ledger *l, struct ltxn *t);
+void lread_end(struct ltxn *t);
+
+/* Keys of the (account, u64/u32) indexes; returns the key length. */
+size_t lkey_account(uint8_t *out, const char *account, uint64_t n,
+                    unsigned nbytes);
+
+/* Tree. */
+uint64_t lstored_hash_index(unsigned level, uint64_t n);
+enum tb_err ltree_read_cb(void *ctx, unsigned level, uint64_t index,
+                          uint8_t out[TB_HASH_SIZE]);
+
+/* Meta values. */
+uint64_t lmeta_u64(struct ltxn *t, const char *name);
+void lmeta_put_u64(struct ltxn *t, const char *name, uint64_t v);
+
+/* Accounts. */
+int laccount_get(struct ltxn *t, const char *account,
+                 struct tb_balance_info *a);
+void laccount_put(struct ltxn *t, const struct tb_balance_info *a);
+
+/* What ledger_rules.c needs to know about the entry being applied. */
+struct lapply {
+        uint64_t seq;
+        int64_t now;
+        int replay; /* skip the admission time window */
+        const uint8_t *signed_entry;
+        size_t signed_len;
+};
+
+/*
+ * Check every rule for e at a->seq, and if all pass write its effects
+ * (accounts, history, indexes, keys, policy) but not the log record, the
+ * tree or the idempotency record.  Returns the status; on a refusal nothing
+ * was written and r->detail says why.  LMDB failures go to t->rc (the
+ * status is then meaningless).
+ */
+unsigned lrules_apply(struct ledger *l, struct ltxn *t, const struct lapply *a,
+                      const struct tb_entry *e, struct ledger_result *r);
+
+/* Internal batch entry used by ledger_apply_batch and the full check. */
+#define LBATCH_REPLAY        0x01 /* no admission time window */
+#define LBATCH_NO_CHECKPOINT 0x02 /* do not sign a checkpoint */
+enum ledger_err lbatch_apply(struct ledger *l, const struct ledger_item *items,
+                             size_t n, struct ledger_result *results,
+                             unsigned flags);
+
+/* Create an empty environment in dir (which must exist) for origin/key. */
+enum ledger_err lenv_create(const char *dir, const char *origin,
+                            struct tb_skey *key, int owns_key,
+                            const struct ledger_options *o,
+                            struct ledger **out);
+
+#endif
