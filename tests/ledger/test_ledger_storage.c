@@ -1,0 +1,256 @@
+/*
+ * tests/ledger/test_ledger_storage.c - map growth from a tiny map,
+ * STORAGE_FULL with a too-small maximum (nothing written), the quick check
+ * refusing a tampered checkpoint or root, and the full check: it passes
+ * after many operations and finds a tampered balance.  Tampering goes
+ * through LMDB directly, as an attacker with the files would.
+ */
+#include <lmdb.h>
+
+#include "buf.h"
+#include "ledger_test.h"
+
+/* Run fn on the named database of the ledger in dir, in a write txn. */
+static int tamper(const char *dir, const char *db,
+                  int (*fn)(MDB_txn *, MDB_dbi, void *), void *arg)
+{
+        MDB_env *env = NULL;
+        MDB_txn *txn = NULL;
+        MDB_dbi dbi;
+        int rc;
+
+        if ((rc = mdb_env_create(&env)) || (rc = mdb_env_set_maxdbs(env, 16)) ||
+            (rc = mdb_env_open(env, dir, 0, 0600)) ||
+            (rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
+            (rc = mdb_dbi_open(txn, db, 0, &dbi)) || (rc = fn(txn, dbi, arg))) {
+                if (txn)
+                        mdb_txn_abort(txn);
+        } else {
+                rc = mdb_txn_commit(txn);
+        }
+        if (env)
+                mdb_env_close(env);
+        return rc;
+}
+
+/* Flip one byte of the signature in the latest checkpoint. */
+static int flip_checkpoint(MDB_txn *txn, MDB_dbi dbi, void *arg)
+{
+        static uint8_t copy[TB_CHECKPOINT_NOTE_MAX];
+        MDB_cursor *c;
+        MDB_val k, v;
+        int rc;
+
+        (void)arg;
+        if ((rc = mdb_cursor_open(txn, dbi, &c)))
+                return rc;
+        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+        mdb_cursor_close(c);
+        if (rc || v.mv_size > sizeof(copy))
+                return rc ? rc : -1;
+        memcpy(copy, v.mv_data, v.mv_size);
+        copy[v.mv_size - 10] = copy[v.mv_size - 10] == 'A' ? 'B' : 'A';
+        v.mv_data = copy;
+        return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int bump_root(MDB_txn *txn, MDB_dbi dbi, void *arg)
+{
+        uint8_t root[32];
+        MDB_val k = {4, "root"}, v;
+        int rc;
+
+        (void)arg;
+        if ((rc = mdb_get(txn, dbi, &k, &v)) || v.mv_size != 32)
+                return rc ? rc : -1;
+        memcpy(root, v.mv_data, 32);
+        root[0] ^= 1;
+        v.mv_data = root;
+        return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int bump_balance(MDB_txn *txn, MDB_dbi dbi, void *arg)
+{
+        uint8_t val[72];
+        MDB_val k = {strlen(arg), arg}, v;
+        int rc;
+
+        if ((rc = mdb_get(txn, dbi, &k, &v)) || v.mv_size != sizeof(val))
+                return rc ? rc : -1;
+        memcpy(val, v.mv_data, sizeof(val));
+        tb_store_u64be(val, tb_load_u64be(val) + 1);
+        v.mv_data = val;
+        return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static void test_growth(void)
+{
+        struct ledger_options o;
+        struct tctx c;
+        struct tb_status_info st;
+        struct ledger_check_report rep;
+        uint64_t map0;
+        int i;
+
+        ledger_options_default(&o);
+        o.map_initial = 64 << 10;
+        o.map_max = 64 << 20;
+        t_setup_opts(&c, &o);
+        CHECK_ERR(ledger_status(c.l, &st), LEDGER_OK);
+        map0 = st.map_bytes;
+        CHECK(map0 <= 128 << 10);
+        t_cast(&c);
+        for (i = 0; i < 300; i++) {
+                char acct[16];
+                snprintf(acct, sizeof(acct), "v%03d", i);
+                CHECK_ERR(t_register(&c, &c.rec, acct), TB_ST_OK);
+                CHECK_ERR(
+                    t_service(&c, &c.rec, acct, T_NOW - 3600, 60, "garden"),
+                    TB_ST_OK);
+        }
+        CHECK_ERR(ledger_status(c.l, &st), LEDGER_OK);
+        CHECK(st.map_bytes > map0);
+        CHECK(st.tree_size == 605 && st.accounts == 302);
+        CHECK(t_balance(&c, "v299") == 60);
+        t_reopen(&c);
+        CHECK(t_balance(&c, "v123") == 60);
+        CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
+        CHECK(rep.mismatches == 0 && rep.entries == 605);
+        t_teardown(&c);
+}
+
+static void test_storage_full(void)
+{
+        struct ledger_options o;
+        struct tctx c;
+        struct tb_checkpoint before, after;
+        struct ledger_item it[20];
+        struct ledger_result r[20];
+        static uint8_t b[20][TB_SIGNED_MAX];
+        uint64_t size0;
+        int i, j, full = 0;
+
+        ledger_options_default(&o);
+        o.map_initial = 64 << 10;
+        o.map_max = 256 << 10;
+        t_setup_opts(&c, &o);
+        t_cast(&c);
+        for (i = 0; i < 200 && !full; i++) {
+                for (j = 0; j < 20; j++) {
+                        struct tb_entry e =
+                            t_entry(&c, TB_KIND_REGISTER, &c.rec);
+                        snprintf(e.u.reg.account, sizeof(e.u.reg.account),
+                                 "account-with-a-longish-name-%04d-%02d", i, j);
+                        it[j].signed_entry = b[j];
+                        it[j].len = t_sign(&e, &c.rec, b[j]);
+                        it[j].received = T_NOW;
+                        it[j].verified = 0;
+                }
+                CHECK(t_checkpoint(&c, &before) == 0);
+                size0 = before.size;
+                if (ledger_apply_batch(c.l, it, 20, r) == LEDGER_E_FULL) {
+                        full = 1;
+                        for (j = 0; j < 20; j++)
+                                CHECK(r[j].status == TB_ST_STORAGE_FULL);
+                        CHECK(t_checkpoint(&c, &after) == 0);
+                        CHECK(after.size == size0);
+                        CHECK_MEM(after.root, before.root, 32);
+                        {
+                                struct tb_balance_info bi;
+                                CHECK_ERR(ledger_balance(c.l, "alice", &bi),
+                                          LEDGER_OK);
+                        }
+                }
+        }
+        CHECK(full);
+        /* not remembered: with room, the same batch goes through */
+        ledger_close(c.l);
+        c.opt.map_max = 64 << 20;
+        CHECK_ERR(ledger_open(c.dir, &c.opt, &c.l), LEDGER_OK);
+        CHECK_ERR(ledger_apply_batch(c.l, it, 20, r), LEDGER_OK);
+        for (j = 0; j < 20; j++)
+                CHECK(r[j].status == TB_ST_OK);
+        t_teardown(&c);
+}
+
+static void test_quick_check(void)
+{
+        struct tctx c;
+        struct ledger *l = NULL;
+
+        t_setup(&c);
+        t_cast(&c);
+        ledger_close(c.l);
+        c.l = NULL;
+        CHECK_ERR(tamper(c.dir, "checkpoints", flip_checkpoint, NULL), 0);
+        CHECK_ERR(ledger_open(c.dir, NULL, &l), LEDGER_E_CHECK);
+        CHECK(l == NULL);
+        t_teardown(&c);
+
+        t_setup(&c);
+        t_cast(&c);
+        ledger_close(c.l);
+        c.l = NULL;
+        CHECK_ERR(tamper(c.dir, "meta", bump_root, NULL), 0);
+        CHECK_ERR(ledger_open(c.dir, NULL, &l), LEDGER_E_CHECK);
+        t_teardown(&c);
+}
+
+static void test_full_check(void)
+{
+        struct tctx c;
+        struct ledger_check_report rep;
+        uint64_t svc;
+        int i;
+
+        t_setup(&c);
+        t_cast(&c);
+        CHECK_ERR(t_enroll(&c, &c.admin, &c.other, TB_ROLE_ALL, "boss"),
+                  TB_ST_OK);
+        CHECK_ERR(t_policy(&c, &c.admin, TB_POLICY_RATE | TB_POLICY_DAILY_CAP,
+                           "garden", 90, 600, 0),
+                  TB_ST_OK);
+        for (i = 0; i < 40; i++) {
+                char acct[16];
+                snprintf(acct, sizeof(acct), "p%02d", i % 7);
+                if (i < 7)
+                        CHECK_ERR(t_register(&c, &c.rec, acct), TB_ST_OK);
+                CHECK_ERR(t_service(&c, &c.rec, acct, T_NOW - 86400 + i * 1800,
+                                    25, i % 3 ? "garden" : ""),
+                          TB_ST_OK);
+                svc = c.res.seq;
+                (void)t_redeem(&c, &c.red, acct, 7);
+                (void)t_transfer(&c, &c.red, acct, "alice", 3);
+                if (i % 5 == 0)
+                        (void)t_reverse(&c, &c.other, svc);
+                /* refusals are not logged: the replay must not care */
+                (void)t_redeem(&c, &c.red, acct, 100000);
+        }
+        CHECK_ERR(t_revoke(&c, &c.admin, &c.red), TB_ST_OK);
+        CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
+        CHECK(rep.mismatches == 0);
+        if (rep.mismatches)
+                fprintf(stderr, "first mismatch: %s\n", rep.first);
+        CHECK(rep.accounts == 9 && rep.keys == 4);
+        CHECK(rep.entries > 100 && rep.checkpoints == rep.entries);
+
+        /* a balance changed behind the ledger's back: the quick check can't
+         * see it (the tree is intact), the full check must */
+        ledger_close(c.l);
+        c.l = NULL;
+        CHECK_ERR(tamper(c.dir, "accounts", bump_balance, "p03"), 0);
+        CHECK_ERR(ledger_open(c.dir, NULL, &c.l), LEDGER_OK);
+        CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
+        CHECK(rep.mismatches == 1);
+        CHECK(strstr(rep.first, "account p03") != NULL);
+        t_teardown(&c);
+}
+
+int main(void)
+{
+        test_growth();
+        test_storage_full();
+        test_quick_check();
+        test_full_check();
+        return check_done("test_ledger_storage");
+}
