@@ -468,7 +468,8 @@ static int remembered(unsigned st)
         if (st == TB_ST_OK)
                 return 1;
         return st >= 100 && st < 200 && st != TB_ST_BAD_SIGNATURE &&
-               st != TB_ST_UNKNOWN_KEY && st != TB_ST_REQUEST_ID_REUSED;
+               st != TB_ST_UNKNOWN_KEY && st != TB_ST_REQUEST_ID_REUSED &&
+               st != TB_ST_SAME_ACCOUNT;
 }
 
 static void idem_put(struct ltxn *t, const uint8_t *key,

@@ -160,7 +160,8 @@ struct ledger_result {
  *   a refusal (1xx)    a ledger rule said no; nothing of it was written to
  *                      the log or the balances; remembered under (signer,
  *                      request id) so a retry gets the same status, except
- *                      BAD_SIGNATURE, UNKNOWN_KEY, REQUEST_ID_REUSED
+ *                      BAD_SIGNATURE, UNKNOWN_KEY, REQUEST_ID_REUSED and
+ *                      SAME_ACCOUNT
  *   BAD_REQUEST        the bytes do not decode (detail: tb_strerror text)
  *   SAME_ACCOUNT       a transfer to itself
  *   STORAGE_FULL       every entry of the batch, when the map could not
