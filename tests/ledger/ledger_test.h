@@ -59,8 +59,9 @@ static inline void t_rm(const char *dir)
         size_t i;
 
         for (i = 0; i < 4; i++) {
-                snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-                (void)unlink(path);
+                int n = snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+                if (n > 0 && (size_t)n < sizeof(path))
+                        (void)unlink(path);
         }
         (void)rmdir(dir);
 }
