@@ -176,6 +176,10 @@ struct ledger_result {
  * primary account (points are the negation of the original's); genesis,
  * enroll, revoke, policy: none (0, 0).
  *
+ * The receipt of the batch is its checkpoint: ledger_checkpoint() returns
+ * it until the next batch that appends commits (call it from the writer
+ * thread right after this function to get exactly this batch's).
+ *
  * If the function returns an error no result is meaningful except as
  * described: LEDGER_E_FULL (results all STORAGE_FULL, nothing written),
  * LEDGER_E_PANIC (exit), LEDGER_E_LMDB/LEDGER_E_CRYPTO/LEDGER_E_CORRUPT
@@ -190,6 +194,13 @@ enum ledger_err ledger_apply_batch(struct ledger *l,
  * committed state.  Byte outputs are copied into the caller's buffer; the
  * pointers inside the output structs point into that buffer.
  */
+
+/* The ledger's origin (its log key's name), NUL-terminated; valid until
+ * ledger_close().  What terminals sign for (tb_entry_verify's origin). */
+const char *ledger_origin(const struct ledger *l);
+
+/* The log's verifier key text (name+id+base64), valid until close. */
+const char *ledger_log_vkey(const struct ledger *l);
 
 /* Account info.  Errors: LEDGER_E_NOT_FOUND, LEDGER_E_INVALID (malformed
  * account id), LEDGER_E_CORRUPT, LEDGER_E_LMDB, LEDGER_E_READERS. */

@@ -28,6 +28,16 @@ static const uint8_t *copy_out(const MDB_val *v, uint8_t *buf, size_t cap,
         return p;
 }
 
+const char *ledger_origin(const struct ledger *l)
+{
+        return l->origin;
+}
+
+const char *ledger_log_vkey(const struct ledger *l)
+{
+        return l->vkey_text;
+}
+
 enum ledger_err ledger_balance(struct ledger *l, const char *account,
                                struct tb_balance_info *out)
 {

@@ -4,6 +4,9 @@
  * (verified with proto's verifiers), and the reads: entries, history
  * pages, status.
  */
+#include <sys/stat.h>
+
+#include "keyfile.h"
 #include "ledger_test.h"
 
 static void test_init_open(void)
@@ -29,6 +32,8 @@ static void test_init_open(void)
         CHECK(st.disk_bytes > 0 && st.map_bytes >= c.opt.map_initial);
         CHECK(tb_vkey_parse(st.log_key, strlen(st.log_key), &vk) == TB_OK);
         CHECK(strcmp(vk.name, T_ORIGIN) == 0);
+        CHECK(strcmp(ledger_origin(c.l), T_ORIGIN) == 0);
+        CHECK(strcmp(ledger_log_vkey(c.l), st.log_key) == 0);
 
         /* the genesis record, signed by the log key */
         CHECK_ERR(ledger_entry(c.l, 0, rec, sizeof(rec), &len), LEDGER_OK);
@@ -42,6 +47,28 @@ static void test_init_open(void)
                   LEDGER_E_NOT_FOUND);
         CHECK_ERR(ledger_entry(c.l, 0, rec, 10, &len), LEDGER_E_OVERFLOW);
         t_reopen(&c);
+
+        /* the key files: secret 0600; another key is refused */
+        {
+                char path[PATH_MAX + 16];
+                struct stat sb;
+                struct tb_skey *k = NULL;
+
+                snprintf(path, sizeof(path), "%s/log.pub", c.dir);
+                CHECK(stat(path, &sb) == 0);
+                snprintf(path, sizeof(path), "%s/log.key", c.dir);
+                CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+                ledger_close(c.l);
+                c.l = NULL;
+                CHECK(unlink(path) == 0);
+                CHECK_ERR(ledger_open(c.dir, NULL, &l2), LEDGER_E_KEY);
+                CHECK(tb_skey_generate(T_ORIGIN, strlen(T_ORIGIN), &k) ==
+                      TB_OK);
+                CHECK(tb_keyfile_write_secret(path, k) == TB_OK);
+                tb_skey_free(k);
+                CHECK_ERR(ledger_open(c.dir, NULL, &l2), LEDGER_E_KEY);
+                CHECK(l2 == NULL);
+        }
         t_teardown(&c);
 }
 
