@@ -40,6 +40,7 @@ struct tctx {
         struct ledger_result res; /* of the last t_submit */
         uint8_t last[TB_SIGNED_MAX];
         size_t last_len;
+        int tampered;
 };
 
 static inline void tkey_make(struct tkey *k, uint8_t seed_byte)
@@ -112,8 +113,18 @@ static inline void t_reopen(struct tctx *c)
         CHECK_ERR(ledger_open(c->dir, &c->opt, &c->l), LEDGER_OK);
 }
 
+/* Every test ledger must replay to the same state (invariant 3), unless
+ * the test tampered with it on purpose (c->tampered). */
 static inline void t_teardown(struct tctx *c)
 {
+        struct ledger_check_report rep;
+
+        if (c->l && !c->tampered) {
+                CHECK_ERR(ledger_check_full(c->l, NULL, &rep), LEDGER_OK);
+                CHECK(rep.mismatches == 0);
+                if (rep.mismatches)
+                        fprintf(stderr, "full check: %s\n", rep.first);
+        }
         ledger_close(c->l);
         c->l = NULL;
         t_rm(c->dir);

@@ -243,6 +243,7 @@ static void test_full_check(void)
         CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
         CHECK(rep.mismatches == 1);
         CHECK(strstr(rep.first, "account p03") != NULL);
+        c.tampered = 1;
         t_teardown(&c);
 }
 
