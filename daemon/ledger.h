@@ -107,10 +107,10 @@ struct ledger;
  * policy out of range), LEDGER_E_EXISTS, LEDGER_E_IO, LEDGER_E_KEY,
  * LEDGER_E_CRYPTO, LEDGER_E_FULL, LEDGER_E_LMDB, LEDGER_E_NOMEM.
  */
-enum ledger_err ledger_init(const char *dir, const char *origin,
-                            const uint8_t admin_pk[TB_PUBKEY_SIZE],
-                            const char *admin_name,
-                            const struct ledger_options *o);
+TB_WUR enum ledger_err ledger_init(const char *dir, const char *origin,
+                                   const uint8_t admin_pk[TB_PUBKEY_SIZE],
+                                   const char *admin_name,
+                                   const struct ledger_options *o);
 
 /*
  * Open the ledger in dir: open the environment, clear stale reader slots
@@ -124,8 +124,9 @@ enum ledger_err ledger_init(const char *dir, const char *origin,
  * LEDGER_E_CORRUPT, LEDGER_E_IO, LEDGER_E_LMDB, LEDGER_E_PANIC,
  * LEDGER_E_NOMEM.
  */
-enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
-                            struct ledger **out);
+TB_WUR enum ledger_err ledger_open(const char *dir,
+                                   const struct ledger_options *o,
+                                   struct ledger **out);
 
 /* Close l (NULL is fine) and wipe the log key.  No call may be running. */
 void ledger_close(struct ledger *l);
@@ -185,9 +186,10 @@ struct ledger_result {
  * LEDGER_E_PANIC (exit), LEDGER_E_LMDB/LEDGER_E_CRYPTO/LEDGER_E_CORRUPT
  * (results all INTERNAL, nothing written).  n == 0 is a no-op.
  */
-enum ledger_err ledger_apply_batch(struct ledger *l,
-                                   const struct ledger_item *items, size_t n,
-                                   struct ledger_result *results);
+TB_WUR enum ledger_err ledger_apply_batch(struct ledger *l,
+                                          const struct ledger_item *items,
+                                          size_t n,
+                                          struct ledger_result *results);
 
 /*
  * Reads.  Each runs in its own read-only transaction and sees the last
@@ -204,8 +206,8 @@ const char *ledger_log_vkey(const struct ledger *l);
 
 /* Account info.  Errors: LEDGER_E_NOT_FOUND, LEDGER_E_INVALID (malformed
  * account id), LEDGER_E_CORRUPT, LEDGER_E_LMDB, LEDGER_E_READERS. */
-enum ledger_err ledger_balance(struct ledger *l, const char *account,
-                               struct tb_balance_info *out);
+TB_WUR enum ledger_err ledger_balance(struct ledger *l, const char *account,
+                                      struct tb_balance_info *out);
 
 /*
  * History of an account, newest first: up to limit (1..TB_HISTORY_MAX)
@@ -216,28 +218,30 @@ enum ledger_err ledger_balance(struct ledger *l, const char *account,
  * TB_HISTORY_MAX * TB_RECORD_MAX always suffices), LEDGER_E_CORRUPT,
  * LEDGER_E_LMDB, LEDGER_E_READERS.
  */
-enum ledger_err ledger_history(struct ledger *l, const char *account,
-                               uint64_t before, unsigned limit,
-                               struct tb_history *out, uint8_t *buf,
-                               size_t cap);
+TB_WUR enum ledger_err ledger_history(struct ledger *l, const char *account,
+                                      uint64_t before, unsigned limit,
+                                      struct tb_history *out, uint8_t *buf,
+                                      size_t cap);
 
 /* The record of seq (u64 seq || u64 received || body || sig) into
  * buf[cap] (TB_RECORD_MAX suffices).  Errors: LEDGER_E_NOT_FOUND,
  * LEDGER_E_OVERFLOW, LEDGER_E_LMDB, LEDGER_E_READERS. */
-enum ledger_err ledger_entry(struct ledger *l, uint64_t seq, uint8_t *buf,
-                             size_t cap, size_t *len);
+TB_WUR enum ledger_err ledger_entry(struct ledger *l, uint64_t seq,
+                                    uint8_t *buf, size_t cap, size_t *len);
 
 /* The latest checkpoint (a C2SP signed note) into buf[cap]
  * (TB_CHECKPOINT_NOTE_MAX suffices); *size gets its tree size (may be
  * NULL).  Errors: LEDGER_E_OVERFLOW, LEDGER_E_CORRUPT, LEDGER_E_LMDB. */
-enum ledger_err ledger_checkpoint(struct ledger *l, uint8_t *buf, size_t cap,
-                                  size_t *len, uint64_t *size);
+TB_WUR enum ledger_err ledger_checkpoint(struct ledger *l, uint8_t *buf,
+                                         size_t cap, size_t *len,
+                                         uint64_t *size);
 
 /* The checkpoint issued at exactly tree size `size`.  Errors:
  * LEDGER_E_NOT_FOUND (none was issued at that size), LEDGER_E_OVERFLOW,
  * LEDGER_E_LMDB. */
-enum ledger_err ledger_checkpoint_at(struct ledger *l, uint64_t size,
-                                     uint8_t *buf, size_t cap, size_t *len);
+TB_WUR enum ledger_err ledger_checkpoint_at(struct ledger *l, uint64_t size,
+                                            uint8_t *buf, size_t cap,
+                                            size_t *len);
 
 /*
  * RFC 6962 inclusion proof of leaf seq in the tree of size `size` (0 = the
@@ -247,9 +251,10 @@ enum ledger_err ledger_checkpoint_at(struct ledger *l, uint64_t size,
  * LEDGER_E_RANGE (seq >= size or size > tree size), LEDGER_E_OVERFLOW,
  * LEDGER_E_CORRUPT, LEDGER_E_LMDB.
  */
-enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
-                                       uint64_t size, struct tb_proof *out,
-                                       uint8_t *buf, size_t cap);
+TB_WUR enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
+                                              uint64_t size,
+                                              struct tb_proof *out,
+                                              uint8_t *buf, size_t cap);
 
 /*
  * RFC 6962 consistency proof between tree sizes old_size and size (0 = the
@@ -257,19 +262,20 @@ enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
  * size if one was issued, copied into buf[cap].  Errors: LEDGER_E_RANGE,
  * LEDGER_E_OVERFLOW, LEDGER_E_CORRUPT, LEDGER_E_LMDB.
  */
-enum ledger_err ledger_prove_consistency(struct ledger *l, uint64_t old_size,
-                                         uint64_t size, struct tb_proof *out,
-                                         uint8_t *buf, size_t cap);
+TB_WUR enum ledger_err
+ledger_prove_consistency(struct ledger *l, uint64_t old_size, uint64_t size,
+                         struct tb_proof *out, uint8_t *buf, size_t cap);
 
 /* The root hash of the tree of size `size` (<= tree size); O(log n).
  * Errors: LEDGER_E_RANGE, LEDGER_E_CORRUPT, LEDGER_E_LMDB. */
-enum ledger_err ledger_root(struct ledger *l, uint64_t size,
-                            uint8_t root[TB_HASH_LEN]);
+TB_WUR enum ledger_err ledger_root(struct ledger *l, uint64_t size,
+                                   uint8_t root[TB_HASH_LEN]);
 
 /* Tree size, counts, origin, log verifier key, file and map sizes.  The
  * version field is left empty (the daemon fills it).  Errors:
  * LEDGER_E_CORRUPT, LEDGER_E_LMDB, LEDGER_E_IO. */
-enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out);
+TB_WUR enum ledger_err ledger_status(struct ledger *l,
+                                     struct tb_status_info *out);
 
 /* Result of ledger_check_full(). */
 struct ledger_check_report {
@@ -296,7 +302,7 @@ struct ledger_check_report {
  * Errors: LEDGER_E_IO (temporary directory), LEDGER_E_NOMEM, LEDGER_E_LMDB,
  * LEDGER_E_CORRUPT (a stored record does not decode), LEDGER_E_PANIC.
  */
-enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
-                                  struct ledger_check_report *rep);
+TB_WUR enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
+                                         struct ledger_check_report *rep);
 
 #endif
