@@ -241,7 +241,6 @@ static int file_exists(const char *dir, const char *name)
         return lstat(path, &st) == 0;
 }
 
-/* The genesis entry, signed by the log key over the ledger origin. */
 static enum ledger_err genesis_build(struct ledger *l, const uint8_t *admin_pk,
                                      const char *admin_name,
                                      const struct ledger_options *o,
@@ -346,7 +345,6 @@ fail:
         return err;
 }
 
-/* The quick self-check of ledger_open(). */
 static enum ledger_err quick_check(struct ledger *l)
 {
         struct ltxn t;

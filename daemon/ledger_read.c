@@ -14,7 +14,6 @@
 #include "buf.h"
 #include "ledger_int.h"
 
-/* Copies v into buf at *off; returns a pointer to the copy or NULL. */
 static const uint8_t *copy_out(const MDB_val *v, uint8_t *buf, size_t cap,
                                size_t *off)
 {
@@ -244,7 +243,6 @@ static enum ledger_err tree_err(struct ltxn *t, enum tb_err e)
         return e ? LEDGER_E_CORRUPT : LEDGER_OK;
 }
 
-/* Resolves size 0 to the tree size and checks size <= tree size. */
 static enum ledger_err resolve_size(struct ltxn *t, uint64_t *size)
 {
         uint64_t tree = lmeta_u64(t, "tree_size");
@@ -256,7 +254,6 @@ static enum ledger_err resolve_size(struct ltxn *t, uint64_t *size)
         return *size > tree ? LEDGER_E_RANGE : LEDGER_OK;
 }
 
-/* Attach the checkpoint of exactly `size`, if one was issued. */
 static enum ledger_err attach_checkpoint(struct ltxn *t, struct tb_proof *out,
                                          uint8_t *buf, size_t cap, size_t *off)
 {
