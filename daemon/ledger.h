@@ -14,12 +14,14 @@
  *   ledger_balance(l, "alice", &info);                         any thread
  *   ledger_close(l);
  *
- * Threads.  ledger_apply_batch() and ledger_check_full() serialise on an
- * internal writer mutex; every read function may be called from any thread
- * concurrently with the writer and with each other (the environment is
- * opened with MDB_NOTLS and each read runs in its own read-only
- * transaction).  Map growth briefly waits for running reads to finish.
- * Never use a ledger across fork().
+ * Threads.  Concurrent ledger_apply_batch() calls serialise on an internal
+ * writer mutex (the daemon calls it from one writer thread anyway); every
+ * read function may be called from any thread concurrently with the writer
+ * and with each other (the environment is opened with MDB_NOTLS and each
+ * read runs in its own read-only transaction).  Map growth waits for the
+ * running reads to finish; ledger_check_full() reads one snapshot for its
+ * whole run, so a growth that falls in it waits for its end.  No call may
+ * run during ledger_close().  Never use a ledger across fork().
  *
  * Errors.  Functions return enum ledger_err.  LEDGER_E_PANIC means LMDB
  * reported MDB_PANIC (a failed meta-page write): the environment must not be

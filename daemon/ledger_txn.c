@@ -131,11 +131,14 @@ enum ledger_err lread_begin(struct ledger *l, struct ltxn *t)
                 return LEDGER_E_LMDB;
         rc = ltxn_begin(t, l, 1);
         if (rc == MDB_MAP_RESIZED) {
-                /* another process grew the map; adopt its size */
+                /* another process grew the map; adopt its size, with the
+                 * writer idle too (same lock order as the writer) */
                 pthread_rwlock_unlock(&l->resize_lock);
+                pthread_mutex_lock(&l->write_lock);
                 pthread_rwlock_wrlock(&l->resize_lock);
                 rc = mdb_env_set_mapsize(l->env, 0);
                 pthread_rwlock_unlock(&l->resize_lock);
+                pthread_mutex_unlock(&l->write_lock);
                 pthread_rwlock_rdlock(&l->resize_lock);
                 if (!rc)
                         rc = ltxn_begin(t, l, 1);
