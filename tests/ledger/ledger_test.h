@@ -178,14 +178,29 @@ static inline unsigned t_apply(struct tctx *c, const uint8_t *p, size_t len)
         return c->res.status;
 }
 
-/* Sign e with k and apply it. */
+/*
+ * Sign e with k and apply it; then retry the same bytes, which must give
+ * the first outcome (OK: DUPLICATE with the same seq, points and balance;
+ * a refusal: the same refusal) and write nothing (invariant 4).
+ */
 static inline unsigned t_submit(struct tctx *c, const struct tb_entry *e,
                                 const struct tkey *k)
 {
         uint8_t buf[TB_SIGNED_MAX];
         size_t len = t_sign(e, k, buf);
+        struct ledger_result first;
+        unsigned st = t_apply(c, buf, len);
 
-        return t_apply(c, buf, len);
+        first = c->res;
+        if (st != 999 && st != TB_ST_STORAGE_FULL) {
+                unsigned again = t_apply(c, c->last, c->last_len);
+                CHECK_ERR(again, st == TB_ST_OK ? TB_ST_DUPLICATE : st);
+                CHECK(c->res.seq == first.seq &&
+                      c->res.points == first.points &&
+                      c->res.balance == first.balance);
+        }
+        c->res = first;
+        return st;
 }
 
 static inline unsigned t_enroll(struct tctx *c, const struct tkey *signer,
