@@ -5,6 +5,7 @@
  * never go backwards).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "ledger_test.h"
 
@@ -14,7 +15,7 @@
 
 struct reader {
         struct tctx *c;
-        volatile int *stop;
+        atomic_int *stop;
         int failures;
         long reads;
 };
@@ -29,7 +30,7 @@ static void *reader_main(void *arg)
         uint8_t leaf[32];
         uint64_t last_balance = 0, b;
 
-        while (!*r->stop) {
+        while (!atomic_load(r->stop)) {
                 if (t_checkpoint(r->c, &cp) != 0) {
                         r->failures++;
                         continue;
@@ -61,7 +62,7 @@ int main(void)
         struct tctx c;
         struct reader rd[READERS];
         pthread_t th[READERS];
-        volatile int stop = 0;
+        atomic_int stop = 0;
         struct ledger_item it[PER];
         struct ledger_result res[PER];
         static uint8_t bufs[PER][TB_SIGNED_MAX];
@@ -100,7 +101,7 @@ int main(void)
                 for (j = 0; j < PER; j++)
                         ok += res[j].status == TB_ST_OK;
         }
-        stop = 1;
+        atomic_store(&stop, 1);
         for (i = 0; i < READERS; i++) {
                 CHECK(pthread_join(th[i], NULL) == 0);
                 CHECK(rd[i].failures == 0);
