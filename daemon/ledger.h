@@ -21,7 +21,9 @@
  * read runs in its own read-only transaction).  Map growth waits for the
  * running reads to finish; ledger_check_full() reads one snapshot for its
  * whole run, so a growth that falls in it waits for its end.  No call may
- * run during ledger_close().  Never use a ledger across fork().
+ * run during ledger_close().  Never use a ledger across fork(), and open a
+ * directory at most once per process (an LMDB rule: a second environment
+ * on the same files would break its locks).
  *
  * Errors.  Functions return enum ledger_err.  LEDGER_E_PANIC means LMDB
  * reported MDB_PANIC (a failed meta-page write): the environment must not be
