@@ -121,21 +121,22 @@ eq balance "$(json balance)" 140
 
 note "DUPLICATE via --request-id: exit 0, same seq, nothing written"
 RID=00112233445566778899aabbccddeeff
-ok tb --json record -k "$K" bob --minutes 15 --start "$(iso 20000)" \
+START=$(iso 20000)
+SIZE=$(tree_size)
+at_second_start
+ok tb --json record -k "$K" bob --minutes 15 --start "$START" \
     --request-id "$RID"
 eq status "$(json status)" OK
 DUP_SEQ=$(json seq)
-SIZE=$(tree_size)
-ok tb --json record -k "$K" bob --minutes 15 --start "$(iso 20000)" \
+ok tb --json record -k "$K" bob --minutes 15 --start "$START" \
     --request-id "$RID"
 eq status "$(json status)" DUPLICATE
 eq seq "$(json seq)" "$DUP_SEQ"
 eq points "$(json points)" 15
 eq request_id "$(json request_id)" "$RID"
-ok tb record -k "$K" bob --minutes 15 --start "$(iso 20000)" \
-    --request-id "$RID"
+ok tb record -k "$K" bob --minutes 15 --start "$START" --request-id "$RID"
 out_has "already recorded (DUPLICATE), original seq $DUP_SEQ"
-eq "tree size after retries" "$(tree_size)" "$SIZE"
+eq "tree size after retries" "$(tree_size)" $((SIZE + 1))
 
 note "balance"
 ok tb --json balance alice

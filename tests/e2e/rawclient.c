@@ -11,6 +11,8 @@
  *                 key file KEY for the origin given by -o
  *     -o ORIGIN   the ledger's origin (for -R)
  *     -i ID       correlation id of the -R frame (default 1)
+ *     -C CLOCK    the entry's terminal clock (default: now), so that the
+ *                 same -R -C pair rebuilds the same bytes: a true retry
  *     -p N        send only the first N bytes of what was assembled
  *     -c          hang up right after sending, reading nothing
  *     -H MS       after sending, hold the connection MS ms before reading
@@ -18,7 +20,8 @@
  *     -t MS       give up after MS ms without a byte (prints "timeout")
  *
  * Output, one line each: "sent N", then per response "response type=T
- * id=I status=NAME message=TEXT", then "closed" (the daemon hung up),
+ * id=I status=NAME [seq=N] message=TEXT" (seq for a SUBMIT answered OK or
+ * DUPLICATE), then "closed" (the daemon hung up),
  * "timeout" or "open".  The response header is read by hand, so an answer
  * this build cannot decode is still shown.  Exit 0, 1 on a local failure,
  * 2 on usage.
@@ -55,9 +58,10 @@ static void fail(const char *what)
 
 static void usage(void)
 {
-        fprintf(stderr, "usage: rawclient [-x HEX] [-R KEY:ACCOUNT:RID -o "
-                        "ORIGIN [-i ID]] [-p N] [-c] [-H MS] [-n N] [-t MS] "
-                        "SOCKET\n");
+        fprintf(stderr,
+                "usage: rawclient [-x HEX] [-R KEY:ACCOUNT:RID -o "
+                "ORIGIN [-i ID] [-C CLOCK]] [-p N] [-c] [-H MS] [-n N] [-t MS] "
+                "SOCKET\n");
         exit(2);
 }
 
@@ -71,7 +75,8 @@ static void add_hex(const char *s)
         out_len += n;
 }
 
-static void add_register(const char *spec, const char *origin, uint32_t id)
+static void add_register(const char *spec, const char *origin, uint32_t id,
+                         int64_t clock)
 {
         char buf[1024], *acct, *rid;
         struct tb_skey *k = NULL;
@@ -100,7 +105,7 @@ static void add_register(const char *spec, const char *origin, uint32_t id)
                            NULL, &n, NULL) != 0 ||
             n != TB_REQUEST_ID_SIZE)
                 fail("the request id must be 32 hex digits");
-        e.clock = (int64_t)time(NULL);
+        e.clock = clock >= 0 ? clock : (int64_t)time(NULL);
         if (strlen(acct) > TB_ACCOUNT_ID_MAX)
                 fail("account too long");
         memcpy(e.u.reg.account, acct, strlen(acct) + 1);
@@ -167,8 +172,15 @@ static void print_response(const uint8_t *p, size_t len)
         if (mlen > len - TB_RESPONSE_HEADER)
                 mlen = (unsigned)(len - TB_RESPONSE_HEADER);
         name = tb_status_name(status);
-        printf("response type=%u id=%u status=%s message=%.*s\n", be(p + 1, 2),
-               be(p + 3, 4), name != NULL ? name : "UNKNOWN", (int)mlen,
+        printf("response type=%u id=%u status=%s ", be(p + 1, 2), be(p + 3, 4),
+               name != NULL ? name : "UNKNOWN");
+        if (be(p + 1, 2) == TB_MSG_SUBMIT && status <= TB_ST_DUPLICATE &&
+            len >= TB_RESPONSE_HEADER + mlen + 8)
+                printf("seq=%llu ",
+                       (unsigned long long)be(p + TB_RESPONSE_HEADER + mlen, 4)
+                               << 32 |
+                           be(p + TB_RESPONSE_HEADER + mlen + 4, 4));
+        printf("message=%.*s\n", (int)mlen,
                (const char *)p + TB_RESPONSE_HEADER);
 }
 
@@ -228,12 +240,13 @@ int main(int argc, char **argv)
         unsigned long partial = (unsigned long)-1, hold = 0, n = 0,
                       timeout = 5000;
         uint32_t id = 1;
+        int64_t clock = -1;
         int c, hangup = 0, fd;
         size_t sent = 0;
 
         if (sodium_init() < 0)
                 fail("sodium_init");
-        while ((c = getopt(argc, argv, "x:R:o:i:p:cH:n:t:")) != -1) {
+        while ((c = getopt(argc, argv, "x:R:o:i:C:p:cH:n:t:")) != -1) {
                 switch (c) {
                 case 'x':
                         add_hex(optarg);
@@ -246,6 +259,9 @@ int main(int argc, char **argv)
                         break;
                 case 'i':
                         id = (uint32_t)number(optarg);
+                        break;
+                case 'C':
+                        clock = (int64_t)number(optarg);
                         break;
                 case 'p':
                         partial = number(optarg);
@@ -269,7 +285,7 @@ int main(int argc, char **argv)
         if (optind + 1 != argc)
                 usage();
         if (reg != NULL)
-                add_register(reg, origin, id);
+                add_register(reg, origin, id, clock);
         if (partial < out_len)
                 out_len = partial;
         if (strlen(argv[optind]) >= sizeof(sa.sun_path))
