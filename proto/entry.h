@@ -48,15 +48,20 @@
 #define TB_NOTE_MAX       200 /* bytes of UTF-8, no control characters */
 #define TB_NAME_MAX       128 /* key name or origin, 0x21..0x7e but '+' */
 
-#define TB_MINUTES_MAX   1440u             /* one day */
-#define TB_POINTS_MAX    1000000000u       /* per redeem or transfer */
-#define TB_RATE_MAX      1000000u          /* points per hour */
-#define TB_BALANCE_MAX   1000000000000000u /* 10^15, max_balance cap */
-#define TB_TIME_MAX      253402300799      /* 9999-12-31T23:59:59Z */
-#define TB_SEQ_MAX       INT64_MAX         /* Go tlog uses int64 */
-#define TB_RECORD_HEADER 16                /* seq + received */
+#define TB_MINUTES_MAX     1440u             /* one day */
+#define TB_POINTS_MAX      1000000000u       /* per redeem or transfer */
+#define TB_RATE_MAX        1000000u          /* points per hour */
+#define TB_BALANCE_MAX     1000000000000000u /* 10^15, max_balance cap */
+#define TB_TIME_MAX        253402300799      /* 9999-12-31T23:59:59Z */
+#define TB_SEQ_MAX         INT64_MAX         /* Go tlog uses int64 */
+#define TB_RECORD_HEADER   16                /* seq + received */
+#define TB_ENTRY_CLOCK_OFF 50                /* offset of the clock in a body */
 
-/* Largest possible body (a genesis with maximal strings), and record. */
+/*
+ * Buffer bounds for a body and a record.  The largest body any kind can
+ * encode is a transfer with maximal strings (393 bytes; a genesis is at
+ * most 362): these bounds leave room and are not format limits.
+ */
 #define TB_BODY_MAX   640
 #define TB_SIGNED_MAX (TB_BODY_MAX + TB_SIG_SIZE)
 #define TB_RECORD_MAX (TB_RECORD_HEADER + TB_SIGNED_MAX)
@@ -198,7 +203,10 @@ uint8_t tb_kind_roles(unsigned kind);
 
 /*
  * 1 if s[0..n) is strict UTF-8 (no overlong forms, surrogates or code
- * points above U+10FFFF) without C0 controls, DEL or C1 controls; else 0.
+ * points above U+10FFFF) without C0 controls, DEL or C1 controls, and
+ * without the invisible characters that reorder or break displayed lines
+ * (U+200E/U+200F marks, U+2028/U+2029 separators, U+202A..U+202E and
+ * U+2066..U+2069 bidi controls, U+FEFF); else 0.
  */
 int tb_text_clean(const char *s, size_t n);
 
@@ -244,12 +252,22 @@ TB_WUR enum tb_err tb_entry_sig_message(const char *origin, const uint8_t *body,
 /*
  * Sign body for origin with a libsodium secret key (seed || pk, 64 bytes).
  * The caller owns and wipes sk.  Errors: those of tb_entry_sig_message,
- * TB_E_CRYPTO.
+ * TB_E_TOO_LARGE (body above TB_BODY_MAX), TB_E_CRYPTO.
  */
 TB_WUR enum tb_err tb_entry_sign(const char *origin, const uint8_t *body,
                                  size_t body_len,
                                  const uint8_t sk[TB_SECKEY_SIZE],
                                  uint8_t sig[TB_SIG_SIZE]);
+
+/*
+ * The same, with a key held in sodium_malloc memory (proto/key.h): what
+ * daemon and client use.  Errors: those of tb_entry_sig_message,
+ * TB_E_TOO_LARGE, TB_E_CRYPTO.
+ */
+struct tb_skey;
+TB_WUR enum tb_err tb_entry_sign_key(const char *origin, const uint8_t *body,
+                                     size_t body_len, const struct tb_skey *k,
+                                     uint8_t sig[TB_SIG_SIZE]);
 
 /*
  * Verify sig over body for origin with the public key pk.  Returns TB_OK or

@@ -177,7 +177,8 @@ enum tb_err tb_request_encode(const struct tb_request *q, uint8_t *out,
         case TB_MSG_SUBMIT:
                 if (q->u.submit.len > TB_SIGNED_MAX)
                         return TB_E_TOO_LARGE;
-                if (q->u.submit.len <= TB_SIG_SIZE)
+                if (q->u.submit.len <= TB_SIG_SIZE ||
+                    q->u.submit.signed_entry == NULL)
                         return TB_E_MSG_FIELD;
                 tb_put_bytes(&w, q->u.submit.signed_entry, q->u.submit.len);
                 break;

@@ -40,9 +40,8 @@ static const struct status_row rows[] = {
      "This service overlaps service already recorded for the account: "
      "check the start time and minutes."},
     {TB_ST_NOT_REVERSIBLE, "NOT_REVERSIBLE",
-     "That entry cannot be reversed (only service, redeem and transfer can, "
-     "by an admin or the terminal that wrote it, while the points are "
-     "still there)."},
+     "That entry cannot be reversed: only service, redeem and transfer "
+     "entries can, and a reversal cannot itself be reversed."},
     {TB_ST_ALREADY_REVERSED, "ALREADY_REVERSED",
      "That entry was already reversed."},
     {TB_ST_NO_SUCH_ENTRY, "NO_SUCH_ENTRY",

@@ -947,6 +947,19 @@ static void test_text_clean(void)
             {"\x7f", 0},
             {"\x1b[2J", 0},
             {"\r", 0},
+            /* invisible characters that reorder or break lines */
+            {"\xe2\x80\x8e", 0}, /* U+200E LRM */
+            {"\xe2\x80\x8f", 0}, /* U+200F RLM */
+            {"\xe2\x80\xa8", 0}, /* U+2028 LINE SEPARATOR */
+            {"\xe2\x80\xa9", 0}, /* U+2029 PARAGRAPH SEPARATOR */
+            {"\xe2\x80\xaa", 0}, /* U+202A LRE */
+            {"\xe2\x80\xae", 0}, /* U+202E RLO */
+            {"\xe2\x81\xa6", 0}, /* U+2066 LRI */
+            {"\xe2\x81\xa9", 0}, /* U+2069 PDI */
+            {"\xef\xbb\xbf", 0}, /* U+FEFF BOM */
+            {"\xe2\x80\x8d", 1}, /* U+200D ZWJ (emoji sequences) */
+            {"\xe2\x80\xaf", 1}, /* U+202F narrow no-break space */
+            {"\xe2\x81\xaa", 1}, /* U+206A, just after PDI */
         };
 
         for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
