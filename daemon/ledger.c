@@ -550,6 +550,27 @@ static void append_record(struct ltxn *t, uint64_t seq, int64_t received,
         }
 }
 
+/*
+ * What "the same request" means for idempotency: the body with the
+ * terminal's clock zeroed.  A terminal (or a person re-running the CLI)
+ * that retries a request a second later signs a new clock; that is still
+ * the same request, and must get the first outcome, not REQUEST_ID_REUSED.
+ */
+static void idem_hash(const uint8_t *body, size_t blen,
+                      uint8_t hash[crypto_hash_sha256_BYTES])
+{
+        static const uint8_t zero[8];
+        crypto_hash_sha256_state st;
+
+        /* the decoder guarantees blen > TB_ENTRY_CLOCK_OFF + 8 */
+        crypto_hash_sha256_init(&st);
+        crypto_hash_sha256_update(&st, body, TB_ENTRY_CLOCK_OFF);
+        crypto_hash_sha256_update(&st, zero, sizeof(zero));
+        crypto_hash_sha256_update(&st, body + TB_ENTRY_CLOCK_OFF + 8,
+                                  blen - TB_ENTRY_CLOCK_OFF - 8);
+        crypto_hash_sha256_final(&st, hash);
+}
+
 static void apply_one(struct ledger *l, struct ltxn *t,
                       const struct ledger_item *it, uint64_t *size,
                       struct ledger_result *r, unsigned flags)
@@ -582,7 +603,7 @@ static void apply_one(struct ledger *l, struct ltxn *t,
                          "signature does not verify");
                 return;
         }
-        crypto_hash_sha256(hash, body, blen);
+        idem_hash(body, blen, hash);
         memcpy(ikey, e.signer, TB_PUBKEY_SIZE);
         memcpy(ikey + TB_PUBKEY_SIZE, e.request_id, TB_REQUEST_ID_SIZE);
         if (idem_lookup(t, ikey, hash, r))
