@@ -222,7 +222,6 @@ void tb_client_entry_init(struct tb_entry *e, unsigned kind,
 {
         time_t now = time(NULL);
 
-        memset(e, 0, sizeof(*e));
         e->version = TB_ENTRY_VERSION;
         e->kind = (uint8_t)kind;
         memcpy(e->signer, pk, TB_PUBKEY_SIZE);
@@ -234,8 +233,7 @@ void tb_client_entry_init(struct tb_entry *e, unsigned kind,
 }
 
 enum tb_err tb_client_submit(struct tb_client *c, const struct tb_entry *e,
-                             const uint8_t sk[TB_SECKEY_SIZE],
-                             struct tb_response *r)
+                             const struct tb_skey *k, struct tb_response *r)
 {
         uint8_t buf[TB_SIGNED_MAX];
         struct tb_request q;
@@ -247,7 +245,7 @@ enum tb_err tb_client_submit(struct tb_client *c, const struct tb_entry *e,
                 return err;
         if ((err = tb_client_origin(c, &origin)) != TB_OK)
                 return err;
-        if ((err = tb_entry_sign(origin, buf, len, sk, buf + len)) != TB_OK)
+        if ((err = tb_entry_sign_key(origin, buf, len, k, buf + len)) != TB_OK)
                 return err;
         memset(&q, 0, sizeof(q));
         q.type = TB_MSG_SUBMIT;

@@ -30,6 +30,7 @@
 
 #include "entry.h"
 #include "error.h"
+#include "key.h"
 #include "msg.h"
 #include "status.h"
 
@@ -89,16 +90,15 @@ TB_WUR enum tb_err tb_client_origin(struct tb_client *c, const char **origin);
 
 /*
  * Fill the common header of e (version, kind, signer = pk, request_id,
- * clock = now); the caller fills e->u.  A request id of NULL draws a random
- * one.
+ * clock = now), leaving e->u as the caller filled it.  A request id of
+ * NULL draws a random one.
  */
 void tb_client_entry_init(struct tb_entry *e, unsigned kind,
                           const uint8_t pk[TB_PUBKEY_SIZE],
                           const uint8_t request_id[TB_REQUEST_ID_SIZE]);
 
 /*
- * Encode e, sign it for the daemon's origin with sk (libsodium's 64-byte
- * secret key; the caller keeps it in sodium_malloc memory and wipes it),
+ * Encode e, sign it for the daemon's origin with the secret key k,
  * submit it and wait for the result.  r->status is the ledger's verdict;
  * r->u.write holds seq, points and balance for OK and DUPLICATE.  Errors:
  * those of tb_entry_encode (invalid fields), tb_entry_sign and
@@ -106,7 +106,7 @@ void tb_client_entry_init(struct tb_entry *e, unsigned kind,
  */
 TB_WUR enum tb_err tb_client_submit(struct tb_client *c,
                                     const struct tb_entry *e,
-                                    const uint8_t sk[TB_SECKEY_SIZE],
+                                    const struct tb_skey *k,
                                     struct tb_response *r);
 
 #endif
