@@ -1,0 +1,225 @@
+/*
+ * daemon/config.c - the settings table and the config file parser.
+ *
+ * One table drives defaults, parsing, range checks and the help text, so
+ * the documented default is the real one.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+enum setting_type { T_UINT, T_U64, T_I64, T_MODE, T_PATH, T_LEVEL };
+
+struct setting {
+        const char *name;
+        enum setting_type type;
+        size_t offset;
+        uint64_t min, max;
+        const char *def; /* default, as it would be written in the file */
+        const char *help;
+};
+
+#define F(field) offsetof(struct config, field)
+
+static const struct setting settings[] = {
+    {"socket", T_PATH, F(socket), 1, 107, CONFIG_SOCKET_DEFAULT,
+     "Unix socket to listen on (ignored under systemd socket "
+     "activation)"},
+    {"socket_mode", T_MODE, F(socket_mode), 0, 0777, "0660",
+     "permissions of the socket file, octal"},
+    {"max_connections", T_UINT, F(max_connections), 1, 65536, "256",
+     "concurrent client connections; more wait in the listen queue"},
+    {"max_frame", T_UINT, F(max_frame), 64, 65536, "65536",
+     "largest request payload in bytes; a larger frame drops the client"},
+    {"max_inflight", T_UINT, F(max_inflight), 1, 4096, "64",
+     "requests one connection may have unanswered before the daemon "
+     "stops reading from it"},
+    {"max_queue", T_UINT, F(max_queue), 1, 1000000, "8192",
+     "writes waiting in the daemon; beyond, writes are answered BUSY"},
+    {"batch_max", T_UINT, F(batch_max), 1, 65536, "1024",
+     "most entries committed in one transaction (group commit)"},
+    {"worker_threads", T_UINT, F(worker_threads), 1, 64, "2",
+     "threads verifying signatures"},
+    {"idle_timeout", T_UINT, F(idle_timeout), 1, 86400 * 7, "600",
+     "seconds a connection may stay silent before it is closed"},
+    {"map_size", T_U64, F(map_size), 1 << 16, (uint64_t)1 << 46, "16777216",
+     "initial LMDB map size in bytes (grows by doubling)"},
+    {"map_size_max", T_U64, F(map_size_max), 1 << 16, (uint64_t)1 << 46,
+     "68719476736",
+     "largest LMDB map in bytes; beyond, writes get STORAGE_FULL"},
+    {"clock_skew", T_I64, F(clock_skew), 0, 86400, "300",
+     "seconds a recorded service may end after the daemon's clock"},
+    {"max_service_age", T_I64, F(max_service_age), 3600, (uint64_t)86400 * 3660,
+     "2592000",
+     "seconds a service start may lie in the past (default 30 days: paper "
+     "sign-in sheets are keyed in late)"},
+    {"log_level", T_LEVEL, F(log_level), 0, 0, "info",
+     "error, warning, notice, info or debug"},
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static int set_value(struct config *c, const struct setting *s, const char *v,
+                     char *err, size_t errlen)
+{
+        char *p = (char *)c + s->offset;
+        unsigned long long x;
+        char *end;
+        int base = s->type == T_MODE ? 8 : 10;
+
+        switch (s->type) {
+        case T_PATH:
+                if (strlen(v) < s->min || strlen(v) > s->max) {
+                        snprintf(err, errlen,
+                                 "%s: path must be 1..%" PRIu64 " bytes",
+                                 s->name, s->max);
+                        return -1;
+                }
+                memcpy(p, v, strlen(v) + 1);
+                return 0;
+        case T_LEVEL:
+                if ((*(int *)(void *)p = log_level_from_name(v)) < 0) {
+                        snprintf(err, errlen,
+                                 "%s: '%s' is not error, warning, notice, "
+                                 "info or debug",
+                                 s->name, v);
+                        return -1;
+                }
+                return 0;
+        default:
+                break;
+        }
+        errno = 0;
+        x = strtoull(v, &end, base);
+        if (!isdigit((unsigned char)v[0]) || errno != 0 || *end != 0 ||
+            x < s->min || x > s->max) {
+                snprintf(
+                    err, errlen,
+                    "%s: '%s' is not a %s number from %" PRIu64 " to %" PRIu64,
+                    s->name, v, base == 8 ? "octal" : "whole", s->min, s->max);
+                return -1;
+        }
+        switch (s->type) {
+        case T_UINT:
+        case T_MODE:
+                *(unsigned *)(void *)p = (unsigned)x;
+                break;
+        case T_U64:
+                *(uint64_t *)(void *)p = (uint64_t)x;
+                break;
+        case T_I64:
+                *(int64_t *)(void *)p = (int64_t)x;
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+void config_defaults(struct config *c)
+{
+        char err[256];
+
+        memset(c, 0, sizeof(*c));
+        for (size_t i = 0; i < NSETTINGS; i++)
+                if (set_value(c, &settings[i], settings[i].def, err,
+                              sizeof(err)) != 0)
+                        abort(); /* the table itself is wrong */
+}
+
+static char *trim(char *s)
+{
+        char *e;
+
+        while (isspace((unsigned char)*s))
+                s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char)e[-1]))
+                *--e = 0;
+        return s;
+}
+
+int config_load(struct config *c, const char *path, char *errbuf, size_t errlen)
+{
+        FILE *f = fopen(path, "r");
+        char line[1024], err[512];
+        int lineno = 0, rc = 0;
+
+        if (f == NULL) {
+                snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        while (fgets(line, sizeof(line), f) != NULL) {
+                char *hash, *eq, *name, *value;
+                size_t i;
+
+                lineno++;
+                if (strchr(line, '\n') == NULL && !feof(f)) {
+                        snprintf(errbuf, errlen, "%s:%d: line too long", path,
+                                 lineno);
+                        rc = -1;
+                        break;
+                }
+                if ((hash = strchr(line, '#')) != NULL)
+                        *hash = 0;
+                name = trim(line);
+                if (*name == 0)
+                        continue;
+                if ((eq = strchr(name, '=')) == NULL) {
+                        snprintf(errbuf, errlen,
+                                 "%s:%d: expected 'name = value'", path,
+                                 lineno);
+                        rc = -1;
+                        break;
+                }
+                *eq = 0;
+                value = trim(eq + 1);
+                name = trim(name);
+                for (i = 0; i < NSETTINGS; i++)
+                        if (strcmp(settings[i].name, name) == 0)
+                                break;
+                if (i == NSETTINGS) {
+                        snprintf(errbuf, errlen, "%s:%d: unknown setting '%s'",
+                                 path, lineno, name);
+                        rc = -1;
+                        break;
+                }
+                if (set_value(c, &settings[i], value, err, sizeof(err)) != 0) {
+                        snprintf(errbuf, errlen, "%s:%d: %s", path, lineno,
+                                 err);
+                        rc = -1;
+                        break;
+                }
+        }
+        if (rc == 0 && ferror(f)) {
+                snprintf(errbuf, errlen, "%s: read error", path);
+                rc = -1;
+        }
+        fclose(f);
+        if (rc == 0 && c->map_size > c->map_size_max) {
+                snprintf(errbuf, errlen, "%s: map_size exceeds map_size_max",
+                         path);
+                rc = -1;
+        }
+        return rc;
+}
+
+void config_print_defaults(FILE *f)
+{
+        for (size_t i = 0; i < NSETTINGS; i++)
+                fprintf(f, "  %-16s %-14s %s\n", settings[i].name,
+                        settings[i].def, settings[i].help);
+}
+
+void config_print_man(FILE *f)
+{
+        for (size_t i = 0; i < NSETTINGS; i++)
+                fprintf(f, ".TP\n.BR %s \" = %s\"\n%s\n", settings[i].name,
+                        settings[i].def, settings[i].help);
+}

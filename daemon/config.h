@@ -1,0 +1,53 @@
+/*
+ * daemon/config.h - timebankd's settings: defaults, the config file, and
+ * command-line overrides.
+ *
+ * The file is lines of "name = value"; '#' starts a comment; blank lines
+ * are ignored.  Every setting has a default (docs/timebankd.md and
+ * timebankd(8) list them, from the same table as config_print_defaults()),
+ * so an empty or missing file is a valid configuration.  Unknown names and
+ * out-of-range values are errors: a typo must not silently fall back to a
+ * default.
+ */
+#ifndef TB_CONFIG_H
+#define TB_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_SOCKET_DEFAULT "/run/timebank/timebankd.sock"
+
+struct config {
+        char socket[108];         /* Unix socket path */
+        unsigned socket_mode;     /* set with chmod after bind */
+        unsigned max_connections; /* concurrent client connections */
+        unsigned max_frame;       /* largest request payload accepted */
+        unsigned max_inflight;    /* requests queued per connection */
+        unsigned max_queue;       /* writes queued in the daemon */
+        unsigned batch_max;       /* entries in one commit */
+        unsigned worker_threads;  /* signature verification threads */
+        unsigned idle_timeout;    /* s before an idle connection is closed */
+        uint64_t map_size;        /* initial LMDB map size, bytes */
+        uint64_t map_size_max;    /* the map grows up to this */
+        int64_t clock_skew;       /* s a service may end after now */
+        int64_t max_service_age;  /* s a service start may lie in the past */
+        int log_level;            /* syslog priority */
+};
+
+/* Fill c with every default. */
+void config_defaults(struct config *c);
+
+/*
+ * Read path into c (which holds defaults or earlier values).  On error,
+ * errbuf gets "path:line: what is wrong" and -1 is returned.
+ */
+int config_load(struct config *c, const char *path, char *errbuf,
+                size_t errlen);
+
+/* Write the table of settings (name, default, meaning) to f. */
+void config_print_defaults(FILE *f);
+
+/* The same table as roff definitions, for the man page. */
+void config_print_man(FILE *f);
+
+#endif

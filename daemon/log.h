@@ -1,0 +1,27 @@
+/*
+ * daemon/log.h - timebankd's log: one line per event on stderr, each
+ * prefixed with its syslog priority as "<N>" so journald files it at the
+ * right level (sd-daemon(3) convention).  Lines below the configured level
+ * are dropped.  Thread-safe: each line is one write(2).
+ */
+#ifndef TB_LOG_H
+#define TB_LOG_H
+
+#include <syslog.h>
+
+/* Drop messages less important than level (LOG_ERR .. LOG_DEBUG). */
+void log_set_level(int level);
+
+/* Parse "error", "warning", "notice", "info", "debug"; -1 if unknown. */
+int log_level_from_name(const char *name);
+
+void log_msg(int priority, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_err(...)     log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_notice(...)  log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...)    log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)   log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,368 @@
+/*
+ * daemon/main.c - timebankd's command line: create a ledger (init), check
+ * one (check), or serve one (the default).
+ *
+ * Startup failures exit with a message naming what to fix; once serving,
+ * nothing a client sends can reach an exit path.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "keyfile.h"
+#include "ledger.h"
+#include "log.h"
+#include "server.h"
+
+#define EX_OK    0
+#define EX_FAIL  1
+#define EX_USAGE 2
+
+static void usage(FILE *f)
+{
+        fprintf(
+            f,
+            "usage: timebankd -d DIR [-s SOCKET] [-c CONFIG] [-v]\n"
+            "       timebankd init -d DIR --origin ORIGIN --admin ADMIN.pub\n"
+            "                 [--points-per-hour N] [--daily-minutes-cap M]"
+            " [--max-balance P]\n"
+            "       timebankd check -d DIR\n"
+            "       timebankd --help | --version\n"
+            "\n"
+            "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
+            "logging to stderr with <N> priority prefixes (journald).\n"
+            "\n"
+            "  -d, --data DIR      the ledger's directory\n"
+            "  -s, --socket PATH   listen here (overrides the config)\n"
+            "  -c, --config FILE   read settings from FILE\n"
+            "  -v, --verbose       log at debug level\n"
+            "\n"
+            "init creates DIR with the LMDB ledger, the log key DIR/log.key\n"
+            "(mode 0600), DIR/log.pub and the genesis entry enrolling\n"
+            "ADMIN.pub (made with 'timebank keygen') as administrator.\n"
+            "check replays the whole log and compares every balance, key,\n"
+            "root and checkpoint with what is stored.\n"
+            "\n"
+            "settings (config file 'name = value', default, meaning):\n");
+        config_print_defaults(f);
+}
+
+static void ledger_options_from(struct ledger_options *o,
+                                const struct config *cfg)
+{
+        ledger_options_default(o);
+        o->map_initial = cfg->map_size;
+        o->map_max = cfg->map_size_max;
+        o->clock_skew = cfg->clock_skew;
+        o->max_age = cfg->max_service_age;
+}
+
+static uint64_t number(const char *opt, const char *s, uint64_t max)
+{
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != 0 || v > max) {
+                fprintf(stderr,
+                        "timebankd: %s must be a whole number from 0 to "
+                        "%" PRIu64 "\n",
+                        opt, max);
+                exit(EX_USAGE);
+        }
+        return (uint64_t)v;
+}
+
+static int cmd_init(int argc, char **argv, struct config *cfg)
+{
+        static const struct option opts[] = {
+            {"data", 1, NULL, 'd'},
+            {"origin", 1, NULL, 'o'},
+            {"admin", 1, NULL, 'a'},
+            {"config", 1, NULL, 'c'},
+            {"points-per-hour", 1, NULL, 'p'},
+            {"daily-minutes-cap", 1, NULL, 'm'},
+            {"max-balance", 1, NULL, 'b'},
+            {NULL, 0, NULL, 0}};
+        const char *dir = NULL, *origin = NULL, *admin = NULL;
+        struct ledger_options lo;
+        struct tb_vkey v;
+        enum ledger_err lerr;
+        enum tb_err err;
+        char errbuf[512];
+        int c;
+
+        ledger_options_from(&lo, cfg);
+        while ((c = getopt_long(argc, argv, "d:c:", opts, NULL)) != -1) {
+                switch (c) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case 'o':
+                        origin = optarg;
+                        break;
+                case 'a':
+                        admin = optarg;
+                        break;
+                case 'c':
+                        if (config_load(cfg, optarg, errbuf, sizeof(errbuf))) {
+                                fprintf(stderr, "timebankd: %s\n", errbuf);
+                                return EX_USAGE;
+                        }
+                        ledger_options_from(&lo, cfg);
+                        break;
+                case 'p':
+                        lo.points_per_hour = (uint32_t)number(
+                            "--points-per-hour", optarg, TB_RATE_MAX);
+                        break;
+                case 'm':
+                        lo.daily_minutes_cap = (uint16_t)number(
+                            "--daily-minutes-cap", optarg, TB_MINUTES_MAX);
+                        break;
+                case 'b':
+                        lo.max_balance =
+                            number("--max-balance", optarg, TB_BALANCE_MAX);
+                        break;
+                default:
+                        usage(stderr);
+                        return EX_USAGE;
+                }
+        }
+        if (dir == NULL || origin == NULL || admin == NULL || optind != argc) {
+                fprintf(stderr, "timebankd: init needs -d DIR --origin ORIGIN "
+                                "--admin ADMIN.pub\n");
+                return EX_USAGE;
+        }
+        if ((err = tb_keyfile_read_public(admin, &v)) != TB_OK) {
+                fprintf(stderr, "timebankd: admin key %s: %s%s%s\n", admin,
+                        tb_strerror(err), err == TB_E_IO ? ": " : "",
+                        err == TB_E_IO ? strerror(errno) : "");
+                return EX_FAIL;
+        }
+        lerr = ledger_init(dir, origin, v.pk, v.name, &lo);
+        if (lerr != LEDGER_OK) {
+                fprintf(stderr, "timebankd: cannot create a ledger in %s: %s\n",
+                        dir, ledger_strerror(lerr));
+                return EX_FAIL;
+        }
+        printf("created ledger %s in %s\n"
+               "  log key      %s/log.key (secret, keep it safe)\n"
+               "  log public   %s/log.pub (give it to auditors)\n"
+               "  admin        %s\n",
+               origin, dir, dir, dir, v.name);
+        return EX_OK;
+}
+
+static int cmd_check(int argc, char **argv, struct config *cfg)
+{
+        static const struct option opts[] = {{"data", 1, NULL, 'd'},
+                                             {NULL, 0, NULL, 0}};
+        const char *dir = NULL;
+        struct ledger_options lo;
+        struct ledger *l;
+        struct ledger_check_report rep;
+        enum ledger_err err;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+                if (c != 'd') {
+                        usage(stderr);
+                        return EX_USAGE;
+                }
+                dir = optarg;
+        }
+        if (dir == NULL || optind != argc) {
+                fprintf(stderr, "timebankd: check needs -d DIR\n");
+                return EX_USAGE;
+        }
+        ledger_options_from(&lo, cfg);
+        if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
+                fprintf(stderr, "timebankd: cannot open the ledger in %s: %s\n",
+                        dir, ledger_strerror(err));
+                return EX_FAIL;
+        }
+        err = ledger_check_full(l, NULL, &rep);
+        ledger_close(l);
+        if (err != LEDGER_OK) {
+                fprintf(stderr, "timebankd: the full check could not run: %s\n",
+                        ledger_strerror(err));
+                return EX_FAIL;
+        }
+        printf("replayed %" PRIu64 " entries; compared %" PRIu64
+               " accounts, %" PRIu64 " keys, %" PRIu64 " checkpoints: ",
+               rep.entries, rep.accounts, rep.keys, rep.checkpoints);
+        if (rep.mismatches != 0) {
+                printf("%" PRIu64 " MISMATCHES, first: %s\n", rep.mismatches,
+                       rep.first);
+                return EX_FAIL;
+        }
+        printf("all equal\n");
+        return EX_OK;
+}
+
+/* The man page (installed as timebankd.8), with the settings table. */
+static void man_page(void)
+{
+        printf(
+            ".TH TIMEBANKD 8 \"\" \"timebankd %s\" \"timebank\"\n"
+            ".SH NAME\ntimebankd \\- the timebank volunteer time-bank "
+            "ledger daemon\n"
+            ".SH SYNOPSIS\n"
+            ".B timebankd\n\\fB\\-d\\fR \\fIDIR\\fR [\\fB\\-s\\fR "
+            "\\fISOCKET\\fR] [\\fB\\-c\\fR \\fICONFIG\\fR] "
+            "[\\fB\\-v\\fR]\n.br\n"
+            ".B timebankd init\n\\fB\\-d\\fR \\fIDIR\\fR \\fB\\-\\-origin\\fR "
+            "\\fIORIGIN\\fR \\fB\\-\\-admin\\fR \\fIADMIN.pub\\fR "
+            "[\\fB\\-\\-points\\-per\\-hour\\fR \\fIN\\fR] "
+            "[\\fB\\-\\-daily\\-minutes\\-cap\\fR \\fIM\\fR] "
+            "[\\fB\\-\\-max\\-balance\\fR \\fIP\\fR]\n.br\n"
+            ".B timebankd check\n\\fB\\-d\\fR \\fIDIR\\fR\n"
+            ".SH DESCRIPTION\n"
+            "timebankd keeps a community's append-only, signed ledger of "
+            "volunteer service hours and redemptions in LMDB and serves "
+            "it on a Unix socket to the timebank(1) client.  Every entry is "
+            "signed by an enrolled terminal key; every commit is sealed by "
+            "a checkpoint signed with the log key (C2SP signed note), so "
+            "auditors can prove that no hour was invented and no point "
+            "spent twice.\n.PP\n"
+            "It runs in the foreground and logs to standard error, each "
+            "line prefixed with its syslog priority (\\fI<N>\\fR) for "
+            "journald.  Under systemd it takes the socket passed by socket "
+            "activation (LISTEN_FDS) and reports READY=1 and STOPPING=1 "
+            "to NOTIFY_SOCKET.  SIGTERM or SIGINT: stop accepting, commit "
+            "and answer every write already received, exit 0.\n.PP\n"
+            "At start the daemon checks that the latest checkpoint "
+            "verifies with the log key and matches the stored tree; it "
+            "refuses to serve a ledger that fails.\n"
+            ".SH COMMANDS\n"
+            ".TP\n.B init\ncreate the ledger in DIR: the log key DIR/log.key "
+            "(mode 0600), DIR/log.pub, and the genesis entry enrolling "
+            "ADMIN.pub (made with \\fBtimebank keygen\\fR) as administrator, "
+            "with the default points policy.\n"
+            ".TP\n.B check\nreplay every entry from genesis and compare "
+            "every balance, key, root and checkpoint with what is stored; "
+            "exit 1 on any difference.\n"
+            ".SH OPTIONS\n"
+            ".TP\n\\fB\\-d\\fR, \\fB\\-\\-data\\fR \\fIDIR\\fR\nthe ledger's "
+            "directory\n"
+            ".TP\n\\fB\\-s\\fR, \\fB\\-\\-socket\\fR \\fIPATH\\fR\nlisten "
+            "here (overrides the config file)\n"
+            ".TP\n\\fB\\-c\\fR, \\fB\\-\\-config\\fR \\fIFILE\\fR\nread "
+            "settings from FILE\n"
+            ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nlog at debug level\n"
+            ".SH CONFIGURATION\nLines of \\fIname\\fR = \\fIvalue\\fR; "
+            "\\(oq#\\(cq starts a comment.  Every setting has a default; an "
+            "unknown name or a value out of range stops the daemon with "
+            "the file and line.\n",
+            TIMEBANK_VERSION);
+        config_print_man(stdout);
+        printf(".SH EXIT STATUS\n0 after a clean shutdown; 1 when the "
+               "ledger cannot be opened or fails its self-check, or after a "
+               "storage failure (LMDB panic: let the supervisor restart it); "
+               "2 for a usage or configuration error.\n"
+               ".SH FILES\n.TP\nDIR/data.mdb\nthe LMDB environment\n"
+               ".TP\nDIR/log.key\nthe log's secret key (mode 0600)\n"
+               ".TP\nDIR/log.pub\nthe log's verifier key, for auditors\n"
+               ".SH SEE ALSO\ntimebank(1); docs/timebankd.md and "
+               "docs/storage.md in the source tree\n");
+}
+
+static int cmd_serve(int argc, char **argv, struct config *cfg)
+{
+        static const struct option opts[] = {
+            {"data", 1, NULL, 'd'},   {"socket", 1, NULL, 's'},
+            {"config", 1, NULL, 'c'}, {"verbose", 0, NULL, 'v'},
+            {"help", 0, NULL, 'h'},   {"version", 0, NULL, 'V'},
+            {"man", 0, NULL, 'M'},    {NULL, 0, NULL, 0}};
+        const char *dir = NULL, *sock = NULL;
+        struct ledger_options lo;
+        struct ledger *l = NULL;
+        struct server *srv = NULL;
+        enum ledger_err err;
+        char errbuf[512];
+        int c, verbose = 0, rc;
+
+        while ((c = getopt_long(argc, argv, "d:s:c:vhV", opts, NULL)) != -1) {
+                switch (c) {
+                case 'd':
+                        dir = optarg;
+                        break;
+                case 's':
+                        sock = optarg;
+                        break;
+                case 'c':
+                        if (config_load(cfg, optarg, errbuf, sizeof(errbuf))) {
+                                fprintf(stderr, "timebankd: %s\n", errbuf);
+                                return EX_USAGE;
+                        }
+                        break;
+                case 'v':
+                        verbose = 1;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return EX_OK;
+                case 'V':
+                        printf("timebankd %s\n", TIMEBANK_VERSION);
+                        return EX_OK;
+                case 'M':
+                        man_page();
+                        return EX_OK;
+                default:
+                        usage(stderr);
+                        return EX_USAGE;
+                }
+        }
+        if (dir == NULL || optind != argc) {
+                usage(stderr);
+                return EX_USAGE;
+        }
+        if (sock != NULL) {
+                if (strlen(sock) >= sizeof(cfg->socket)) {
+                        fprintf(stderr, "timebankd: socket path too long\n");
+                        return EX_USAGE;
+                }
+                memcpy(cfg->socket, sock, strlen(sock) + 1);
+        }
+        log_set_level(verbose ? LOG_DEBUG : cfg->log_level);
+        ledger_options_from(&lo, cfg);
+        if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
+                log_err("cannot open the ledger in %s: %s%s", dir,
+                        ledger_strerror(err),
+                        err == LEDGER_E_CHECK
+                            ? " (the quick self-check failed: refusing "
+                              "to serve; run 'timebankd check -d DIR')"
+                            : "");
+                return EX_FAIL;
+        }
+        if (server_init(cfg, l, &srv) != 0) {
+                ledger_close(l);
+                return EX_FAIL;
+        }
+        rc = server_run(srv);
+        server_free(srv);
+        ledger_close(l);
+        return rc == 0 ? EX_OK : EX_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+        struct config cfg;
+
+        config_defaults(&cfg);
+        if (sodium_init() < 0) {
+                fprintf(stderr, "timebankd: cannot initialise libsodium\n");
+                return EX_FAIL;
+        }
+        if (argc > 1 && strcmp(argv[1], "init") == 0)
+                return cmd_init(argc - 1, argv + 1, &cfg);
+        if (argc > 1 && strcmp(argv[1], "check") == 0)
+                return cmd_check(argc - 1, argv + 1, &cfg);
+        return cmd_serve(argc, argv, &cfg);
+}
