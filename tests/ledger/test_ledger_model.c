@@ -90,6 +90,7 @@ struct mlog {
 struct midem {
         int used, signer;
         uint32_t rid;
+        int64_t clock;    /* of the first request */
         uint8_t hash[32]; /* SHA-256 of the body */
         uint16_t status;
         uint64_t seq, balance;
@@ -141,6 +142,13 @@ static int failed;
 static int64_t now;
 static uint64_t nops, total_ops;
 static unsigned long stat_status[400];
+static uint64_t batch_start; /* tree size before the current batch */
+
+/* How often the model met the cases worth knowing were exercised. */
+static struct {
+        unsigned long rev_spent, rev_over_cap, rev_in_batch, dup_revoked,
+            new_clock;
+} cov;
 
 static const char *acct_name(int i, char *buf, size_t cap)
 {
@@ -363,12 +371,14 @@ static uint16_t model_kind(const struct op *o, struct mlog *g, struct expect *x)
                     t->signer != o->signer)
                         return TB_ST_ROLE_FORBIDDEN;
                 a = &M.acct[t->acct];
-                if (t->kind == TB_KIND_SERVICE && a->balance < t->points)
+                if ((t->kind == TB_KIND_SERVICE && a->balance < t->points) ||
+                    (t->kind == TB_KIND_TRANSFER &&
+                     M.acct[t->acct2].balance < t->points)) {
+                        cov.rev_spent++;
                         return TB_ST_INSUFFICIENT_POINTS;
-                if (t->kind == TB_KIND_TRANSFER &&
-                    M.acct[t->acct2].balance < t->points)
-                        return TB_ST_INSUFFICIENT_POINTS;
+                }
                 t->reversed = 1;
+                cov.rev_in_batch += e->u.reverse.seq >= batch_start;
                 if (t->kind == TB_KIND_SERVICE) {
                         a->balance -= t->points;
                         a->earned -= t->points;
@@ -389,6 +399,8 @@ static uint16_t model_kind(const struct op *o, struct mlog *g, struct expect *x)
                 }
                 touch(t->acct, seq);
                 x->balance = a->balance;
+                cov.rev_over_cap += t->kind != TB_KIND_SERVICE &&
+                                    M.max_balance && a->balance > M.max_balance;
                 return TB_ST_OK;
         }
         default: /* genesis after seq 0 */
@@ -457,6 +469,8 @@ static void model_apply(const struct op *o, struct expect *x)
                         return;
                 }
                 x->status = d->status ? d->status : TB_ST_DUPLICATE;
+                cov.dup_revoked += M.keys[o->signer].revoked;
+                cov.new_clock += d->clock != o->e.clock;
                 if (d->status == TB_ST_OK) {
                         x->seq = d->seq;
                         x->points = d->points;
@@ -498,6 +512,7 @@ static void model_apply(const struct op *o, struct expect *x)
         d->used = 1;
         d->signer = o->signer;
         d->rid = op_rid(&o->e);
+        d->clock = o->e.clock;
         memcpy(d->hash, bh, 32);
         d->status = st;
         d->seq = x->seq;
@@ -989,6 +1004,8 @@ static void run_batch(struct tctx *c, struct op *ops, size_t n, size_t batch)
         struct ledger_result res[MAXBATCH];
         struct expect x[MAXBATCH];
         size_t i, before = M.nlog;
+
+        batch_start = M.nlog;
         uint64_t size;
         uint8_t note[TB_CHECKPOINT_NOTE_MAX];
         size_t len;
@@ -1227,6 +1244,16 @@ int main(void)
                                 printf("  %-22s %lu\n",
                                        tb_status_name((unsigned)i),
                                        stat_status[i]);
+                printf("  reversal refused as spent %lu, reversal above the "
+                       "balance cap %lu, reversal within its batch %lu, first "
+                       "outcome after revocation %lu, first outcome with a "
+                       "new clock %lu\n",
+                       cov.rev_spent, cov.rev_over_cap, cov.rev_in_batch,
+                       cov.dup_revoked, cov.new_clock);
+                /* a short run (TB_MODEL_OPS) may miss some */
+                CHECK(total_ops < 5000 ||
+                      (cov.rev_spent && cov.rev_over_cap && cov.rev_in_batch &&
+                       cov.dup_revoked && cov.new_clock));
                 CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
                 CHECK(rep.mismatches == 0 && rep.entries == M.nlog);
                 if (rep.mismatches)
