@@ -123,7 +123,6 @@ note "DUPLICATE via --request-id: exit 0, same seq, nothing written"
 RID=00112233445566778899aabbccddeeff
 START=$(iso 20000)
 SIZE=$(tree_size)
-at_second_start
 ok tb --json record -k "$K" bob --minutes 15 --start "$START" \
     --request-id "$RID"
 eq status "$(json status)" OK

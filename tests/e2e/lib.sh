@@ -179,13 +179,3 @@ tree_size() {
     tb --json status >"$TB_TMP/status.json" || fail "status"
     json tree_size "$TB_TMP/status.json"
 }
-
-# at_second_start: sleep until just after the wall clock's next second.
-# The CLI signs its own clock into every entry, and a retry is DUPLICATE
-# only if its bytes are identical, so a CLI retry must run within the same
-# second as the original (see e2e_retry_after_clock_tick, kept out of ctest
-# until that is fixed).  Start such a pair right after a tick.
-at_second_start() {
-    local ms=$(((1000000000 - 10#$(date +%N)) / 1000000 + 5))
-    sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
-}

@@ -106,7 +106,6 @@ ok tb policy -k "$A" --max-balance 0
 
 note "REQUEST_ID_REUSED: the same request id with another body"
 RID=0123456789abcdef0123456789abcdef
-at_second_start
 ok tb register -k "$K" carol --request-id "$RID"
 refused REQUEST_ID_REUSED tb register -k "$K" dave --request-id "$RID"
 ok tb register -k "$K" carol --request-id "$RID"
@@ -115,7 +114,6 @@ out_has "DUPLICATE"
 note "a refusal is remembered: its retry is refused even when it would pass"
 RID=fedcba9876543210fedcba9876543210
 START=$(iso 300000)
-at_second_start
 refused INSUFFICIENT_POINTS tb redeem -k "$C" carol --points 5 --item tea \
     --request-id "$RID"
 ok tb record -k "$K" carol --minutes 60 --start "$START"

@@ -61,6 +61,10 @@ raw_register "$K" carol "$RID_OK"
 grep -q "status=DUPLICATE seq=$CAROL_SEQ " "$OUT" || fail "carol's retry"
 raw_register "$K" alice "$RID_NO"
 grep -q "status=ACCOUNT_EXISTS " "$OUT" || fail "alice's retry"
+# the CLI signs a new clock: still the same request
+ok tb --json register -k "$K" carol --request-id "$RID_OK"
+eq "CLI retry of carol" "$(json status)" DUPLICATE
+eq "CLI retry seq" "$(json seq)" "$CAROL_SEQ"
 ok tb revoke -k "$TB_TMP/admin.key" "$TB_TMP/kiosk2.key.pub"
 raw_register "$K2" dora "$RID_OK"
 grep -q "status=DUPLICATE seq=$DORA_SEQ " "$OUT" ||
