@@ -449,7 +449,7 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
                 err = LEDGER_E_KEY;
                 goto fail;
         }
-        if ((err = quick_check(l)))
+        if ((err = quick_check(l)) && !l->opt.skip_quick_check)
                 goto fail;
         *out = l;
         return LEDGER_OK;

@@ -89,6 +89,10 @@ struct ledger_options {
         int64_t max_age;      /* s a service start may lie before "now" */
         int sync;             /* 1: durable commits (default); 0 MDB_NOSYNC,
                                  for throw-away ledgers only */
+        int skip_quick_check; /* 1: ledger_open() does not refuse a ledger
+                                 that fails the quick self-check, so that
+                                 ledger_check_full() can report what
+                                 differs; never serve such a ledger */
         /* ledger_init only: the genesis policy */
         uint32_t points_per_hour;   /* default rate, 0..TB_RATE_MAX */
         uint16_t daily_minutes_cap; /* 0 = none, else 1..1440 */
@@ -124,7 +128,8 @@ TB_WUR enum ledger_err ledger_init(const char *dir, const char *origin,
  * hashes.  On any failure nothing is left open.  o may be NULL.
  *
  * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_VERSION, LEDGER_E_KEY,
- * LEDGER_E_CHECK (the self-check failed: do not serve this ledger),
+ * LEDGER_E_CHECK (the self-check failed: do not serve this ledger; with
+ * o->skip_quick_check the ledger opens anyway, for ledger_check_full()),
  * LEDGER_E_CORRUPT, LEDGER_E_IO, LEDGER_E_LMDB, LEDGER_E_PANIC,
  * LEDGER_E_NOMEM.
  */

@@ -6,12 +6,15 @@
  * nothing a client sends can reach an exit path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "keyfile.h"
@@ -60,6 +63,40 @@ static void ledger_options_from(struct ledger_options *o,
         o->map_max = cfg->map_size_max;
         o->clock_skew = cfg->clock_skew;
         o->max_age = cfg->max_service_age;
+}
+
+/*
+ * One process at a time per ledger: LMDB would let two daemons share the
+ * environment, but each would sign its own checkpoints and grow the map on
+ * its own.  The lock dies with the process, so a crash leaves nothing stale.
+ * Returns the lock's descriptor (kept open), or -1 after printing why.
+ */
+static int lock_ledger(const char *dir)
+{
+        char path[4096];
+        int fd;
+
+        if ((size_t)snprintf(path, sizeof(path), "%s/timebankd.lock", dir) >=
+            sizeof(path)) {
+                fprintf(stderr, "timebankd: data directory path too long\n");
+                return -1;
+        }
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                fprintf(stderr, "timebankd: cannot open %s: %s\n", path,
+                        strerror(errno));
+                return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                fprintf(stderr, "timebankd: %s\n",
+                        errno == EWOULDBLOCK
+                            ? "another timebankd (serving or checking) has "
+                              "this ledger open: stop it first"
+                            : strerror(errno));
+                (void)close(fd);
+                return -1;
+        }
+        return fd;
 }
 
 static uint64_t number(const char *opt, const char *s, uint64_t max)
@@ -168,7 +205,7 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         struct ledger *l;
         struct ledger_check_report rep;
         enum ledger_err err;
-        int c;
+        int c, lockfd;
 
         while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
                 if (c != 'd') {
@@ -182,13 +219,19 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
                 return EX_USAGE;
         }
         ledger_options_from(&lo, cfg);
+        /* a ledger that fails the quick check is exactly what to examine */
+        lo.skip_quick_check = 1;
+        if ((lockfd = lock_ledger(dir)) < 0)
+                return EX_FAIL;
         if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
                 fprintf(stderr, "timebankd: cannot open the ledger in %s: %s\n",
                         dir, ledger_strerror(err));
+                (void)close(lockfd);
                 return EX_FAIL;
         }
         err = ledger_check_full(l, NULL, &rep);
         ledger_close(l);
+        (void)close(lockfd);
         if (err != LEDGER_OK) {
                 fprintf(stderr, "timebankd: the full check could not run: %s\n",
                         ledger_strerror(err));
@@ -286,7 +329,7 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         struct server *srv = NULL;
         enum ledger_err err;
         char errbuf[512];
-        int c, verbose = 0, rc;
+        int c, verbose = 0, rc, lockfd;
 
         while ((c = getopt_long(argc, argv, "d:s:c:vhV", opts, NULL)) != -1) {
                 switch (c) {
@@ -332,6 +375,8 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         }
         log_set_level(verbose ? LOG_DEBUG : cfg->log_level);
         ledger_options_from(&lo, cfg);
+        if ((lockfd = lock_ledger(dir)) < 0)
+                return EX_FAIL;
         if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
                 log_err("cannot open the ledger in %s: %s%s", dir,
                         ledger_strerror(err),
@@ -339,15 +384,18 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                             ? " (the quick self-check failed: refusing "
                               "to serve; run 'timebankd check -d DIR')"
                             : "");
+                (void)close(lockfd);
                 return EX_FAIL;
         }
         if (server_init(cfg, l, &srv) != 0) {
                 ledger_close(l);
+                (void)close(lockfd);
                 return EX_FAIL;
         }
         rc = server_run(srv);
         server_free(srv);
         ledger_close(l);
+        (void)close(lockfd);
         return rc == 0 ? EX_OK : EX_FAIL;
 }
 

@@ -402,6 +402,16 @@ static void handle_frame(struct conn *c, const uint8_t *p, size_t len)
         if ((err = tb_request_decode(p, len, &q)) != TB_OK) {
                 log_debug("conn %" PRIu64 ": bad request: %s", c->serial,
                           tb_strerror(err));
+                if (err == TB_E_VERSION) {
+                        char msg[96];
+                        snprintf(msg, sizeof(msg),
+                                 "protocol version %u is not supported; this "
+                                 "daemon speaks %u",
+                                 version, TB_PROTO_VERSION);
+                        send_status(c, type, id, TB_ST_UNSUPPORTED_VERSION,
+                                    msg);
+                        return;
+                }
                 send_status(c, type, id,
                             (uint16_t)tb_status_for_decode_error(err),
                             tb_strerror(err));

@@ -2,8 +2,9 @@
 # e2e_restart: a daemon restart between writes loses nothing and forgets
 # nothing (balances, checkpoint, proofs, remembered request ids and
 # refusals); SIGKILL loses no acknowledged write and leaves a stale socket
-# that the next start replaces; a second daemon on a live socket refuses to
-# start, as does one whose socket path is not a socket.
+# that the next start replaces; a second daemon on the same ledger, or on a
+# live socket, refuses to start, as does one whose socket path is not a
+# socket.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -81,8 +82,14 @@ ok tb --json consistency "$S1"
 eq old_size "$(json old_size)" "$S1"
 eq size "$(json size)" $((S1 + 3))
 
-note "a second daemon on the live socket refuses to start"
-expect 1 timeout 30 "$TIMEBANKD" -d "$DATA" -s "$SOCK"
+note "a second daemon on the same ledger refuses to start (its lock)"
+expect 1 timeout 30 "$TIMEBANKD" -d "$DATA" -s "$TB_TMP/other.sock"
+err_has "has this ledger open"
+[ ! -e "$TB_TMP/other.sock" ] || fail "the refused daemon made a socket"
+note "a daemon of another ledger on the live socket refuses to start"
+"$TIMEBANKD" init -d "$TB_TMP/other" --origin other.example.org/ledger \
+    --admin "$TB_TMP/admin.key.pub" >/dev/null || fail "init other"
+expect 1 timeout 30 "$TIMEBANKD" -d "$TB_TMP/other" -s "$SOCK"
 err_has "already answers on $SOCK"
 ok tb status
 [ -S "$SOCK" ] || fail "the second daemon removed the live socket"
