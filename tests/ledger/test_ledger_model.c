@@ -6,7 +6,8 @@
  * plain in-memory model of docs/ledger-rules.md written here, without any
  * ledger code.  Every result (status; seq, points and balance when done)
  * and, after every batch, every account and counter must agree.  The
- * environment is closed and reopened between phases.  At the end the full
+ * environment is closed and reopened between phases, and starts with a
+ * small map so that batches also run into map growth.  At the end the full
  * replay check must pass, every record must be the bytes the model
  * appended, every inclusion proof (at the latest size and at several
  * earlier checkpoints) and consistency proofs between random checkpoints
@@ -20,17 +21,18 @@
 
 #include "ledger_test.h"
 
-#define NKEYS    8
-#define K_NEVER  7 /* a key that is never enrolled */
-#define NACCT    40
-#define NGHOST   4 /* account ids never registered */
-#define NALL     (NACCT + NGHOST)
-#define NACT     5
-#define RING     256
-#define IDEM_CAP (1u << 16)
-#define MAXBATCH 64
-#define NPHASES  4
-#define DAY      86400
+#define NKEYS       8
+#define K_NEVER     7 /* a key that is never enrolled */
+#define NACCT       40
+#define NGHOST      4 /* account ids never registered */
+#define NALL        (NACCT + NGHOST)
+#define NACT        5
+#define RING        256
+#define IDEM_CAP    (1u << 16)
+#define MAXBATCH    64
+#define NPHASES     4
+#define DAY         86400
+#define MAP_INITIAL (256u << 10)
 
 static const char *const act_names[NACT] = {"", "garden", "cook", "drive",
                                             "misc"};
@@ -1164,6 +1166,8 @@ int main(void)
         static struct op ops[MAXBATCH];
         struct tctx c;
         struct ledger_check_report rep;
+        struct ledger_options lo;
+        struct tb_status_info st;
         size_t batch = 0, n, i;
         int phase;
 
@@ -1177,7 +1181,11 @@ int main(void)
         if (!rng_s)
                 rng_s = 1;
 
-        t_setup(&c);
+        /* a small first map: batches hit MDB_MAP_FULL, the map grows and
+         * the batch is applied again, which must not change any result */
+        ledger_options_default(&lo);
+        lo.map_initial = MAP_INITIAL;
+        t_setup_opts(&c, &lo);
         M.idem = calloc(IDEM_CAP, sizeof(*M.idem));
         if (!M.idem)
                 abort();
@@ -1254,6 +1262,10 @@ int main(void)
                 CHECK(total_ops < 5000 ||
                       (cov.rev_spent && cov.rev_over_cap && cov.rev_in_batch &&
                        cov.dup_revoked && cov.new_clock));
+                CHECK_ERR(ledger_status(c.l, &st), LEDGER_OK);
+                printf("  map grew from %u to %" PRIu64 " bytes\n", MAP_INITIAL,
+                       st.map_bytes);
+                CHECK(total_ops < 5000 || st.map_bytes > MAP_INITIAL);
                 CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
                 CHECK(rep.mismatches == 0 && rep.entries == M.nlog);
                 if (rep.mismatches)
