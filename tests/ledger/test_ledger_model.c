@@ -6,8 +6,11 @@
  * plain in-memory model of docs/ledger-rules.md written here, without any
  * ledger code.  Every result (status; seq, points and balance when done)
  * and, after every batch, every account and counter must agree.  The
- * environment is closed and reopened between phases, and starts with a
- * small map so that batches also run into map growth.  At the end the full
+ * environment is closed and reopened between phases.  It starts with a
+ * small map and a 1 MiB maximum: batches run into map growth, then one is
+ * refused as STORAGE_FULL (every entry; the model is rolled back, and the
+ * ledger must show nothing of it), then the maximum is lifted and the same
+ * batch must get exactly the model's results.  At the end the full
  * replay check must pass, every record must be the bytes the model
  * appended, every inclusion proof (at the latest size and at several
  * earlier checkpoints) and consistency proofs between random checkpoints
@@ -21,18 +24,19 @@
 
 #include "ledger_test.h"
 
-#define NKEYS       8
-#define K_NEVER     7 /* a key that is never enrolled */
-#define NACCT       40
-#define NGHOST      4 /* account ids never registered */
-#define NALL        (NACCT + NGHOST)
-#define NACT        5
-#define RING        256
-#define IDEM_CAP    (1u << 16)
-#define MAXBATCH    64
-#define NPHASES     4
-#define DAY         86400
-#define MAP_INITIAL (256u << 10)
+#define NKEYS         8
+#define K_NEVER       7 /* a key that is never enrolled */
+#define NACCT         40
+#define NGHOST        4 /* account ids never registered */
+#define NALL          (NACCT + NGHOST)
+#define NACT          5
+#define RING          256
+#define IDEM_CAP      (1u << 16)
+#define MAXBATCH      64
+#define NPHASES       4
+#define DAY           86400
+#define MAP_INITIAL   (256u << 10)
+#define MAP_FIRST_MAX (1u << 20) /* until the first STORAGE_FULL */
 
 static const char *const act_names[NACT] = {"", "garden", "cook", "drive",
                                             "misc"};
@@ -147,7 +151,7 @@ static unsigned long stat_status[400];
 static uint64_t batch_start; /* tree size before the current batch */
 
 /* How often the model met the cases worth knowing were exercised. */
-static struct {
+static struct coverage {
         unsigned long rev_spent, rev_over_cap, rev_in_batch, dup_revoked,
             new_clock;
 } cov;
@@ -1000,18 +1004,65 @@ static void compare_state(struct tctx *c, const char *when)
 static uint64_t *cp_sizes;
 static size_t ncp;
 
-static void run_batch(struct tctx *c, struct op *ops, size_t n, size_t batch)
+/* The model as it was before a batch, to undo a batch the ledger refused
+ * as a whole (STORAGE_FULL: nothing written, nothing remembered). */
+static struct {
+        int on;
+        struct model m;
+        struct mlog *log;
+        size_t caplog;
+        struct midem *idem;
+        struct coverage cov;
+} snap;
+
+static void snap_take(void)
+{
+        if (snap.caplog < M.caplog) {
+                free(snap.log);
+                snap.log = malloc(M.caplog * sizeof(*snap.log));
+                snap.caplog = M.caplog;
+        }
+        if (!snap.idem)
+                snap.idem = malloc(IDEM_CAP * sizeof(*snap.idem));
+        if (!snap.log || !snap.idem)
+                abort();
+        snap.m = M;
+        snap.cov = cov;
+        memcpy(snap.log, M.log, M.nlog * sizeof(*M.log));
+        memcpy(snap.idem, M.idem, IDEM_CAP * sizeof(*M.idem));
+}
+
+static void snap_restore(void)
+{
+        struct mlog *log = M.log;
+        struct midem *idem = M.idem;
+        size_t caplog = M.caplog;
+
+        M = snap.m;
+        cov = snap.cov;
+        M.log = log;
+        M.caplog = caplog;
+        M.idem = idem;
+        memcpy(M.log, snap.log, M.nlog * sizeof(*M.log));
+        memcpy(M.idem, snap.idem, IDEM_CAP * sizeof(*M.idem));
+}
+
+/* Apply ops[0..n) to the model and the ledger and compare; returns 1 if
+ * the ledger refused the whole batch as STORAGE_FULL (model undone). */
+static int run_batch(struct tctx *c, struct op *ops, size_t n, size_t batch)
 {
         struct ledger_item items[MAXBATCH];
         struct ledger_result res[MAXBATCH];
         struct expect x[MAXBATCH];
         size_t i, before = M.nlog;
-
-        batch_start = M.nlog;
         uint64_t size;
         uint8_t note[TB_CHECKPOINT_NOTE_MAX];
         size_t len;
+        enum ledger_err err;
 
+        batch_start = M.nlog;
+        if (snap.on)
+                snap_take();
         for (i = 0; i < n; i++) {
                 items[i].signed_entry = ops[i].bytes;
                 items[i].len = ops[i].len;
@@ -1019,7 +1070,15 @@ static void run_batch(struct tctx *c, struct op *ops, size_t n, size_t batch)
                 items[i].verified = ops[i].verified;
                 model_apply(&ops[i], &x[i]);
         }
-        CHECK_ERR(ledger_apply_batch(c->l, items, n, res), LEDGER_OK);
+        err = ledger_apply_batch(c->l, items, n, res);
+        if (err == LEDGER_E_FULL && snap.on) {
+                for (i = 0; i < n; i++)
+                        CHECK_ERR(res[i].status, TB_ST_STORAGE_FULL);
+                snap_restore();
+                compare_state(c, "storage full");
+                return 1;
+        }
+        CHECK_ERR(err, LEDGER_OK);
         for (i = 0; i < n && !failed; i++, nops++) {
                 const struct ledger_result *r = &res[i];
                 int done =
@@ -1033,7 +1092,7 @@ static void run_batch(struct tctx *c, struct op *ops, size_t n, size_t batch)
         }
         CHECK(!failed);
         if (failed)
-                return;
+                return 0;
         if (M.nlog > before) {
                 CHECK_ERR(
                     ledger_checkpoint(c->l, note, sizeof(note), &len, &size),
@@ -1045,6 +1104,7 @@ static void run_batch(struct tctx *c, struct op *ops, size_t n, size_t batch)
                 cp_sizes[ncp++] = M.nlog;
         }
         compare_state(c, "batch");
+        return 0;
 }
 
 static int open_cp(struct tctx *c, const struct tb_vkey *vk, uint64_t size,
@@ -1168,7 +1228,7 @@ int main(void)
         struct ledger_check_report rep;
         struct ledger_options lo;
         struct tb_status_info st;
-        size_t batch = 0, n, i;
+        size_t batch = 0, n, i, full_batches = 0;
         int phase;
 
         seed = env_u64("TB_MODEL_SEED", 20261123);
@@ -1185,6 +1245,8 @@ int main(void)
          * the batch is applied again, which must not change any result */
         ledger_options_default(&lo);
         lo.map_initial = MAP_INITIAL;
+        lo.map_max = MAP_FIRST_MAX;
+        snap.on = 1;
         t_setup_opts(&c, &lo);
         M.idem = calloc(IDEM_CAP, sizeof(*M.idem));
         if (!M.idem)
@@ -1234,7 +1296,16 @@ int main(void)
                                 n = end - nops;
                         for (i = 0; i < n; i++)
                                 gen_op(&ops[i], nops + i);
-                        run_batch(&c, ops, n, batch++);
+                        if (!run_batch(&c, ops, n, batch++))
+                                continue;
+                        /* the map is full: let it grow, send the batch
+                         * again; nothing of the first try may show */
+                        full_batches++;
+                        snap.on = 0;
+                        c.opt.map_max = LEDGER_MAP_MAX_DEFAULT;
+                        t_reopen(&c);
+                        compare_state(&c, "reopen after storage full");
+                        CHECK(run_batch(&c, ops, n, batch++) == 0);
                 }
                 if (failed)
                         break;
@@ -1265,7 +1336,11 @@ int main(void)
                 CHECK_ERR(ledger_status(c.l, &st), LEDGER_OK);
                 printf("  map grew from %u to %" PRIu64 " bytes\n", MAP_INITIAL,
                        st.map_bytes);
-                CHECK(total_ops < 5000 || st.map_bytes > MAP_INITIAL);
+                printf("  batches refused as STORAGE_FULL at the first map "
+                       "maximum (%u bytes), then applied: %zu\n",
+                       MAP_FIRST_MAX, full_batches);
+                CHECK(total_ops < 5000 ||
+                      (st.map_bytes > MAP_FIRST_MAX && full_batches == 1));
                 CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
                 CHECK(rep.mismatches == 0 && rep.entries == M.nlog);
                 if (rep.mismatches)
@@ -1276,5 +1351,7 @@ int main(void)
         free(M.log);
         free(M.idem);
         free(cp_sizes);
+        free(snap.log);
+        free(snap.idem);
         return check_done("test_ledger_model");
 }
