@@ -15,7 +15,7 @@
  * appended, every inclusion proof (at the latest size and at several
  * earlier checkpoints) and consistency proofs between random checkpoints
  * must verify with proto's verifiers against checkpoints opened with the
- * key in log.pub.
+ * key in log.pub, and every account's history must be the model's rows.
  *
  * The seed is printed; TB_MODEL_SEED=<n> replays one, TB_MODEL_OPS=<n>
  * changes the number of operations (default 20000).
@@ -238,10 +238,33 @@ static uint64_t day_minutes(int a, int64_t day)
         return sum;
 }
 
-static void touch(int a, uint64_t seq)
+/* One history row per account per entry touching it, in log order. */
+struct mhist {
+        int acct;
+        uint64_t seq, balance;
+        int64_t delta;
+};
+
+static struct mhist *hist;
+static size_t nhist, caphist;
+
+/* Account a was touched by entry seq, its balance changed by delta (the
+ * balance is already the new one). */
+static void touch(int a, uint64_t seq, int64_t delta)
 {
         M.acct[a].entries++;
         M.acct[a].last = seq;
+        if (nhist == caphist) {
+                caphist = caphist ? 2 * caphist : 4096;
+                hist = realloc(hist, caphist * sizeof(*hist));
+                if (!hist)
+                        abort();
+        }
+        hist[nhist].acct = a;
+        hist[nhist].seq = seq;
+        hist[nhist].delta = delta;
+        hist[nhist].balance = M.acct[a].balance;
+        nhist++;
 }
 
 /* Step 8 for one kind: the status, and on OK the changes and the result. */
@@ -290,7 +313,7 @@ static uint16_t model_kind(const struct op *o, struct mlog *g, struct expect *x)
                 memset(a, 0, sizeof(*a));
                 a->exists = 1;
                 a->opened = seq;
-                touch(g->acct, seq);
+                touch(g->acct, seq, 0);
                 return TB_ST_OK;
         case TB_KIND_SERVICE: {
                 const struct tb_service *s = &e->u.service;
@@ -321,7 +344,7 @@ static uint16_t model_kind(const struct op *o, struct mlog *g, struct expect *x)
                 a->balance += pts;
                 a->earned += pts;
                 a->minutes += s->minutes;
-                touch(g->acct, seq);
+                touch(g->acct, seq, (int64_t)pts);
                 x->points = (int64_t)pts;
                 x->balance = a->balance;
                 return TB_ST_OK;
@@ -336,7 +359,7 @@ static uint16_t model_kind(const struct op *o, struct mlog *g, struct expect *x)
                 g->points = e->u.redeem.points;
                 a->balance -= g->points;
                 a->redeemed += g->points;
-                touch(g->acct, seq);
+                touch(g->acct, seq, -(int64_t)g->points);
                 x->points = -(int64_t)g->points;
                 x->balance = a->balance;
                 return TB_ST_OK;
@@ -357,8 +380,8 @@ static uint16_t model_kind(const struct op *o, struct mlog *g, struct expect *x)
                 a->tout += g->points;
                 b->balance += g->points;
                 b->tin += g->points;
-                touch(g->acct, seq);
-                touch(g->acct2, seq);
+                touch(g->acct, seq, -(int64_t)g->points);
+                touch(g->acct2, seq, (int64_t)g->points);
                 x->points = -(int64_t)g->points;
                 x->balance = a->balance;
                 return TB_ST_OK;
@@ -400,10 +423,10 @@ static uint16_t model_kind(const struct op *o, struct mlog *g, struct expect *x)
                         a->tout -= t->points;
                         b->balance -= t->points;
                         b->tin -= t->points;
-                        touch(t->acct2, seq);
+                        touch(t->acct2, seq, -(int64_t)t->points);
                         x->points = (int64_t)t->points;
                 }
-                touch(t->acct, seq);
+                touch(t->acct, seq, x->points);
                 x->balance = a->balance;
                 cov.rev_over_cap += t->kind != TB_KIND_SERVICE &&
                                     M.max_balance && a->balance > M.max_balance;
@@ -1013,6 +1036,7 @@ static struct {
         size_t caplog;
         struct midem *idem;
         struct coverage cov;
+        size_t nhist;
 } snap;
 
 static void snap_take(void)
@@ -1028,6 +1052,7 @@ static void snap_take(void)
                 abort();
         snap.m = M;
         snap.cov = cov;
+        snap.nhist = nhist;
         memcpy(snap.log, M.log, M.nlog * sizeof(*M.log));
         memcpy(snap.idem, M.idem, IDEM_CAP * sizeof(*M.idem));
 }
@@ -1040,6 +1065,7 @@ static void snap_restore(void)
 
         M = snap.m;
         cov = snap.cov;
+        nhist = snap.nhist;
         M.log = log;
         M.caplog = caplog;
         M.idem = idem;
@@ -1214,6 +1240,64 @@ static void check_proofs(struct tctx *c)
         CHECK(bad == 0);
 }
 
+/* Every account's history, paged newest first with random page sizes,
+ * equals the model's rows. */
+static void check_histories(struct tctx *c)
+{
+        static uint8_t buf[TB_HISTORY_MAX * TB_RECORD_MAX];
+        static struct tb_history h;
+        struct tb_record rec;
+        char name[16];
+        size_t a, k, j, bad = 0;
+
+        for (a = 0; a < NALL; a++) {
+                uint64_t before = TB_SEQ_LATEST;
+
+                if (!M.acct[a].exists)
+                        continue;
+                acct_name((int)a, name, sizeof(name));
+                k = nhist; /* walk the model's rows backwards */
+                do {
+                        unsigned limit = 1 + (unsigned)below(TB_HISTORY_MAX);
+                        if (ledger_history(c->l, name, before, limit, &h, buf,
+                                           sizeof(buf)) != LEDGER_OK) {
+                                bad++;
+                                break;
+                        }
+                        for (j = 0; j < h.count; j++) {
+                                const struct tb_history_item *it = &h.items[j];
+                                while (k > 0 && hist[k - 1].acct != (int)a)
+                                        k--;
+                                if (k == 0 || hist[k - 1].seq != it->seq ||
+                                    hist[k - 1].delta != it->delta ||
+                                    hist[k - 1].balance != it->balance_after ||
+                                    tb_record_decode(it->record, it->record_len,
+                                                     &rec) != TB_OK ||
+                                    rec.seq != it->seq) {
+                                        if (!bad)
+                                                fprintf(stderr,
+                                                        "history of %s differs"
+                                                        " at seq %" PRIu64 "\n",
+                                                        name, it->seq);
+                                        bad++;
+                                        break;
+                                }
+                                k--;
+                        }
+                        before = h.next_before;
+                } while (before && !bad);
+                while (k > 0 && hist[k - 1].acct != (int)a)
+                        k--;
+                if (k != 0) {
+                        if (!bad)
+                                fprintf(stderr, "history of %s is short\n",
+                                        name);
+                        bad++;
+                }
+        }
+        CHECK(bad == 0);
+}
+
 static uint64_t env_u64(const char *name, uint64_t def)
 {
         const char *s = getenv(name);
@@ -1346,6 +1430,7 @@ int main(void)
                 if (rep.mismatches)
                         fprintf(stderr, "full check: %s\n", rep.first);
                 check_proofs(&c);
+                check_histories(&c);
         }
         t_teardown(&c);
         free(M.log);
@@ -1353,5 +1438,6 @@ int main(void)
         free(cp_sizes);
         free(snap.log);
         free(snap.idem);
+        free(hist);
         return check_done("test_ledger_model");
 }
