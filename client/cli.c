@@ -35,7 +35,8 @@ struct cli {
         int json;
         int timeout_ms;
         struct tb_client *conn;
-        struct tb_response *resp; /* large: heap */
+        struct tb_response *resp;                    /* large: heap */
+        char request_id[2 * TB_REQUEST_ID_SIZE + 1]; /* of a write, or "" */
 };
 
 struct command {
@@ -240,13 +241,27 @@ static void connect_daemon(struct cli *cli)
                     tb_strerror(err));
 }
 
+/* For a write whose fate is unknown or refused: how to retry it safely. */
+static void print_retry_hint(const struct cli *cli)
+{
+        if (cli->request_id[0] != 0)
+                fprintf(stderr,
+                        "%s: the request id was %s: to retry, repeat the "
+                        "command with --request-id %s (never recorded "
+                        "twice)\n",
+                        progname, cli->request_id, cli->request_id);
+}
+
 static void transport_error(struct cli *cli, enum tb_err err)
 {
-        if (err == TB_E_CLOSED || err == TB_E_TIMEOUT)
-                die(EX_UNREACHABLE, "timebankd at %s: %s", cli->socket,
-                    tb_strerror(err));
-        die(EX_OTHER, "talking to timebankd at %s: %s", cli->socket,
-            tb_strerror(err));
+        int code = err == TB_E_CLOSED || err == TB_E_TIMEOUT ? EX_UNREACHABLE
+                                                             : EX_OTHER;
+
+        fprintf(stderr, "%s: %s timebankd at %s: %s\n", progname,
+                code == EX_UNREACHABLE ? "lost" : "talking to", cli->socket,
+                tb_strerror(err));
+        print_retry_hint(cli);
+        exit(code);
 }
 
 /* Send q, wait for the answer into cli->resp. */
@@ -281,6 +296,8 @@ static void check_status(struct cli *cli, int allow_duplicate)
                 printf("{\"status\":\"%s\",\"code\":%u,\"message\":",
                        name ? name : "UNKNOWN", r->status);
                 json_str(stdout, r->message, r->message_len);
+                if (cli->request_id[0] != 0)
+                        printf(",\"request_id\":\"%s\"", cli->request_id);
                 printf("}\n");
         }
         fprintf(stderr, "%s: %s: %s", progname, name ? name : "UNKNOWN",
@@ -288,6 +305,10 @@ static void check_status(struct cli *cli, int allow_duplicate)
         if (r->message_len > 0)
                 fprintf(stderr, " (%.*s)", (int)r->message_len, r->message);
         fputc('\n', stderr);
+        /* a refusal is remembered: a retry gets the same answer, so the
+         * hint matters for transient statuses only */
+        if (tb_status_class(r->status) == TB_STC_TRANSIENT)
+                print_retry_hint(cli);
         exit(code);
 }
 
@@ -337,7 +358,9 @@ static int cmd_keygen(struct cli *cli, int argc, char **argv)
         if (cli->json) {
                 printf("{\"name\":");
                 json_str(stdout, name, strlen(name));
-                printf(",\"public_key\":\"%s\",\"secret_file\":", vtext);
+                printf(",\"public_key\":");
+                json_str(stdout, vtext, strlen(vtext));
+                printf(",\"secret_file\":");
                 json_str(stdout, out, strlen(out));
                 printf(",\"public_file\":");
                 json_str(stdout, pubpath, strlen(pubpath));
@@ -414,24 +437,29 @@ static int submit(struct cli *cli, struct tb_entry *e, unsigned kind,
         struct tb_vkey v;
         enum tb_err err;
         const struct tb_write_result *res = &cli->resp->u.write;
-        char hex[2 * TB_REQUEST_ID_SIZE + 1];
+        const char *hex = cli->request_id;
 
         if (w->key == NULL)
                 die(EX_USAGE, "%s needs -k KEYFILE (the signing key)",
                     tb_kind_name(kind));
+        /* reach the daemon before the secret is in memory: fewer exits
+         * that must wipe it */
+        connect_daemon(cli);
         k = load_secret(w->key);
         tb_skey_public(k, &v);
         tb_client_entry_init(e, kind, v.pk,
                              w->have_request_id ? w->request_id : NULL);
-        connect_daemon(cli);
-        err = tb_client_submit(cli->conn, e, k, cli->resp);
-        tb_skey_free(k);
-        if (err != TB_OK && err < TB_E_MSG_TYPE)
+        sodium_bin2hex(cli->request_id, sizeof(cli->request_id), e->request_id,
+                       TB_REQUEST_ID_SIZE);
+        if ((err = tb_entry_check(e)) != TB_OK) {
+                tb_skey_free(k);
                 die(EX_USAGE, "invalid %s: %s", tb_kind_name(kind),
                     tb_strerror(err));
+        }
+        err = tb_client_submit(cli->conn, e, k, cli->resp);
+        tb_skey_free(k);
         if (err != TB_OK)
                 transport_error(cli, err);
-        sodium_bin2hex(hex, sizeof(hex), e->request_id, TB_REQUEST_ID_SIZE);
         check_status(cli, 1);
         if (cli->json) {
                 printf("{\"status\":\"%s\",\"seq\":%" PRIu64
@@ -842,11 +870,13 @@ static int cmd_history(struct cli *cli, int argc, char **argv)
         q.u.history.limit = (uint16_t)limit;
         call(cli, &q);
         check_status(cli, 0);
-        if (cli->json)
-                printf("{\"account\":\"%s\",\"next_before\":%" PRIu64
-                       ",\"entries\":[",
-                       q.u.history.account, h->next_before);
-        else
+        if (cli->json) {
+                printf("{\"account\":");
+                json_str(stdout, q.u.history.account,
+                         strlen(q.u.history.account));
+                printf(",\"next_before\":%" PRIu64 ",\"entries\":[",
+                       h->next_before);
+        } else
                 printf("%8s  %-20s  %-8s  %8s  %8s  %s\n", "seq", "received",
                        "kind", "points", "balance", "what");
         for (unsigned i = 0; i < h->count; i++) {
@@ -934,14 +964,18 @@ static int cmd_status(struct cli *cli, int argc, char **argv)
         call(cli, &q);
         check_status(cli, 0);
         if (cli->json) {
-                printf("{\"origin\":\"%s\",\"log_key\":\"%s\",\"version\":"
-                       "\"%s\",\"tree_size\":%" PRIu64 ",\"accounts\":%" PRIu64
+                printf("{\"origin\":");
+                json_str(stdout, s->origin, strlen(s->origin));
+                printf(",\"log_key\":");
+                json_str(stdout, s->log_key, strlen(s->log_key));
+                printf(",\"version\":");
+                json_str(stdout, s->version, strlen(s->version));
+                printf(",\"tree_size\":%" PRIu64 ",\"accounts\":%" PRIu64
                        ",\"keys_active\":%" PRIu64 ",\"keys_revoked\":%" PRIu64
                        ",\"disk_bytes\":%" PRIu64 ",\"map_bytes\":%" PRIu64
                        "}\n",
-                       s->origin, s->log_key, s->version, s->tree_size,
-                       s->accounts, s->keys_active, s->keys_revoked,
-                       s->disk_bytes, s->map_bytes);
+                       s->tree_size, s->accounts, s->keys_active,
+                       s->keys_revoked, s->disk_bytes, s->map_bytes);
                 return EX_DONE;
         }
         printf("origin        %s\nlog key       %s\ndaemon        %s\n"

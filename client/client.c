@@ -4,6 +4,7 @@
  * goes away is an error, never a SIGPIPE.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@
 
 struct tb_client {
         int fd;
-        int timeout_ms;
+        int timeout_ms;   /* -1: wait forever */
+        int64_t deadline; /* CLOCK_MONOTONIC ms of the current call */
         uint32_t next_id;
         struct tb_frame_decoder dec;
         uint8_t rbuf[4096];
@@ -29,12 +31,94 @@ struct tb_client {
         char origin[TB_NAME_MAX + 1];
 };
 
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+                return 0;
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Start the clock of one public call: every wait inside shares it. */
+static void arm(struct tb_client *c)
+{
+        c->deadline = c->timeout_ms < 0 ? -1 : now_ms() + c->timeout_ms;
+}
+
+/* Milliseconds left for poll(): -1 forever, 0 when the time is up. */
+static int remaining(const struct tb_client *c)
+{
+        int64_t left;
+
+        if (c->deadline < 0)
+                return -1;
+        left = c->deadline - now_ms();
+        return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static enum tb_err wait_fd(struct tb_client *c, short events)
+{
+        struct pollfd p = {.fd = c->fd, .events = events};
+        int n;
+
+        do {
+                if (c->deadline >= 0 && remaining(c) == 0)
+                        return TB_E_TIMEOUT;
+                n = poll(&p, 1, remaining(c));
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return TB_E_IO;
+        if (n == 0)
+                return TB_E_TIMEOUT;
+        return TB_OK;
+}
+
+/*
+ * A Unix socket's connect() fails with EAGAIN while the daemon's listen
+ * queue is full (it is not accepting: at its connection limit, or busy):
+ * retry until the deadline rather than block forever.
+ */
+static int connect_deadline(struct tb_client *c, const struct sockaddr_un *sa)
+{
+        for (;;) {
+                struct timespec pause = {.tv_nsec = 20 * 1000000};
+
+                if (connect(c->fd, (const struct sockaddr *)sa, sizeof(*sa)) ==
+                    0)
+                        return 0;
+                if (errno == EINTR)
+                        continue;
+                if (errno == EINPROGRESS) {
+                        int soerr = 0;
+                        socklen_t len = sizeof(soerr);
+                        if (wait_fd(c, POLLOUT) != TB_OK)
+                                errno = ETIMEDOUT;
+                        else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr,
+                                            &len) == 0 &&
+                                 soerr == 0)
+                                return 0;
+                        else if (soerr != 0)
+                                errno = soerr;
+                        return -1;
+                }
+                if (errno != EAGAIN)
+                        return -1;
+                if (c->deadline >= 0 && remaining(c) == 0) {
+                        errno = ETIMEDOUT;
+                        return -1;
+                }
+                (void)nanosleep(&pause, NULL);
+        }
+}
+
 enum tb_err tb_client_connect(const char *path, int timeout_ms,
                               struct tb_client **out)
 {
         struct sockaddr_un sa;
         struct tb_client *c;
         size_t n = strlen(path);
+        int saved;
 
         *out = NULL;
         if (n == 0 || n >= sizeof(sa.sun_path))
@@ -51,21 +135,18 @@ enum tb_err tb_client_connect(const char *path, int timeout_ms,
         memset(&sa, 0, sizeof(sa));
         sa.sun_family = AF_UNIX;
         memcpy(sa.sun_path, path, n + 1);
-        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (c->fd < 0)
-                goto fail;
-        if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-                goto fail;
-        *out = c;
-        return TB_OK;
-fail : {
-        int saved = errno;
+        arm(c);
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (c->fd >= 0 && connect_deadline(c, &sa) == 0) {
+                *out = c;
+                return TB_OK;
+        }
+        saved = errno;
         if (c->fd >= 0)
                 (void)close(c->fd);
         free(c);
         errno = saved;
-}
-        return TB_E_CONNECT;
+        return saved == ETIMEDOUT ? TB_E_TIMEOUT : TB_E_CONNECT;
 }
 
 void tb_client_close(struct tb_client *c)
@@ -84,21 +165,6 @@ uint32_t tb_client_next_id(struct tb_client *c)
         if (c->next_id == 0)
                 c->next_id = 1;
         return id;
-}
-
-static enum tb_err wait_fd(struct tb_client *c, short events)
-{
-        struct pollfd p = {.fd = c->fd, .events = events};
-        int n;
-
-        do {
-                n = poll(&p, 1, c->timeout_ms);
-        } while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return TB_E_IO;
-        if (n == 0)
-                return TB_E_TIMEOUT;
-        return TB_OK;
 }
 
 static enum tb_err write_all(struct tb_client *c, const uint8_t *p, size_t n)
@@ -125,7 +191,7 @@ static enum tb_err write_all(struct tb_client *c, const uint8_t *p, size_t n)
         return TB_OK;
 }
 
-enum tb_err tb_client_send(struct tb_client *c, const struct tb_request *q)
+static enum tb_err send_request(struct tb_client *c, const struct tb_request *q)
 {
         size_t len;
         enum tb_err err;
@@ -139,7 +205,7 @@ enum tb_err tb_client_send(struct tb_client *c, const struct tb_request *q)
         return write_all(c, c->wbuf, TB_FRAME_HEADER + len);
 }
 
-enum tb_err tb_client_recv(struct tb_client *c, struct tb_response *r)
+static enum tb_err recv_response(struct tb_client *c, struct tb_response *r)
 {
         const uint8_t *frame;
         size_t used, flen;
@@ -157,12 +223,15 @@ enum tb_err tb_client_recv(struct tb_client *c, struct tb_response *r)
                                 return tb_response_decode(frame, flen, r);
                         continue;
                 }
-                if ((err = wait_fd(c, POLLIN)) != TB_OK)
-                        return err;
                 ssize_t k = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
                 if (k < 0) {
-                        if (errno == EINTR || errno == EAGAIN)
+                        if (errno == EINTR)
                                 continue;
+                        if (errno == EAGAIN) {
+                                if ((err = wait_fd(c, POLLIN)) != TB_OK)
+                                        return err;
+                                continue;
+                        }
                         return errno == ECONNRESET ? TB_E_CLOSED : TB_E_IO;
                 }
                 if (k == 0)
@@ -172,18 +241,34 @@ enum tb_err tb_client_recv(struct tb_client *c, struct tb_response *r)
         }
 }
 
+enum tb_err tb_client_send(struct tb_client *c, const struct tb_request *q)
+{
+        arm(c);
+        return send_request(c, q);
+}
+
+enum tb_err tb_client_recv(struct tb_client *c, struct tb_response *r)
+{
+        arm(c);
+        return recv_response(c, r);
+}
+
 enum tb_err tb_client_call(struct tb_client *c, struct tb_request *q,
                            struct tb_response *r)
 {
         enum tb_err err;
 
+        arm(c); /* one deadline for the whole exchange */
         q->id = tb_client_next_id(c);
-        if ((err = tb_client_send(c, q)) != TB_OK)
+        if ((err = send_request(c, q)) != TB_OK)
                 return err;
-        if ((err = tb_client_recv(c, r)) != TB_OK)
+        if ((err = recv_response(c, r)) != TB_OK)
                 return err;
-        /* type 0: the daemon could not even read our header */
-        if (r->id != q->id || (r->type != q->type && r->type != 0))
+        /* type 0, id 0: the daemon could not read our request at all (a
+         * bad frame); its status says why, and the connection is closing */
+        if (r->type == 0 && r->id == 0 && r->status != TB_ST_OK)
+                return TB_OK;
+        if (r->id != q->id || r->type != q->type)
                 return TB_E_MSG_FIELD;
         return TB_OK;
 }

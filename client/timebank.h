@@ -42,10 +42,13 @@
 struct tb_client;
 
 /*
- * Connect to the daemon listening on path.  timeout_ms bounds every later
- * wait for the daemon (0 = wait forever).  Errors: TB_E_INVALID_ARG (path
- * too long for a Unix socket), TB_E_CONNECT (errno tells: ENOENT, ECONNREFUSED,
- * EACCES...), TB_E_NOMEM.
+ * Connect to the daemon listening on path.  timeout_ms (0 = wait forever)
+ * bounds the connect and, later, each call as a whole: tb_client_call()'s
+ * send and receive together, or one tb_client_send() or tb_client_recv();
+ * a daemon that trickles bytes does not extend it.  The socket is
+ * non-blocking.  Errors: TB_E_INVALID_ARG (path too long for a Unix
+ * socket), TB_E_CONNECT (errno tells: ENOENT, ECONNREFUSED, EACCES...),
+ * TB_E_TIMEOUT (the daemon's listen queue stayed full), TB_E_NOMEM.
  */
 TB_WUR enum tb_err tb_client_connect(const char *path, int timeout_ms,
                                      struct tb_client **out);
@@ -74,9 +77,11 @@ TB_WUR enum tb_err tb_client_recv(struct tb_client *c, struct tb_response *r);
 
 /*
  * Send q with a fresh id and wait for its response, skipping none: the
- * connection must have no other request in flight.  Errors: those of
- * tb_client_send and tb_client_recv, TB_E_MSG_FIELD if the response's id or
- * type do not match the request.
+ * connection must have no other request in flight.  An answer with type 0
+ * and id 0 (the daemon could not read the request at all: TOO_LARGE or
+ * BAD_REQUEST, after which it closes the connection) is returned as is.
+ * Errors: those of tb_client_send and tb_client_recv, TB_E_MSG_FIELD if the
+ * response's id or type do not match the request.
  */
 TB_WUR enum tb_err tb_client_call(struct tb_client *c, struct tb_request *q,
                                   struct tb_response *r);

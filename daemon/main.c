@@ -135,7 +135,11 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
         char errbuf[512];
         int c;
 
-        ledger_options_from(&lo, cfg);
+        /* flags win over the config file whatever their order: collect,
+         * then apply the file, then the flags */
+        const char *config = NULL;
+        int64_t rate = -1, cap = -1, maxbal = -1;
+
         while ((c = getopt_long(argc, argv, "d:c:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'd':
@@ -148,29 +152,37 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
                         admin = optarg;
                         break;
                 case 'c':
-                        if (config_load(cfg, optarg, errbuf, sizeof(errbuf))) {
-                                fprintf(stderr, "timebankd: %s\n", errbuf);
-                                return EX_USAGE;
-                        }
-                        ledger_options_from(&lo, cfg);
+                        config = optarg;
                         break;
                 case 'p':
-                        lo.points_per_hour = (uint32_t)number(
-                            "--points-per-hour", optarg, TB_RATE_MAX);
+                        rate = (int64_t)number("--points-per-hour", optarg,
+                                               TB_RATE_MAX);
                         break;
                 case 'm':
-                        lo.daily_minutes_cap = (uint16_t)number(
-                            "--daily-minutes-cap", optarg, TB_MINUTES_MAX);
+                        cap = (int64_t)number("--daily-minutes-cap", optarg,
+                                              TB_MINUTES_MAX);
                         break;
                 case 'b':
-                        lo.max_balance =
-                            number("--max-balance", optarg, TB_BALANCE_MAX);
+                        maxbal = (int64_t)number("--max-balance", optarg,
+                                                 TB_BALANCE_MAX);
                         break;
                 default:
                         usage(stderr);
                         return EX_USAGE;
                 }
         }
+        if (config != NULL &&
+            config_load(cfg, config, errbuf, sizeof(errbuf)) != 0) {
+                fprintf(stderr, "timebankd: %s\n", errbuf);
+                return EX_USAGE;
+        }
+        ledger_options_from(&lo, cfg);
+        if (rate >= 0)
+                lo.points_per_hour = (uint32_t)rate;
+        if (cap >= 0)
+                lo.daily_minutes_cap = (uint16_t)cap;
+        if (maxbal >= 0)
+                lo.max_balance = (uint64_t)maxbal;
         if (dir == NULL || origin == NULL || admin == NULL || optind != argc) {
                 fprintf(stderr, "timebankd: init needs -d DIR --origin ORIGIN "
                                 "--admin ADMIN.pub\n");

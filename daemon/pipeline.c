@@ -44,6 +44,11 @@ struct pipeline {
         int idle_fired;
 
         struct event *wake; /* loop-side: deliver done jobs */
+        /* the writer's batch arrays, batch_max each, allocated up front so
+         * the writer cannot fail after jobs were accepted */
+        struct pipeline_job **b_jobs, **b_ljobs;
+        struct ledger_item *b_items;
+        struct ledger_result *b_results;
         pthread_t writer;
         pthread_t *workers;
         unsigned nworkers;
@@ -57,38 +62,49 @@ static void answer(struct pipeline_job *j, uint16_t status, const char *detail)
         snprintf(j->result.detail, sizeof(j->result.detail), "%s", detail);
 }
 
-/* Decode and verify: the CPU-bound part, off the writer thread. */
-static void verify_job(struct pipeline *p, struct pipeline_job *j)
+/*
+ * Decode and verify: the CPU-bound part, off the writer thread.  Runs
+ * without the lock, so it only reads the job's immutable input and writes
+ * its verdict to *out; the caller publishes it under the lock.
+ */
+static enum job_state verify_job(const struct pipeline *p,
+                                 const struct pipeline_job *j,
+                                 struct ledger_result *out)
 {
         struct tb_entry e;
         const uint8_t *body, *sig;
         size_t blen;
         enum tb_err err;
 
+        memset(out, 0, sizeof(*out));
         err = tb_signed_decode(j->data, j->len, &e, &body, &blen, &sig);
         if (err == TB_E_SAME_ACCOUNT) {
-                answer(j, TB_ST_SAME_ACCOUNT, tb_strerror(err));
+                out->status = TB_ST_SAME_ACCOUNT;
         } else if (err != TB_OK) {
-                answer(j, TB_ST_BAD_REQUEST, tb_strerror(err));
+                out->status = TB_ST_BAD_REQUEST;
         } else if (tb_entry_verify(p->origin, body, blen, e.signer, sig) !=
                    TB_OK) {
-                answer(j, TB_ST_BAD_SIGNATURE,
-                       "signature does not verify with the entry's signer key "
-                       "for this ledger's origin");
+                out->status = TB_ST_BAD_SIGNATURE;
+                snprintf(out->detail, sizeof(out->detail),
+                         "signature does not verify with the entry's signer "
+                         "key for this ledger's origin");
+                return JOB_ANSWERED;
         } else {
-                j->state = JOB_VERIFIED;
-                return;
+                return JOB_VERIFIED;
         }
-        j->state = JOB_ANSWERED;
+        snprintf(out->detail, sizeof(out->detail), "%s", tb_strerror(err));
+        return JOB_ANSWERED;
 }
 
 static void *worker_main(void *arg)
 {
         struct pipeline *p = arg;
+        struct ledger_result verdict;
 
         pthread_mutex_lock(&p->mu);
         for (;;) {
                 struct pipeline_job *j;
+                enum job_state st;
 
                 while (p->next_verify == NULL && !p->stopping)
                         pthread_cond_wait(&p->work_cv, &p->mu);
@@ -101,8 +117,11 @@ static void *worker_main(void *arg)
                 } while (p->next_verify != NULL &&
                          p->next_verify->state != JOB_QUEUED);
                 pthread_mutex_unlock(&p->mu);
-                verify_job(p, j);
+                st = verify_job(p, j, &verdict);
                 pthread_mutex_lock(&p->mu);
+                if (st == JOB_ANSWERED)
+                        j->result = verdict;
+                j->state = (int)st;
                 if (j == p->head)
                         pthread_cond_signal(&p->write_cv);
         }
@@ -191,19 +210,10 @@ static void *writer_main(void *arg)
 {
         struct pipeline *p = arg;
         size_t cap = p->opt.batch_max;
-        struct pipeline_job **jobs = calloc(cap, sizeof(*jobs));
-        struct pipeline_job **ljobs = calloc(cap, sizeof(*ljobs));
-        struct ledger_item *items = calloc(cap, sizeof(*items));
-        struct ledger_result *results = calloc(cap, sizeof(*results));
+        struct pipeline_job **jobs = p->b_jobs, **ljobs = p->b_ljobs;
+        struct ledger_item *items = p->b_items;
+        struct ledger_result *results = p->b_results;
 
-        if (jobs == NULL || ljobs == NULL || items == NULL || results == NULL) {
-                log_err("writer thread: out of memory");
-                pthread_mutex_lock(&p->mu);
-                p->failed = 1;
-                pthread_mutex_unlock(&p->mu);
-                event_active(p->wake, 0, 0);
-                goto out;
-        }
         pthread_mutex_lock(&p->mu);
         for (;;) {
                 size_t n = 0;
@@ -241,11 +251,6 @@ static void *writer_main(void *arg)
                 event_active(p->wake, 0, 0);
         }
         pthread_mutex_unlock(&p->mu);
-out:
-        free(jobs);
-        free(ljobs);
-        free(items);
-        free(results);
         return NULL;
 }
 
@@ -315,7 +320,13 @@ int pipeline_start(struct event_base *base, struct ledger *l,
                 rc = ENOMEM;
                 goto fail_errno;
         }
-        if ((p->workers = calloc(o->workers, sizeof(pthread_t))) == NULL) {
+        p->b_jobs = calloc(o->batch_max, sizeof(*p->b_jobs));
+        p->b_ljobs = calloc(o->batch_max, sizeof(*p->b_ljobs));
+        p->b_items = calloc(o->batch_max, sizeof(*p->b_items));
+        p->b_results = calloc(o->batch_max, sizeof(*p->b_results));
+        p->workers = calloc(o->workers, sizeof(pthread_t));
+        if (p->b_jobs == NULL || p->b_ljobs == NULL || p->b_items == NULL ||
+            p->b_results == NULL || p->workers == NULL) {
                 rc = ENOMEM;
                 goto fail_errno;
         }
@@ -405,6 +416,10 @@ void pipeline_free(struct pipeline *p)
         if (p->writer_started)
                 pthread_join(p->writer, NULL);
         free(p->workers);
+        free(p->b_jobs);
+        free(p->b_ljobs);
+        free(p->b_items);
+        free(p->b_results);
         if (p->wake != NULL)
                 event_free(p->wake);
         pthread_cond_destroy(&p->work_cv);

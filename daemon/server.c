@@ -45,6 +45,7 @@ struct conn {
         unsigned inflight; /* writes in the pipeline */
         int refs;
         int closing;
+        int eof; /* the client half-closed: answer what is pending */
         int dead;
         struct conn *prev, *next;
 };
@@ -123,7 +124,7 @@ static void send_status(struct conn *c, uint16_t type, uint32_t id,
         struct tb_response *r = &c->srv->resp;
 
         memset(r, 0, sizeof(*r));
-        r->type = tb_msg_type_name(type) != NULL ? type : 0;
+        r->type = type; /* echoed, even unknown: the client matches it */
         r->id = id;
         r->status = status;
         r->message = message;
@@ -356,10 +357,17 @@ static void write_done_cb(struct pipeline_job *j, void *arg)
         r->u.write.balance = j->result.balance;
         r->u.write.checkpoint = j->receipt;
         r->u.write.checkpoint_len = j->receipt_len;
+        /* a rule refusal of an enrolled key's write is worth the log; bad
+         * signatures and bad bytes would let anyone flood it */
         if (r->status != TB_ST_OK && r->status != TB_ST_DUPLICATE)
-                log_info("conn %" PRIu64 ": write refused: %s%s%s", c->serial,
-                         tb_status_name(r->status), r->message_len ? ": " : "",
-                         j->result.detail);
+                log_msg(tb_status_class(r->status) == TB_STC_REFUSED &&
+                                r->status != TB_ST_BAD_SIGNATURE &&
+                                r->status != TB_ST_UNKNOWN_KEY
+                            ? LOG_INFO
+                            : LOG_DEBUG,
+                        "conn %" PRIu64 ": write refused: %s%s%s", c->serial,
+                        tb_status_name(r->status), r->message_len ? ": " : "",
+                        j->result.detail);
         send_resp(c, r);
         free(j->data);
         free(j->receipt);
@@ -449,20 +457,27 @@ static void conn_update(struct conn *c)
 {
         struct server *s = c->srv;
         size_t out;
+        int rc;
 
         if (c->dead)
                 return;
         out = evbuffer_get_length(bufferevent_get_output(c->bev));
-        if (c->closing || s->stopping) {
-                bufferevent_disable(c->bev, EV_READ);
-                if (c->closing && out == 0)
-                        conn_kill(c, "protocol error");
-                return;
+        if (c->closing || c->eof || s->stopping) {
+                rc = bufferevent_disable(c->bev, EV_READ);
+                /* close once every pending answer went out */
+                if ((c->closing || c->eof) && out == 0 && c->inflight == 0) {
+                        conn_kill(c, c->closing ? "protocol error"
+                                                : "client closed");
+                        return;
+                }
+        } else if (c->inflight >= s->cfg.max_inflight || out > OUTPUT_HIGH) {
+                rc = bufferevent_disable(c->bev, EV_READ);
+        } else {
+                rc = bufferevent_enable(c->bev, EV_READ);
         }
-        if (c->inflight >= s->cfg.max_inflight || out > OUTPUT_HIGH)
-                bufferevent_disable(c->bev, EV_READ);
-        else
-                bufferevent_enable(c->bev, EV_READ);
+        if (rc != 0)
+                log_err("conn %" PRIu64 ": cannot change its read state",
+                        c->serial);
 }
 
 /* 1 if c may take another request now. */
@@ -479,10 +494,12 @@ static int conn_can_read(struct conn *c)
  * Also called when a paused connection may resume: libevent calls the read
  * callback only for new bytes, not for bytes already in the input buffer.
  */
-static void conn_process(struct conn *c)
+static void conn_process(struct conn *c, int at_stop)
 {
         c->refs++; /* a reply below may not free c under us */
-        while (conn_can_read(c)) {
+        /* at stop, the requests already read are answered (writes with
+         * UNAVAILABLE, by do_submit), whatever the limits */
+        while (at_stop ? !c->dead && !c->closing : conn_can_read(c)) {
                 struct evbuffer *in = bufferevent_get_input(c->bev);
                 struct evbuffer_iovec v;
                 const uint8_t *frame;
@@ -521,14 +538,14 @@ static void conn_resume(struct conn *c)
         conn_update(c);
         if (conn_can_read(c) &&
             evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-                conn_process(c);
+                conn_process(c, 0);
         conn_unref(c);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
         (void)bev;
-        conn_process(arg);
+        conn_process(arg, 0);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
@@ -540,15 +557,30 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
         struct conn *c = arg;
+        size_t out = evbuffer_get_length(bufferevent_get_output(bev));
 
-        (void)bev;
-        if (what & BEV_EVENT_TIMEOUT)
-                conn_kill(c, "idle timeout");
-        else if (tb_frame_decoder_finish(&c->dec) != TB_OK)
+        if (what & BEV_EVENT_TIMEOUT) {
+                /* waiting for a commit is not being idle */
+                if ((what & BEV_EVENT_READING) && c->inflight > 0) {
+                        conn_update(c);
+                        return;
+                }
+                conn_kill(c, (what & BEV_EVENT_WRITING)
+                                 ? "the client stopped taking its answers"
+                                 : "idle timeout");
+                return;
+        }
+        if (tb_frame_decoder_finish(&c->dec) != TB_OK) {
                 conn_kill(c, "client left in the middle of a frame");
-        else
-                conn_kill(c, (what & BEV_EVENT_EOF) ? "client closed"
-                                                    : "socket error");
+                return;
+        }
+        if ((what & BEV_EVENT_EOF) && (c->inflight > 0 || out > 0)) {
+                /* a half-close: the client still reads its answers */
+                c->eof = 1;
+                conn_update(c);
+                return;
+        }
+        conn_kill(c, (what & BEV_EVENT_EOF) ? "client closed" : "socket error");
 }
 
 static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
@@ -592,7 +624,10 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
         }
         bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
                           c);
-        bufferevent_set_timeouts(c->bev, &idle, NULL);
+        /* read: a silent client; write: one that stopped reading */
+        if (bufferevent_set_timeouts(c->bev, &idle, &idle) != 0)
+                log_warning("conn %" PRIu64 ": cannot set its timeouts",
+                            c->serial);
         c->next = s->conns;
         if (s->conns != NULL)
                 s->conns->prev = c;
@@ -755,8 +790,15 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
                 log_warning("cannot notify systemd: %s", strerror(errno));
         s->stopping = 1;
         evconnlistener_disable(s->listener);
-        for (struct conn *c = s->conns; c != NULL; c = c->next)
+        for (struct conn *c = s->conns, *next; c != NULL; c = next) {
+                c->refs++;
                 conn_update(c);
+                if (!c->dead &&
+                    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+                        conn_process(c, 1);
+                next = c->next;
+                conn_unref(c);
+        }
         pipeline_drain(s->pipeline);
 }
 

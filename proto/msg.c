@@ -448,7 +448,10 @@ enum tb_err tb_response_encode(const struct tb_response *r, uint8_t *out,
         struct tb_wbuf w;
 
         *len = 0;
-        if (r->type != 0 && tb_msg_type_name(r->type) == NULL)
+        /* an unknown type is echoed in a refusal (UNKNOWN_TYPE), never
+         * with a body */
+        if (tb_msg_type_name(r->type) == NULL &&
+            tb_response_has_body(r->type, r->status))
                 return TB_E_MSG_TYPE;
         if (r->message_len > TB_MESSAGE_MAX ||
             (r->message_len > 0 &&
@@ -523,7 +526,8 @@ enum tb_err tb_response_decode(const uint8_t *p, size_t len,
         if (r->message_len > TB_MESSAGE_MAX ||
             !tb_text_clean(r->message, r->message_len))
                 return TB_E_MSG_FIELD;
-        if (r->type != 0 && tb_msg_type_name(r->type) == NULL)
+        if (tb_msg_type_name(r->type) == NULL &&
+            tb_response_has_body(r->type, r->status))
                 return TB_E_MSG_TYPE;
         if (tb_response_has_body(r->type, r->status)) {
                 switch (r->type) {

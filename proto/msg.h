@@ -229,9 +229,11 @@ TB_WUR enum tb_err tb_response_encode(const struct tb_response *r, uint8_t *out,
 
 /*
  * Decode a response strictly; pointers borrow from p.  A response of a
- * version or type this build does not know fails with TB_E_VERSION /
- * TB_E_MSG_TYPE, but tb_response_decode still fills version, type, id and
- * status when the header is present.  Errors also: TB_E_TRUNCATED,
+ * version this build does not know fails with TB_E_VERSION, and one of an
+ * unknown type with a body (status OK) with TB_E_MSG_TYPE, but
+ * tb_response_decode still fills version, type, id and status when the
+ * header is present.  An unknown type without body (the UNKNOWN_TYPE
+ * refusal echoes the request's type) decodes.  Errors also: TB_E_TRUNCATED,
  * TB_E_TRAILING, TB_E_MSG_FIELD.
  */
 TB_WUR enum tb_err tb_response_decode(const uint8_t *p, size_t len,

@@ -696,16 +696,23 @@ static void test_response_rules(void)
         CHECK_ERR(tb_response_decode(b, n, &r), TB_E_VERSION);
         CHECK(r.version == 2 && r.type == TB_MSG_BALANCE && r.id == 42 &&
               r.status == TB_ST_OK);
-        /* unknown type: TB_E_MSG_TYPE, header filled */
+        /* unknown type: echoed in a refusal without body, decodes */
         n = mkresp(b, 1, 207, TB_ST_UNKNOWN_TYPE, "", 0, "", 0);
-        CHECK_ERR(tb_response_decode(b, n, &r), TB_E_MSG_TYPE);
+        CHECK(tb_response_decode(b, n, &r) == TB_OK);
         CHECK(r.type == 207 && r.id == 42 && r.status == TB_ST_UNKNOWN_TYPE);
         memset(&r, 0, sizeof(r));
         r.type = 207;
+        r.status = TB_ST_UNKNOWN_TYPE;
+        CHECK(tb_response_encode(&r, b, sizeof(b), &n) == TB_OK && n == 11);
+        /* ... but never with a body: TB_E_MSG_TYPE, header filled */
+        n = mkresp(b, 1, 207, TB_ST_OK, "", 0, "", 0);
+        CHECK_ERR(tb_response_decode(b, n, &r), TB_E_MSG_TYPE);
+        CHECK(r.type == 207 && r.id == 42 && r.status == TB_ST_OK);
+        r.status = TB_ST_OK;
         CHECK_ERR(tb_response_encode(&r, b, sizeof(b), &n), TB_E_MSG_TYPE);
         /* type 0 is only for answers to unparseable requests: never OK */
         memset(&r, 0, sizeof(r));
-        CHECK_ERR(tb_response_encode(&r, b, sizeof(b), &n), TB_E_MSG_FIELD);
+        CHECK_ERR(tb_response_encode(&r, b, sizeof(b), &n), TB_E_MSG_TYPE);
         r.status = TB_ST_BAD_REQUEST;
         CHECK(tb_response_encode(&r, b, sizeof(b), &n) == TB_OK && n == 11);
         /* message: at most TB_MESSAGE_MAX bytes of clean text */
