@@ -6,9 +6,10 @@
  * plain in-memory model of docs/ledger-rules.md written here, without any
  * ledger code.  Every result (status; seq, points and balance when done)
  * and, after every batch, every account and counter must agree.  The
- * environment is closed and reopened between phases.  It starts with a
- * small map and a 1 MiB maximum: batches run into map growth, then one is
- * refused as STORAGE_FULL (every entry; the model is rolled back, and the
+ * environment is closed and reopened between phases; in the last one
+ * every admin key is revoked (the genesis admin last, by itself).  It starts
+ * with a small map and a 1 MiB maximum: batches run into map growth, then one
+ * is refused as STORAGE_FULL (every entry; the model is rolled back, and the
  * ledger must show nothing of it), then the maximum is lifted and the same
  * batch must get exactly the model's results.  At the end the full
  * replay check must pass, every record must be the bytes the model
@@ -1298,6 +1299,30 @@ static void check_histories(struct tctx *c)
         CHECK(bad == 0);
 }
 
+/* The last phase: the admin keys revoked, the genesis admin last, by
+ * itself.  Enrollment and policy are frozen for good; the ledger does not
+ * prevent it (docs/ledger-rules.md, revoke). */
+static void freeze(struct tctx *c, struct op *ops, size_t batch)
+{
+        static const int admins[] = {3, 6, 0};
+        size_t i;
+        int k;
+
+        for (i = 0; i < 3; i++) {
+                op_init(&ops[i], TB_KIND_REVOKE, 0);
+                memcpy(ops[i].e.u.revoke.key, M.keys[admins[i]].k.pk,
+                       TB_PUBKEY_SIZE);
+                now += 1;
+                ops[i].received = now;
+                op_sign(&ops[i]);
+                op_describe(&ops[i]);
+        }
+        run_batch(c, ops, 3, batch);
+        for (k = 0; k < NKEYS; k++)
+                CHECK(!(M.keys[k].roles & TB_ROLE_ADMIN) || M.keys[k].revoked ||
+                      !M.keys[k].enrolled);
+}
+
 static uint64_t env_u64(const char *name, uint64_t def)
 {
         const char *s = getenv(name);
@@ -1372,8 +1397,13 @@ int main(void)
         }
         run_batch(&c, ops, 35, batch++);
 
-        for (phase = 0; phase < NPHASES && !failed; phase++) {
+        for (phase = 0; phase <= NPHASES && !failed; phase++) {
                 uint64_t end = total_ops * (uint64_t)(phase + 1) / NPHASES;
+
+                if (phase == NPHASES) {
+                        end = total_ops + total_ops / 10;
+                        freeze(&c, ops, batch++);
+                }
                 while (nops < end && !failed) {
                         n = 1 + below(MAXBATCH);
                         if (n > end - nops)
