@@ -790,7 +790,6 @@ static void op_describe(struct op *o)
 {
         const struct tb_entry *e = &o->e;
         char f[200] = "";
-        int n;
 
         switch (e->kind) {
         case TB_KIND_ENROLL:
@@ -830,14 +829,12 @@ static void op_describe(struct op *o)
         default:
                 break;
         }
-        n = snprintf(o->desc, sizeof(o->desc), "%s by k%d rid=%u %s%s%s%s%s%s",
-                     tb_kind_name(e->kind), o->signer, op_rid(e), f,
-                     o->sign_with != o->signer ? " [forged]" : "",
-                     o->bad_sig ? " [bad sig]" : "",
-                     o->garbage ? " [garbage]" : "",
-                     o->same_acct ? " [same account]" : "",
-                     o->internal ? " [bad receive time]" : "");
-        (void)n;
+        snprintf(o->desc, sizeof(o->desc), "%s by k%d rid=%u %s%s%s%s%s%s",
+                 tb_kind_name(e->kind), o->signer, op_rid(e), f,
+                 o->sign_with != o->signer ? " [forged]" : "",
+                 o->bad_sig ? " [bad sig]" : "", o->garbage ? " [garbage]" : "",
+                 o->same_acct ? " [same account]" : "",
+                 o->internal ? " [bad receive time]" : "");
 }
 
 /* Change one field of e (not the clock). */
@@ -1177,9 +1174,8 @@ static void check_inclusions(struct tctx *c, const struct tb_checkpoint *cp,
                         bad++;
                         continue;
                 }
-                crypto_hash_sha256(h, rec.body,
-                                   rec.body_len + TB_SIG_SIZE); /* sig
-                                                                   follows */
+                /* the signature follows the body in the record */
+                crypto_hash_sha256(h, rec.body, rec.body_len + TB_SIG_SIZE);
                 if (memcmp(h, M.log[i].hash, 32) != 0)
                         bad++;
         }
