@@ -76,7 +76,12 @@ static void conn_resume(struct conn *c);
 /* ---- replies --------------------------------------------------------------
  */
 
-static void conn_unref(struct conn *c)
+/*
+ * noinline: a caller that holds a second reference uses c after this call,
+ * which GCC's -Wuse-after-free cannot tell from a real use after free once
+ * the function is inlined into it.
+ */
+__attribute__((noinline)) static void conn_unref(struct conn *c)
 {
         if (--c->refs > 0)
                 return;
