@@ -5,6 +5,7 @@
  * (the writer folds every waiting write into one transaction).
  *
  *   bench_daemon -D path/to/timebankd [-n WRITES] [-c CONNS] [-p DEPTH]
+ *                [-i MAX_INFLIGHT]
  *
  * It makes a temporary ledger (timebankd init), starts the daemon on a
  * temporary socket, enrolls a key, runs two scenarios with the same number
@@ -213,15 +214,15 @@ static void write_key(struct tb_skey **k, const char *name)
 
 int main(int argc, char **argv)
 {
-        unsigned total = 2000, conns = 32, depth = 8;
-        char data[300], adminpub[300], *init[10], *serve[6];
+        unsigned total = 2000, conns = 32, depth = 8, inflight = 0;
+        char data[300], adminpub[300], conf[300], *init[10], *serve[8];
         struct tb_client *c;
         struct tb_entry e;
         const char *origin;
         double one, many;
         int opt, st;
 
-        while ((opt = getopt(argc, argv, "D:n:c:p:")) != -1) {
+        while ((opt = getopt(argc, argv, "D:n:c:p:i:")) != -1) {
                 switch (opt) {
                 case 'D':
                         timebankd = optarg;
@@ -235,16 +236,20 @@ int main(int argc, char **argv)
                 case 'p':
                         depth = (unsigned)strtoul(optarg, NULL, 10);
                         break;
+                case 'i':
+                        inflight = (unsigned)strtoul(optarg, NULL, 10);
+                        break;
                 default:
                         fprintf(stderr, "usage: bench_daemon -D TIMEBANKD [-n "
-                                        "WRITES] [-c CONNS] [-p DEPTH]\n");
+                                        "WRITES] [-c CONNS] [-p DEPTH] [-i "
+                                        "MAX_INFLIGHT]\n");
                         return 2;
                 }
         }
         if (timebankd == NULL || total == 0 || conns == 0 || depth == 0 ||
             total < conns)
                 fail("usage: bench_daemon -D TIMEBANKD [-n WRITES] [-c CONNS] "
-                     "[-p DEPTH]");
+                     "[-p DEPTH] [-i MAX_INFLIGHT]");
         if (sodium_init() < 0)
                 fail("sodium_init");
         snprintf(dir, sizeof(dir), "%s/tb-bench-XXXXXX",
@@ -274,6 +279,19 @@ int main(int argc, char **argv)
         serve[3] = "-s";
         serve[4] = sock;
         serve[5] = NULL;
+        if (inflight > 0) {
+                /* a daemon that pauses each connection at this many
+                 * unanswered writes: deeper pipelines must still finish */
+                FILE *f;
+                snprintf(conf, sizeof(conf), "%s/timebankd.conf", dir);
+                if ((f = fopen(conf, "w")) == NULL ||
+                    fprintf(f, "max_inflight = %u\n", inflight) < 0 ||
+                    fclose(f) != 0)
+                        fail("writing the config");
+                serve[5] = "-c";
+                serve[6] = conf;
+                serve[7] = NULL;
+        }
         if ((daemon_pid = fork()) == 0) {
                 execv(serve[0], serve);
                 _exit(127);
