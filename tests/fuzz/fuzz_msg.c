@@ -5,7 +5,8 @@
  *   - decoding is canonical: whatever decodes re-encodes to exactly the
  *     input bytes (a request is always encoded with TB_PROTO_VERSION, so a
  *     decoded request must carry it; a response body is written only when
- *     tb_response_has_body says so);
+ *     tb_response_has_body says so; a response of an unknown type decodes
+ *     only without a body);
  *   - tb_request_peek agrees with the decoder on the header, and
  *     tb_response_decode fills version, type, id and status from the header
  *     even when it fails, as msg.h promises;
@@ -117,14 +118,20 @@ static void try_response(const uint8_t *data, size_t size, uint8_t *out,
              r.id != tb_load_u32be(data + 3) ||
              r.status != (data[7] << 8 | data[8])))
                 abort();
+        int unknown_with_body = tb_msg_type_name(r.type) == NULL &&
+                                tb_response_has_body(r.type, r.status);
+
         if (err != TB_OK) {
                 if (size < TB_RESPONSE_HEADER && err != TB_E_TRUNCATED)
+                        abort();
+                /* an unknown type (or 0) is refused only with a body: the
+                 * UNKNOWN_TYPE answer echoes the request's type */
+                if (err == TB_E_MSG_TYPE && !unknown_with_body)
                         abort();
                 return;
         }
         if (r.version != TB_PROTO_VERSION || r.message_len > TB_MESSAGE_MAX ||
-            (r.type != 0 && tb_msg_type_name(r.type) == NULL) ||
-            !response_ptrs_inside(&r, data, size))
+            unknown_with_body || !response_ptrs_inside(&r, data, size))
                 abort();
         if (tb_response_encode(&r, out, cap, &n) != TB_OK || n != size ||
             memcmp(out, data, size) != 0)
