@@ -49,8 +49,10 @@ static const char *const err_text[LEDGER_E__COUNT] = {
     [LEDGER_E_NO_LEDGER] = "no ledger there",
     [LEDGER_E_VERSION] = "unsupported ledger storage version",
     [LEDGER_E_KEY] = "log key missing, malformed or not this ledger's",
-    [LEDGER_E_CHECK] = "self-check failed: stored checkpoint, tree size and "
-                       "root disagree",
+    /* parenthesised: clang's -Wstring-concatenation suspects a missing
+     * comma in a table of mostly one-piece strings */
+    [LEDGER_E_CHECK] = ("self-check failed: stored checkpoint, tree size "
+                        "and root disagree"),
     [LEDGER_E_CORRUPT] = "stored data is corrupt",
     [LEDGER_E_NOT_FOUND] = "not found",
     [LEDGER_E_RANGE] = "index or size out of range",

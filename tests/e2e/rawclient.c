@@ -56,6 +56,8 @@ static void fail(const char *what)
         exit(1);
 }
 
+static void usage(void) __attribute__((noreturn));
+
 static void usage(void)
 {
         fprintf(stderr,
