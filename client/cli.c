@@ -1115,22 +1115,118 @@ static int cmd_prove(struct cli *cli, int argc, char **argv)
         return EX_DONE;
 }
 
+/* A signed checkpoint from a file (as `timebank checkpoint` wrote it). */
+static size_t read_checkpoint(const char *path, uint8_t *buf, size_t cap)
+{
+        FILE *f = fopen(path, "rb");
+        size_t n;
+
+        if (f == NULL)
+                die(EX_OTHER, "cannot read %s: %s", path, strerror(errno));
+        n = fread(buf, 1, cap, f);
+        if (ferror(f) || !feof(f)) {
+                fclose(f);
+                die(EX_OTHER,
+                    "%s: not a checkpoint (unreadable or larger "
+                    "than %zu bytes)",
+                    path, cap);
+        }
+        fclose(f);
+        return n;
+}
+
+/*
+ * With --from: the auditor's question "is today's log an extension of the
+ * one I saw?".  Both checkpoints must verify with the log key and the
+ * consistency proof must link their roots.
+ */
+static void verify_consistency(struct cli *cli, const char *from,
+                               const char *keypath, struct tb_request *q,
+                               uint8_t *newcp, size_t *newcp_len)
+{
+        uint8_t oldcp[TB_CHECKPOINT_NOTE_MAX];
+        struct tb_checkpoint a, b;
+        struct tb_vkey v;
+        enum tb_err err;
+        size_t n = read_checkpoint(from, oldcp, sizeof(oldcp));
+        struct tb_request cq;
+
+        log_vkey(cli, keypath, &v);
+        if ((err = tb_checkpoint_open(oldcp, n, v.name, &v, &a)) != TB_OK)
+                die(EX_OTHER, "%s does not verify with log key %s: %s", from,
+                    v.name, tb_strerror(err));
+        if (a.size == 0)
+                die(EX_USAGE, "%s is the empty tree: every log extends it",
+                    from);
+        memset(&cq, 0, sizeof(cq));
+        cq.type = TB_MSG_CHECKPOINT;
+        call(cli, &cq);
+        check_status(cli, 0);
+        *newcp_len = cli->resp->u.checkpoint.note_len;
+        memcpy(newcp, cli->resp->u.checkpoint.note, *newcp_len);
+        if ((err = tb_checkpoint_open(newcp, *newcp_len, v.name, &v, &b)) !=
+            TB_OK)
+                die(EX_OTHER,
+                    "the daemon's checkpoint does not verify with "
+                    "log key %s: %s",
+                    v.name, tb_strerror(err));
+        if (b.size < a.size)
+                die(EX_OTHER,
+                    "the log shrank: the daemon's checkpoint has "
+                    "size %" PRIu64 ", %s has %" PRIu64,
+                    b.size, from, a.size);
+        q->u.consistency.old_size = a.size;
+        q->u.consistency.size = b.size;
+        call(cli, q);
+        check_status(cli, 0);
+        err = tb_merkle_verify_consistency(
+            a.size, a.root, b.size, b.root,
+            (const uint8_t(*)[32])cli->resp->u.proof.hashes,
+            cli->resp->u.proof.count);
+        if (err != TB_OK)
+                die(EX_OTHER,
+                    "the log of size %" PRIu64 " is NOT consistent "
+                    "with %s (size %" PRIu64 "): %s",
+                    b.size, from, a.size, tb_strerror(err));
+}
+
 static int cmd_consistency(struct cli *cli, int argc, char **argv)
 {
+        static const struct option opts[] = {{"from", 1, NULL, 'F'},
+                                             {"log-key", 1, NULL, 'K'},
+                                             {NULL, 0, NULL, 0}};
         struct tb_request q;
         const struct tb_proof *p = &cli->resp->u.proof;
+        const char *from = NULL, *keypath = NULL;
+        uint8_t newcp[TB_CHECKPOINT_NOTE_MAX];
+        size_t newcp_len = 0;
+        int c;
 
-        if (getopt_long(argc, argv, "", no_opts, NULL) != -1 ||
-            argc - optind < 1 || argc - optind > 2)
-                return EX_USAGE;
+        while ((c = getopt_long(argc, argv, "F:K:", opts, NULL)) != -1) {
+                if (c == 'F')
+                        from = optarg;
+                else if (c == 'K')
+                        keypath = optarg;
+                else
+                        return EX_USAGE;
+        }
         memset(&q, 0, sizeof(q));
         q.type = TB_MSG_CONSISTENCY;
-        q.u.consistency.old_size = parse_u64("M", argv[optind], 1, TB_SEQ_MAX);
-        if (argc - optind == 2)
-                q.u.consistency.size =
-                    parse_u64("N", argv[optind + 1], 1, TB_SEQ_MAX);
-        call(cli, &q);
-        check_status(cli, 0);
+        if (from != NULL) {
+                if (optind != argc)
+                        return EX_USAGE;
+                verify_consistency(cli, from, keypath, &q, newcp, &newcp_len);
+        } else {
+                if (keypath != NULL || argc - optind < 1 || argc - optind > 2)
+                        return EX_USAGE;
+                q.u.consistency.old_size =
+                    parse_u64("M", argv[optind], 1, TB_SEQ_MAX);
+                if (argc - optind == 2)
+                        q.u.consistency.size =
+                            parse_u64("N", argv[optind + 1], 1, TB_SEQ_MAX);
+                call(cli, &q);
+                check_status(cli, 0);
+        }
         if (cli->json) {
                 printf("{\"old_size\":%" PRIu64 ",\"size\":%" PRIu64
                        ",\"hashes\":[",
@@ -1139,9 +1235,20 @@ static int cmd_consistency(struct cli *cli, int argc, char **argv)
                         printf(i ? "," : "");
                         json_b64(stdout, p->hashes[i], TB_HASH_SIZE);
                 }
-                printf("]}\n");
+                printf("]");
+                if (from != NULL) {
+                        printf(",\"checkpoint\":");
+                        json_str(stdout, (const char *)newcp, newcp_len);
+                        printf(",\"verified\":true");
+                }
+                printf("}\n");
                 return EX_DONE;
         }
+        if (from != NULL)
+                printf("the log at tree size %" PRIu64 " is consistent with "
+                       "%s (tree size %" PRIu64 "): verified, both "
+                       "checkpoints signed by the log key\n",
+                       p->size, from, p->index);
         printf("consistency proof from tree size %" PRIu64 " to %" PRIu64
                " (%u hashes)\n",
                p->index, p->size, p->count);
@@ -1152,6 +1259,8 @@ static int cmd_consistency(struct cli *cli, int argc, char **argv)
                         die(EX_OTHER, "internal error: base64");
                 printf("  %s\n", b64);
         }
+        if (from != NULL && fwrite(newcp, 1, newcp_len, stdout) != newcp_len)
+                die(EX_OTHER, "writing the checkpoint: %s", strerror(errno));
         return EX_DONE;
 }
 
@@ -1196,9 +1305,12 @@ static const struct command commands[] = {
      "print the latest signed checkpoint, byte for byte"},
     {"prove", cmd_prove, "prove SEQ [--size N] [--log-key LOG.pub]",
      "fetch and verify the inclusion proof of an entry"},
-    {"consistency", cmd_consistency, "consistency M [N]",
+    {"consistency", cmd_consistency,
+     "consistency M [N] | consistency --from OLD.checkpoint [--log-key "
+     "LOG.pub]",
      "fetch the consistency proof between tree sizes M and N (default: "
-     "latest)"},
+     "latest); with --from, prove that today's log extends a checkpoint saved "
+     "earlier (both signatures and the proof verified)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

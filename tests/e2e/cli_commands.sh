@@ -202,6 +202,22 @@ out_has '"hashes":["'
 ok tb consistency 1 "$SIZE"
 out_has "consistency proof from tree size 1 to $SIZE"
 
+note "consistency --from: today's log extends a checkpoint saved earlier"
+ok tb checkpoint
+cp "$OUT" "$TB_TMP/saved.checkpoint"
+ok tb register -k "$TB_TMP/kiosk.key" later-account
+ok tb consistency --from "$TB_TMP/saved.checkpoint" --log-key "$DATA/log.pub"
+out_has "is consistent with $TB_TMP/saved.checkpoint (tree size $SIZE): verified"
+ok tb --json consistency --from "$TB_TMP/saved.checkpoint"
+eq old_size "$(json old_size)" "$SIZE"
+eq size "$(json size)" $((SIZE + 1))
+eq verified "$(json verified)" true
+# a saved checkpoint whose signature does not match its text is refused
+sed "2s/.*/$((SIZE + 1))/" "$TB_TMP/saved.checkpoint" >"$TB_TMP/forged.checkpoint"
+expect 4 tb consistency --from "$TB_TMP/forged.checkpoint" \
+    --log-key "$DATA/log.pub"
+err_has "does not verify"
+
 note "revoke"
 ok tb --json revoke -k "$TB_TMP/admin.key" "$TB_TMP/counter.key.pub" \
     --note "counter closed"
