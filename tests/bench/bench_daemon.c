@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "keyfile.h"
+#include "proc.h"
 #include "timebank.h"
 
 static const char *timebankd = NULL;
@@ -49,22 +50,6 @@ static double now_s(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int run(char *const argv[])
-{
-        int st;
-        pid_t p = fork();
-
-        if (p < 0)
-                fail("fork");
-        if (p == 0) {
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        if (waitpid(p, &st, 0) < 0)
-                fail("waitpid");
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static struct tb_client *connect_or_die(void)
@@ -271,7 +256,7 @@ int main(int argc, char **argv)
         init[6] = "--admin";
         init[7] = adminpub;
         init[8] = NULL;
-        if (run(init) != 0)
+        if (proc_run(init) != 0)
                 fail("timebankd init");
         serve[0] = (char *)timebankd;
         serve[1] = "-d";
@@ -328,11 +313,7 @@ int main(int argc, char **argv)
                 fail("the daemon did not stop cleanly");
         tb_skey_free(admin);
         tb_skey_free(terminal);
-        {
-                char cmd[600];
-                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-                if (system(cmd) != 0)
-                        fail("cleanup");
-        }
+        if (proc_rmtree(dir) != 0)
+                fail("cleanup");
         return 0;
 }

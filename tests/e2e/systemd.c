@@ -24,28 +24,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proc.h"
+
 static char dir[256];
 
 static void fail(const char *what)
 {
         fprintf(stderr, "FAIL: %s (errno %s)\n", what, strerror(errno));
         exit(1);
-}
-
-static int run(char *const argv[])
-{
-        int st;
-        pid_t p = fork();
-
-        if (p < 0)
-                fail("fork");
-        if (p == 0) {
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        if (waitpid(p, &st, 0) < 0)
-                fail("waitpid");
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static int bind_unix(int type, const char *path)
@@ -85,7 +71,7 @@ static void expect_notify(int fd, const char *want)
 
 int main(int argc, char **argv)
 {
-        char data[300], sock[300], notify[300], admin[300], cmd[700];
+        char data[300], sock[300], notify[300], admin[300];
         char *keygen[6], *init[10], *status[6];
         int lfd, nfd, st;
         pid_t pid;
@@ -110,7 +96,7 @@ int main(int argc, char **argv)
         keygen[3] = "-o";
         keygen[4] = admin;
         keygen[5] = NULL;
-        if (run(keygen) != 0)
+        if (proc_run(keygen) != 0)
                 fail("timebank keygen");
         strcat(admin, ".pub");
         init[0] = argv[1];
@@ -122,7 +108,7 @@ int main(int argc, char **argv)
         init[6] = "--admin";
         init[7] = admin;
         init[8] = NULL;
-        if (run(init) != 0)
+        if (proc_run(init) != 0)
                 fail("timebankd init");
 
         lfd = bind_unix(SOCK_STREAM, sock);
@@ -156,7 +142,7 @@ int main(int argc, char **argv)
         status[2] = sock;
         status[3] = "status";
         status[4] = NULL;
-        if (run(status) != 0)
+        if (proc_run(status) != 0)
                 fail("timebank status over the activated socket");
 
         if (kill(pid, SIGTERM) != 0)
@@ -167,8 +153,7 @@ int main(int argc, char **argv)
         if (lstat(sock, &sb) != 0 || !S_ISSOCK(sb.st_mode))
                 fail("the daemon removed the socket systemd owns");
         close(nfd);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
+        if (proc_rmtree(dir) != 0)
                 fail("cleanup");
         printf("PASS\n");
         return 0;
