@@ -1144,7 +1144,7 @@ static void verify_consistency(struct cli *cli, const char *from,
                                const char *keypath, struct tb_request *q,
                                uint8_t *newcp, size_t *newcp_len)
 {
-        uint8_t oldcp[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t oldcp[TB_CHECKPOINT_MAX];
         struct tb_checkpoint a, b;
         struct tb_vkey v;
         enum tb_err err;
@@ -1198,7 +1198,7 @@ static int cmd_consistency(struct cli *cli, int argc, char **argv)
         struct tb_request q;
         const struct tb_proof *p = &cli->resp->u.proof;
         const char *from = NULL, *keypath = NULL;
-        uint8_t newcp[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t newcp[TB_CHECKPOINT_MAX];
         size_t newcp_len = 0;
         int c;
 
@@ -1324,7 +1324,7 @@ static void usage(FILE *f)
                 "default random) so a retry is safe.\n"
                 "The socket defaults to $TIMEBANK_SOCKET, else %s.\n\n"
                 "commands:\n",
-                progname, TB_DEFAULT_SOCKET);
+                progname, TB_SOCKET_DEFAULT);
         for (size_t i = 0; i < NCOMMANDS; i++)
                 fprintf(f, "  %s\n      %s\n", commands[i].usage,
                         commands[i].help);
@@ -1376,7 +1376,7 @@ static void man_page(void)
             ".TP\n\\fB\\-\\-request\\-id\\fR \\fIHEX\\fR\n(every write) 32 hex "
             "digits identifying the request; default random\n"
             ".SH COMMANDS\n",
-            TB_CLIENT_VERSION, TB_DEFAULT_SOCKET);
+            TIMEBANK_VERSION, TB_SOCKET_DEFAULT);
         for (size_t i = 0; i < NCOMMANDS; i++) {
                 printf(".TP\n.B ");
                 roff(commands[i].usage);
@@ -1411,7 +1411,7 @@ int main(int argc, char **argv)
         memset(&cli, 0, sizeof(cli));
         cli.socket = getenv("TIMEBANK_SOCKET");
         if (cli.socket == NULL || cli.socket[0] == 0)
-                cli.socket = TB_DEFAULT_SOCKET;
+                cli.socket = TB_SOCKET_DEFAULT;
         cli.timeout_ms = 30000;
         while ((c = getopt_long(argc, argv, "+s:jt:hV", opts, NULL)) != -1) {
                 switch (c) {
@@ -1430,7 +1430,7 @@ int main(int argc, char **argv)
                         usage(stdout);
                         return EX_DONE;
                 case 'V':
-                        printf("timebank %s\n", TB_CLIENT_VERSION);
+                        printf("timebank %s\n", TIMEBANK_VERSION);
                         return EX_DONE;
                 case 'M':
                         man_page();

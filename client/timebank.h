@@ -34,11 +34,6 @@
 #include "msg.h"
 #include "status.h"
 
-#define TB_CLIENT_VERSION "0.1.0"
-
-/* The socket path when neither -s nor $TIMEBANK_SOCKET says otherwise. */
-#define TB_DEFAULT_SOCKET "/run/timebank/timebankd.sock"
-
 struct tb_client;
 
 /*

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "msg.h"
 
 enum setting_type { T_UINT, T_U64, T_I64, T_MODE, T_PATH, T_LEVEL };
 
@@ -28,7 +29,7 @@ struct setting {
 #define F(field) offsetof(struct config, field)
 
 static const struct setting settings[] = {
-    {"socket", T_PATH, F(socket), 1, 107, CONFIG_SOCKET_DEFAULT,
+    {"socket", T_PATH, F(socket), 1, 107, TB_SOCKET_DEFAULT,
      "Unix socket to listen on (ignored under systemd socket "
      "activation)"},
     {"socket_mode", T_MODE, F(socket_mode), 0, 0777, "0660",

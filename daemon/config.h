@@ -15,8 +15,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONFIG_SOCKET_DEFAULT "/run/timebank/timebankd.sock"
-
 struct config {
         char socket[108];         /* Unix socket path */
         unsigned socket_mode;     /* set with chmod after bind */

@@ -72,28 +72,14 @@ static enum job_state verify_job(const struct pipeline *p,
                                  struct ledger_result *out)
 {
         struct tb_entry e;
-        const uint8_t *body, *sig;
+        const uint8_t *body;
         size_t blen;
-        enum tb_err err;
 
         memset(out, 0, sizeof(*out));
-        err = tb_signed_decode(j->data, j->len, &e, &body, &blen, &sig);
-        if (err == TB_E_SAME_ACCOUNT) {
-                out->status = TB_ST_SAME_ACCOUNT;
-        } else if (err != TB_OK) {
-                out->status = TB_ST_BAD_REQUEST;
-        } else if (tb_entry_verify(p->origin, body, blen, e.signer, sig) !=
-                   TB_OK) {
-                out->status = TB_ST_BAD_SIGNATURE;
-                snprintf(out->detail, sizeof(out->detail),
-                         "signature does not verify with the entry's signer "
-                         "key for this ledger's origin");
-                return JOB_ANSWERED;
-        } else {
-                return JOB_VERIFIED;
-        }
-        snprintf(out->detail, sizeof(out->detail), "%s", tb_strerror(err));
-        return JOB_ANSWERED;
+        out->status =
+            (uint16_t)tb_signed_check(p->origin, j->data, j->len, 1, &e, &body,
+                                      &blen, out->detail, sizeof(out->detail));
+        return out->status == TB_ST_OK ? JOB_VERIFIED : JOB_ANSWERED;
 }
 
 static void *worker_main(void *arg)
@@ -139,7 +125,7 @@ static int head_ready(const struct pipeline *p)
 static void attach_receipts(struct pipeline *p, struct pipeline_job **jobs,
                             size_t n)
 {
-        uint8_t note[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t note[TB_CHECKPOINT_MAX];
         size_t len = 0;
         enum ledger_err err;
 

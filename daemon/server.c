@@ -244,7 +244,7 @@ static void do_checkpoint(struct conn *c, const struct tb_request *q)
         struct tb_response *r = ok_resp(c, q);
         enum ledger_err err;
 
-        err = ledger_checkpoint(s->ledger, s->buf, TB_CHECKPOINT_NOTE_MAX,
+        err = ledger_checkpoint(s->ledger, s->buf, TB_CHECKPOINT_MAX,
                                 &r->u.checkpoint.note_len, NULL);
         r->u.checkpoint.note = s->buf;
         if (err != LEDGER_OK)

@@ -658,7 +658,7 @@ fail:
         return err;
 }
 
-_Static_assert(TB_NAME_MAX == TB_KEY_NAME_MAX,
+_Static_assert(TB_NAME_MAX == TB_NAME_MAX,
                "an origin is a key name: one length limit");
 _Static_assert(TB_ENTRY_CLOCK_OFF == 2 + TB_PUBKEY_SIZE + TB_REQUEST_ID_SIZE,
                "the clock follows version, kind, signer and request id");

@@ -34,19 +34,16 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "key.h" /* TB_PUBKEY_SIZE, TB_SIG_SIZE, TB_NAME_MAX */
 
 #define TB_ENTRY_VERSION     1
 #define TB_ENTRY_SIG_CONTEXT "timebank entry v1"
 
-#define TB_PUBKEY_SIZE     32
-#define TB_SECKEY_SIZE     64 /* libsodium's seed || public key */
-#define TB_SIG_SIZE        64
 #define TB_REQUEST_ID_SIZE 16
 
 #define TB_ACCOUNT_ID_MAX 64  /* bytes, 0x21..0x7e */
 #define TB_CODE_MAX       32  /* activity / item code, 0x21..0x7e */
 #define TB_NOTE_MAX       200 /* bytes of UTF-8, no control characters */
-#define TB_NAME_MAX       128 /* key name or origin, 0x21..0x7e but '+' */
 
 #define TB_MINUTES_MAX     1440u             /* one day */
 #define TB_POINTS_MAX      1000000000u       /* per redeem or transfer */

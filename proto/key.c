@@ -19,6 +19,11 @@
 #define SKEY_PREFIX_LEN 12
 #define KEY_B64_LEN     44 /* base64 of alg byte + 32 bytes */
 
+_Static_assert(TB_PUBKEY_SIZE == crypto_sign_PUBLICKEYBYTES, "pk size");
+_Static_assert(TB_SECKEY_SIZE == crypto_sign_SECRETKEYBYTES, "sk size");
+_Static_assert(TB_KEY_SEED_SIZE == crypto_sign_SEEDBYTES, "seed size");
+_Static_assert(TB_SIG_SIZE == crypto_sign_BYTES, "signature size");
+
 struct tb_skey {
         struct tb_vkey pub;
         uint8_t sk[crypto_sign_SECRETKEYBYTES];
@@ -26,7 +31,7 @@ struct tb_skey {
 
 enum tb_err tb_key_name_check(const char *name, size_t len)
 {
-        if (len == 0 || len > TB_KEY_NAME_MAX)
+        if (len == 0 || len > TB_NAME_MAX)
                 return TB_E_KEY_NAME;
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)name[i];
@@ -37,7 +42,7 @@ enum tb_err tb_key_name_check(const char *name, size_t len)
 }
 
 uint32_t tb_key_id(const char *name, size_t len,
-                   const uint8_t pk[TB_KEY_PK_SIZE])
+                   const uint8_t pk[TB_PUBKEY_SIZE])
 {
         static const uint8_t sep[2] = {0x0a, TB_KEY_ALG_ED25519};
         crypto_hash_sha256_state st;
@@ -46,18 +51,18 @@ uint32_t tb_key_id(const char *name, size_t len,
         crypto_hash_sha256_init(&st);
         crypto_hash_sha256_update(&st, (const uint8_t *)name, len);
         crypto_hash_sha256_update(&st, sep, sizeof(sep));
-        crypto_hash_sha256_update(&st, pk, TB_KEY_PK_SIZE);
+        crypto_hash_sha256_update(&st, pk, TB_PUBKEY_SIZE);
         crypto_hash_sha256_final(&st, h);
         return tb_load_u32be(h);
 }
 
-void tb_key_hash_pk(const uint8_t pk[TB_KEY_PK_SIZE], uint8_t out[32])
+void tb_key_hash_pk(const uint8_t pk[TB_PUBKEY_SIZE], uint8_t out[32])
 {
-        crypto_hash_sha256(out, pk, TB_KEY_PK_SIZE);
+        crypto_hash_sha256(out, pk, TB_PUBKEY_SIZE);
 }
 
 enum tb_err tb_vkey_from_pk(const char *name, size_t len,
-                            const uint8_t pk[TB_KEY_PK_SIZE],
+                            const uint8_t pk[TB_PUBKEY_SIZE],
                             struct tb_vkey *out)
 {
         enum tb_err err = tb_key_name_check(name, len);
@@ -67,7 +72,7 @@ enum tb_err tb_vkey_from_pk(const char *name, size_t len,
         memset(out, 0, sizeof(*out));
         memcpy(out->name, name, len);
         out->name_len = len;
-        memcpy(out->pk, pk, TB_KEY_PK_SIZE);
+        memcpy(out->pk, pk, TB_PUBKEY_SIZE);
         out->id = tb_key_id(name, len, pk);
         return TB_OK;
 }
@@ -210,7 +215,7 @@ enum tb_err tb_vkey_format(const struct tb_vkey *k, char *out, size_t cap,
 }
 
 enum tb_err tb_vkey_verify(const struct tb_vkey *k, const uint8_t *msg,
-                           size_t len, const uint8_t sig[TB_KEY_SIG_SIZE])
+                           size_t len, const uint8_t sig[TB_SIG_SIZE])
 {
         if (crypto_sign_verify_detached(sig, msg, len, k->pk) != 0)
                 return TB_E_BAD_SIGNATURE;
@@ -221,7 +226,7 @@ bool tb_vkey_equal(const struct tb_vkey *a, const struct tb_vkey *b)
 {
         return a->name_len == b->name_len &&
                memcmp(a->name, b->name, a->name_len) == 0 && a->id == b->id &&
-               memcmp(a->pk, b->pk, TB_KEY_PK_SIZE) == 0;
+               memcmp(a->pk, b->pk, TB_PUBKEY_SIZE) == 0;
 }
 
 enum tb_err tb_skey_from_seed(const char *name, size_t len,
@@ -323,7 +328,7 @@ void tb_skey_public(const struct tb_skey *k, struct tb_vkey *out)
 }
 
 enum tb_err tb_skey_sign(const struct tb_skey *k, const uint8_t *msg,
-                         size_t len, uint8_t sig[TB_KEY_SIG_SIZE])
+                         size_t len, uint8_t sig[TB_SIG_SIZE])
 {
         if (crypto_sign_detached(sig, NULL, msg, len, k->sk) != 0)
                 return TB_E_CRYPTO;

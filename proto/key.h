@@ -9,7 +9,7 @@
  *   key id        first 4 bytes, big-endian, of
  *                 SHA-256(name || 0x0A || 0x01 || pk)
  *
- * Key names: we accept and produce 1..TB_KEY_NAME_MAX bytes of printable
+ * Key names: we accept and produce 1..TB_NAME_MAX bytes of printable
  * ASCII 0x21..0x7e other than '+'.  This is stricter than C2SP, which only
  * forbids the empty name, Unicode white space and '+': every name we accept
  * is valid there, but a C2SP name such as "caf\u00e9" is refused here.
@@ -35,22 +35,23 @@
 
 #include "error.h"
 
-#define TB_KEY_NAME_MAX    128
-#define TB_KEY_PK_SIZE     32 /* Ed25519 public key */
-#define TB_KEY_SEED_SIZE   32 /* Ed25519 seed (what the skey encodes) */
-#define TB_KEY_SIG_SIZE    64 /* Ed25519 signature */
+#define TB_NAME_MAX        128 /* key name or log origin: 0x21..0x7e but '+' */
+#define TB_PUBKEY_SIZE     32  /* Ed25519 public key */
+#define TB_SECKEY_SIZE     64  /* libsodium's seed || public key */
+#define TB_KEY_SEED_SIZE   32  /* Ed25519 seed (what the skey encodes) */
+#define TB_SIG_SIZE        64  /* Ed25519 signature */
 #define TB_KEY_ALG_ED25519 0x01
 
 /* Buffer sizes, each including the terminating NUL. */
-#define TB_VKEY_MAX (TB_KEY_NAME_MAX + 1 + 8 + 1 + 44 + 1)      /* 183 */
-#define TB_SKEY_MAX (12 + TB_KEY_NAME_MAX + 1 + 8 + 1 + 44 + 1) /* 195 */
+#define TB_VKEY_MAX (TB_NAME_MAX + 1 + 8 + 1 + 44 + 1)      /* 183 */
+#define TB_SKEY_MAX (12 + TB_NAME_MAX + 1 + 8 + 1 + 44 + 1) /* 195 */
 
 /* A verifier (public) key.  name is NUL-terminated, name_len excludes it. */
 struct tb_vkey {
-        char name[TB_KEY_NAME_MAX + 1];
+        char name[TB_NAME_MAX + 1];
         size_t name_len;
         uint32_t id;
-        uint8_t pk[TB_KEY_PK_SIZE];
+        uint8_t pk[TB_PUBKEY_SIZE];
 };
 
 /* A secret key; opaque, in sodium_malloc() memory. */
@@ -65,14 +66,14 @@ TB_WUR enum tb_err tb_key_name_check(const char *name, size_t len);
 
 /* The key id of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || pk)[:4]. */
 uint32_t tb_key_id(const char *name, size_t len,
-                   const uint8_t pk[TB_KEY_PK_SIZE]);
+                   const uint8_t pk[TB_PUBKEY_SIZE]);
 
 /*
  * SHA-256 of the 32-byte public key.  One way a ledger entry may name its
  * signer without carrying the whole key (never the 4-byte key id, which
  * is too short to be unique).
  */
-void tb_key_hash_pk(const uint8_t pk[TB_KEY_PK_SIZE], uint8_t out[32]);
+void tb_key_hash_pk(const uint8_t pk[TB_PUBKEY_SIZE], uint8_t out[32]);
 
 /*
  * Fill *out from a name and an Ed25519 public key (computes the id).
@@ -80,7 +81,7 @@ void tb_key_hash_pk(const uint8_t pk[TB_KEY_PK_SIZE], uint8_t out[32]);
  * Errors: TB_E_KEY_NAME.
  */
 TB_WUR enum tb_err tb_vkey_from_pk(const char *name, size_t len,
-                                   const uint8_t pk[TB_KEY_PK_SIZE],
+                                   const uint8_t pk[TB_PUBKEY_SIZE],
                                    struct tb_vkey *out);
 
 /*
@@ -110,8 +111,7 @@ TB_WUR enum tb_err tb_vkey_format(const struct tb_vkey *k, char *out,
  * Errors: TB_E_BAD_SIGNATURE.
  */
 TB_WUR enum tb_err tb_vkey_verify(const struct tb_vkey *k, const uint8_t *msg,
-                                  size_t len,
-                                  const uint8_t sig[TB_KEY_SIG_SIZE]);
+                                  size_t len, const uint8_t sig[TB_SIG_SIZE]);
 
 /* Whether a and b are the same key (name, id and public key). */
 bool tb_vkey_equal(const struct tb_vkey *a, const struct tb_vkey *b);
@@ -167,7 +167,7 @@ void tb_skey_public(const struct tb_skey *k, struct tb_vkey *out);
  * Errors: TB_E_CRYPTO.
  */
 TB_WUR enum tb_err tb_skey_sign(const struct tb_skey *k, const uint8_t *msg,
-                                size_t len, uint8_t sig[TB_KEY_SIG_SIZE]);
+                                size_t len, uint8_t sig[TB_SIG_SIZE]);
 
 /* Wipe and free k; NULL is allowed. */
 void tb_skey_free(struct tb_skey *k);

@@ -5,6 +5,7 @@
  * field added to one is visibly missing from the other.  Decoding is strict
  * (tb_rbuf_end) and validates every field the encoder validates.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -54,6 +55,31 @@ unsigned tb_status_for_decode_error(enum tb_err err)
         default:
                 return TB_ST_BAD_REQUEST;
         }
+}
+
+unsigned tb_signed_check(const char *origin, const uint8_t *p, size_t len,
+                         int verify, struct tb_entry *e, const uint8_t **body,
+                         size_t *body_len, char *detail, size_t cap)
+{
+        const uint8_t *sig;
+        enum tb_err err;
+
+        if (cap > 0)
+                detail[0] = 0;
+        err = tb_signed_decode(p, len, e, body, body_len, &sig);
+        if (err != TB_OK) {
+                snprintf(detail, cap, "%s", tb_strerror(err));
+                return err == TB_E_SAME_ACCOUNT ? TB_ST_SAME_ACCOUNT
+                                                : TB_ST_BAD_REQUEST;
+        }
+        if (verify && tb_entry_verify(origin, *body, *body_len, e->signer,
+                                      sig) != TB_OK) {
+                snprintf(detail, cap,
+                         "signature does not verify with the entry's signer "
+                         "key for this ledger's origin");
+                return TB_ST_BAD_SIGNATURE;
+        }
+        return TB_ST_OK;
 }
 
 /* ---- shared field helpers ------------------------------------------------ */
@@ -280,7 +306,7 @@ static void put_write(struct tb_wbuf *w, const struct tb_write_result *x)
         put_size(w, x->seq);
         tb_put_u64(w, (uint64_t)x->points);
         tb_put_u64(w, x->balance);
-        put_blob16(w, x->checkpoint, x->checkpoint_len, TB_CHECKPOINT_NOTE_MAX);
+        put_blob16(w, x->checkpoint, x->checkpoint_len, TB_CHECKPOINT_MAX);
 }
 
 static void get_write(struct tb_rbuf *r, struct tb_write_result *x)
@@ -288,8 +314,7 @@ static void get_write(struct tb_rbuf *r, struct tb_write_result *x)
         x->seq = get_size(r);
         x->points = (int64_t)tb_get_u64(r);
         x->balance = tb_get_u64(r);
-        get_blob16(r, &x->checkpoint, &x->checkpoint_len,
-                   TB_CHECKPOINT_NOTE_MAX);
+        get_blob16(r, &x->checkpoint, &x->checkpoint_len, TB_CHECKPOINT_MAX);
 }
 
 static void put_balance(struct tb_wbuf *w, const struct tb_balance_info *b)
@@ -365,11 +390,11 @@ static void put_proof(struct tb_wbuf *w, unsigned type,
         }
         tb_put_u8(w, p->count);
         for (unsigned i = 0; i < p->count; i++)
-                tb_put_bytes(w, p->hashes[i], TB_HASH_LEN);
+                tb_put_bytes(w, p->hashes[i], TB_HASH_SIZE);
         if (type == TB_MSG_INCLUSION) {
                 put_blob16(w, p->record, p->record_len, TB_RECORD_MAX);
                 put_blob16(w, p->checkpoint, p->checkpoint_len,
-                           TB_CHECKPOINT_NOTE_MAX);
+                           TB_CHECKPOINT_MAX);
         }
 }
 
@@ -383,11 +408,11 @@ static void get_proof(struct tb_rbuf *r, unsigned type, struct tb_proof *p)
                 return;
         }
         for (unsigned i = 0; i < p->count; i++)
-                tb_get_bytes(r, p->hashes[i], TB_HASH_LEN);
+                tb_get_bytes(r, p->hashes[i], TB_HASH_SIZE);
         if (type == TB_MSG_INCLUSION) {
                 get_blob16(r, &p->record, &p->record_len, TB_RECORD_MAX);
                 get_blob16(r, &p->checkpoint, &p->checkpoint_len,
-                           TB_CHECKPOINT_NOTE_MAX);
+                           TB_CHECKPOINT_MAX);
         }
 }
 
@@ -398,8 +423,8 @@ static void put_status(struct tb_wbuf *w, const struct tb_status_info *s)
         if (tb_name_check(s->origin, n) != TB_OK)
                 tb_wbuf_fail(w, TB_E_MSG_FIELD);
         tb_put_str8(w, s->origin, n);
-        n = strnlen(s->log_key, TB_VKEY_TEXT_MAX + 1);
-        if (n > TB_VKEY_TEXT_MAX || !tb_text_clean(s->log_key, n))
+        n = strnlen(s->log_key, TB_VKEY_MAX);
+        if (n >= TB_VKEY_MAX || !tb_text_clean(s->log_key, n))
                 tb_wbuf_fail(w, TB_E_MSG_FIELD);
         tb_put_bytes16(w, s->log_key, n);
         put_text8(w, s->version, TB_VERSION_TEXT_MAX);
@@ -425,7 +450,7 @@ static void get_status(struct tb_rbuf *r, struct tb_status_info *s)
         }
         tb_get_bytes16(r, &p, &n);
         if (r->err == TB_OK &&
-            (n > TB_VKEY_TEXT_MAX || !tb_text_clean((const char *)p, n)))
+            (n >= TB_VKEY_MAX || !tb_text_clean((const char *)p, n)))
                 tb_rbuf_fail(r, TB_E_MSG_FIELD);
         if (r->err == TB_OK) {
                 memcpy(s->log_key, p, n);
@@ -481,8 +506,7 @@ enum tb_err tb_response_encode(const struct tb_response *r, uint8_t *out,
                         break;
                 case TB_MSG_CHECKPOINT:
                         put_blob16(&w, r->u.checkpoint.note,
-                                   r->u.checkpoint.note_len,
-                                   TB_CHECKPOINT_NOTE_MAX);
+                                   r->u.checkpoint.note_len, TB_CHECKPOINT_MAX);
                         break;
                 case TB_MSG_INCLUSION:
                 case TB_MSG_CONSISTENCY:
@@ -547,7 +571,7 @@ enum tb_err tb_response_decode(const uint8_t *p, size_t len,
                 case TB_MSG_CHECKPOINT:
                         get_blob16(&rb, &r->u.checkpoint.note,
                                    &r->u.checkpoint.note_len,
-                                   TB_CHECKPOINT_NOTE_MAX);
+                                   TB_CHECKPOINT_MAX);
                         break;
                 case TB_MSG_INCLUSION:
                 case TB_MSG_CONSISTENCY:

@@ -35,20 +35,24 @@
 
 #include "entry.h"
 #include "error.h"
+#include "key.h"
+#include "merkle.h"
+#include "note.h"
 
-#define TB_PROTO_VERSION   1
+#define TB_PROTO_VERSION 1
+
+/* Where timebankd listens and timebank connects unless told otherwise
+ * (timebankd's `socket` setting; the client's -s and $TIMEBANK_SOCKET). */
+#define TB_SOCKET_DEFAULT  "/run/timebank/timebankd.sock"
 #define TB_REQUEST_HEADER  7
 #define TB_RESPONSE_HEADER 11 /* up to and including the message length */
 #define TB_MESSAGE_MAX     1024
 #define TB_HISTORY_MAX                                                         \
-        64                        /* items in one HISTORY response: 64 maximal \
-                                      records fit in one 64 KiB frame */
-#define TB_PROOF_MAX           65 /* hashes in one proof */
-#define TB_HASH_LEN            32
-#define TB_CHECKPOINT_NOTE_MAX 1024
-#define TB_VKEY_TEXT_MAX       256
-#define TB_VERSION_TEXT_MAX    64
-#define TB_SEQ_LATEST          UINT64_MAX /* "before" of the first page */
+        64                     /* items in one HISTORY response: 64 maximal    \
+                                   records fit in one 64 KiB frame */
+#define TB_PROOF_MAX        65 /* hashes in one proof */
+#define TB_VERSION_TEXT_MAX 64
+#define TB_SEQ_LATEST       UINT64_MAX /* "before" of the first page */
 
 enum tb_msg_type {
         /* 100..199: signed writes */
@@ -143,7 +147,7 @@ struct tb_proof {
         uint64_t index; /* inclusion: leaf index; consistency: old */
         uint64_t size;  /* tree size the proof is for */
         uint8_t count;
-        uint8_t hashes[TB_PROOF_MAX][TB_HASH_LEN];
+        uint8_t hashes[TB_PROOF_MAX][TB_HASH_SIZE];
         const uint8_t *record; /* inclusion: the leaf (borrowed) */
         size_t record_len;
         const uint8_t *checkpoint; /* inclusion: the checkpoint of size, if
@@ -153,7 +157,7 @@ struct tb_proof {
 
 struct tb_status_info {
         char origin[TB_NAME_MAX + 1];
-        char log_key[TB_VKEY_TEXT_MAX + 1]; /* signed-note verifier key */
+        char log_key[TB_VKEY_MAX]; /* signed-note verifier key */
         char version[TB_VERSION_TEXT_MAX + 1];
         uint64_t tree_size;
         uint64_t accounts;
@@ -241,8 +245,25 @@ TB_WUR enum tb_err tb_response_decode(const uint8_t *p, size_t len,
 
 /*
  * The status a daemon answers for a request that failed to decode with err:
- * UNSUPPORTED_VERSION, UNKNOWN_TYPE, TOO_LARGE or BAD_REQUEST.
+ * UNSUPPORTED_VERSION, UNKNOWN_TYPE, TOO_LARGE or BAD_REQUEST.  (A signed
+ * entry inside a SUBMIT that fails to decode is tb_signed_check's.)
  */
 unsigned tb_status_for_decode_error(enum tb_err err);
+
+/*
+ * The one check of a SUBMIT body (a signed entry: body || signature) before
+ * the ledger's rules: decode it strictly into *e (*body borrows from p),
+ * then, when verify is set, check the signature with the entry's own signer
+ * key for origin.  Returns TB_ST_OK, or the status to answer with detail
+ * (cap bytes, NUL-terminated) saying why: SAME_ACCOUNT (a transfer to its
+ * own source), BAD_REQUEST (any other decode error, tb_strerror's text) or
+ * BAD_SIGNATURE.  Used by the daemon's
+ * verify workers and by the ledger (for entries not yet verified, and the
+ * full check's replay), so both answer alike.
+ */
+TB_WUR unsigned tb_signed_check(const char *origin, const uint8_t *p,
+                                size_t len, int verify, struct tb_entry *e,
+                                const uint8_t **body, size_t *body_len,
+                                char *detail, size_t cap);
 
 #endif

@@ -18,7 +18,7 @@
 
 static const uint8_t em_dash_sp[4] = {0xe2, 0x80, 0x94, 0x20};
 
-#define SIG_BLOB_SIZE (4 + TB_KEY_SIG_SIZE)
+#define SIG_BLOB_SIZE (4 + TB_SIG_SIZE)
 
 /*
  * Length of the UTF-8 sequence at p[0..n), its code point in *cp; 0 for

@@ -34,15 +34,15 @@
 #include "merkle.h"
 
 /* One Ed25519 signature line: em dash, space, name, space, 92, newline. */
-#define TB_NOTE_SIG_LINE_MAX (4 + TB_KEY_NAME_MAX + 1 + 92 + 1) /* 226 */
+#define TB_NOTE_SIG_LINE_MAX (4 + TB_NAME_MAX + 1 + 92 + 1) /* 226 */
 
 /* Signature lines tb_note_open() reads before giving up (Go's limit). */
 #define TB_NOTE_MAX_SIGS 100
 
 /* The checkpoint text we emit: origin, size (19 digits max), root. */
 #define TB_CHECKPOINT_BODY_MAX                                                 \
-        (TB_KEY_NAME_MAX + 1 + 19 + 1 + 44 + 1) /* 194                         \
-                                                 */
+        (TB_NAME_MAX + 1 + 19 + 1 + 44 + 1) /* 194                             \
+                                             */
 
 /* A checkpoint as tb_checkpoint_sign() emits it (one signature). */
 #define TB_CHECKPOINT_MAX (TB_CHECKPOINT_BODY_MAX + 1 + TB_NOTE_SIG_LINE_MAX)
@@ -90,7 +90,7 @@ TB_WUR enum tb_err tb_note_open(const uint8_t *msg, size_t len,
 
 /* A tree head.  origin is NUL-terminated, origin_len excludes the NUL. */
 struct tb_checkpoint {
-        char origin[TB_KEY_NAME_MAX + 1];
+        char origin[TB_NAME_MAX + 1];
         size_t origin_len;
         uint64_t size;
         uint8_t root[TB_HASH_SIZE];

@@ -176,7 +176,7 @@ static void rm_ledger(const char *dir)
 
 int main(int argc, char **argv)
 {
-        static uint8_t pbuf[TB_RECORD_MAX + TB_CHECKPOINT_NOTE_MAX];
+        static uint8_t pbuf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         uint64_t n = 1000000, accounts = 10000, refused = 0, i;
         int verified = 1, full = 0, opt, keep = 0, nosync = 0;
         uint64_t written;

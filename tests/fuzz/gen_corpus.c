@@ -387,7 +387,7 @@ static void gen_msgs(uint8_t *frames, size_t *frames_len)
         r.u.proof.size = 9;
         r.u.proof.count = 3;
         for (int i = 0; i < 3; i++)
-                memset(r.u.proof.hashes[i], 0x10 + i, TB_HASH_LEN);
+                memset(r.u.proof.hashes[i], 0x10 + i, TB_HASH_SIZE);
         r.u.proof.record = rec;
         r.u.proof.record_len = rn;
         r.u.proof.checkpoint = (const uint8_t *)checkpoint;

@@ -324,7 +324,7 @@ static inline int t_checkpoint(struct tctx *c, struct tb_checkpoint *cp)
 {
         struct tb_status_info st;
         struct tb_vkey vk;
-        uint8_t note[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t note[TB_CHECKPOINT_MAX];
         size_t len;
         uint64_t size;
 

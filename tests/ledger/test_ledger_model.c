@@ -1080,7 +1080,7 @@ static int run_batch(struct tctx *c, struct op *ops, size_t n, size_t batch)
         struct expect x[MAXBATCH];
         size_t i, before = M.nlog;
         uint64_t size;
-        uint8_t note[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t note[TB_CHECKPOINT_MAX];
         size_t len;
         enum ledger_err err;
 
@@ -1134,7 +1134,7 @@ static int run_batch(struct tctx *c, struct op *ops, size_t n, size_t batch)
 static int open_cp(struct tctx *c, const struct tb_vkey *vk, uint64_t size,
                    struct tb_checkpoint *cp)
 {
-        uint8_t note[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t note[TB_CHECKPOINT_MAX];
         size_t len;
 
         if (ledger_checkpoint_at(c->l, size, note, sizeof(note), &len))
@@ -1149,7 +1149,7 @@ static int open_cp(struct tctx *c, const struct tb_vkey *vk, uint64_t size,
 static void check_inclusions(struct tctx *c, const struct tb_checkpoint *cp,
                              int records)
 {
-        static uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_NOTE_MAX];
+        static uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         struct tb_proof p;
         struct tb_record rec;
         uint8_t leaf[32], h[32];
@@ -1187,7 +1187,7 @@ static void check_inclusions(struct tctx *c, const struct tb_checkpoint *cp,
 
 static void check_proofs(struct tctx *c)
 {
-        static uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_NOTE_MAX];
+        static uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         char path[PATH_MAX + 16], text[512];
         struct tb_checkpoint cp, a, b;
         struct tb_vkey vk;

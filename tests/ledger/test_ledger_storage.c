@@ -36,7 +36,7 @@ static int tamper(const char *dir, const char *db,
 /* Flip one byte of the signature in the latest checkpoint. */
 static int flip_checkpoint(MDB_txn *txn, MDB_dbi dbi, void *arg)
 {
-        static uint8_t copy[TB_CHECKPOINT_NOTE_MAX];
+        static uint8_t copy[TB_CHECKPOINT_MAX];
         MDB_cursor *c;
         MDB_val k, v;
         int rc;

@@ -22,8 +22,7 @@ struct reader {
 
 static void *reader_main(void *arg)
 {
-        static _Thread_local uint8_t
-            buf[TB_RECORD_MAX + TB_CHECKPOINT_NOTE_MAX];
+        static _Thread_local uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         struct reader *r = arg;
         struct tb_checkpoint cp;
         struct tb_proof p;

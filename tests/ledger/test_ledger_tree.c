@@ -76,7 +76,7 @@ static void test_init_open(void)
 static void check_inclusions(struct tctx *c, uint64_t size,
                              const uint8_t root[32])
 {
-        static uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_NOTE_MAX];
+        static uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         struct tb_proof p;
         uint8_t leaf[32];
         uint64_t i;
@@ -98,13 +98,13 @@ static void check_inclusions(struct tctx *c, uint64_t size,
 
 static void test_checkpoints_proofs(void)
 {
-        static uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_NOTE_MAX];
+        static uint8_t buf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         struct tctx c;
         struct tb_checkpoint cp, old[40];
         struct tb_proof p;
         struct tb_status_info st;
         struct tb_vkey vk;
-        uint8_t root[32], note[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t root[32], note[TB_CHECKPOINT_MAX];
         size_t nold = 0, i, j, len;
 
         t_setup(&c);
@@ -178,7 +178,7 @@ static void test_batch_checkpoint(void)
         struct ledger_item items[8];
         struct ledger_result res[8];
         uint8_t bufs[8][TB_SIGNED_MAX];
-        uint8_t note[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t note[TB_CHECKPOINT_MAX];
         struct tb_checkpoint cp;
         size_t i, len;
 

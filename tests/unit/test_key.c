@@ -285,7 +285,7 @@ static void test_bad_skeys(void)
 
 static void test_names(void)
 {
-        char name[TB_KEY_NAME_MAX + 2];
+        char name[TB_NAME_MAX + 2];
         uint8_t seed[32] = {0}, pk[32] = {0};
         struct tb_skey *k = NULL;
         struct tb_vkey vk;
@@ -304,20 +304,19 @@ static void test_names(void)
         CHECK_ERR(tb_key_name_check("a\0b", 3), TB_E_KEY_NAME);
 
         memset(name, 'n', sizeof(name));
-        CHECK_ERR(tb_key_name_check(name, TB_KEY_NAME_MAX), TB_OK);
-        CHECK_ERR(tb_key_name_check(name, TB_KEY_NAME_MAX + 1), TB_E_KEY_NAME);
-        CHECK_ERR(tb_vkey_from_pk(name, TB_KEY_NAME_MAX + 1, pk, &vk),
+        CHECK_ERR(tb_key_name_check(name, TB_NAME_MAX), TB_OK);
+        CHECK_ERR(tb_key_name_check(name, TB_NAME_MAX + 1), TB_E_KEY_NAME);
+        CHECK_ERR(tb_vkey_from_pk(name, TB_NAME_MAX + 1, pk, &vk),
                   TB_E_KEY_NAME);
         CHECK_ERR(tb_vkey_from_pk("a+b", 3, pk, &vk), TB_E_KEY_NAME);
         CHECK_ERR(tb_skey_from_seed("", 0, seed, &k), TB_E_KEY_NAME);
         CHECK(k == NULL);
         CHECK_ERR(tb_skey_from_seed("a b", 3, seed, &k), TB_E_KEY_NAME);
-        CHECK_ERR(tb_skey_generate(name, TB_KEY_NAME_MAX + 1, &k),
-                  TB_E_KEY_NAME);
+        CHECK_ERR(tb_skey_generate(name, TB_NAME_MAX + 1, &k), TB_E_KEY_NAME);
         CHECK(k == NULL);
 
         /* The longest name: both encodings fill their buffers exactly. */
-        CHECK_ERR(tb_skey_from_seed(name, TB_KEY_NAME_MAX, seed, &k), TB_OK);
+        CHECK_ERR(tb_skey_from_seed(name, TB_NAME_MAX, seed, &k), TB_OK);
         if (k != NULL) {
                 CHECK_ERR(tb_skey_format(k, buf, sizeof(buf), &len), TB_OK);
                 CHECK(len == TB_SKEY_MAX - 1);

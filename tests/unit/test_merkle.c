@@ -1043,7 +1043,7 @@ static void check_doc_vector(struct docvec *v)
                 const char *origin = docvec_str(v, "origin");
                 memset(&cp, 0, sizeof(cp));
                 cp.origin_len = strlen(origin);
-                CHECK(cp.origin_len <= TB_KEY_NAME_MAX);
+                CHECK(cp.origin_len <= TB_NAME_MAX);
                 memcpy(cp.origin, origin, cp.origin_len);
                 cp.size = doc_u64(v, "size");
                 CHECK(cp.size <= tn);

@@ -764,20 +764,20 @@ static void test_response_rules(void)
                 tb_store_u64be(w, INT64_MAX);
                 n = mkresp(b, 1, TB_MSG_SUBMIT, TB_ST_OK, "", 0, w, 26);
                 CHECK(resp_bytes(b, n) == TB_OK);
-                w[24] = (uint8_t)((TB_CHECKPOINT_NOTE_MAX + 1) >> 8);
-                w[25] = (uint8_t)(TB_CHECKPOINT_NOTE_MAX + 1);
+                w[24] = (uint8_t)((TB_CHECKPOINT_MAX + 1) >> 8);
+                w[25] = (uint8_t)(TB_CHECKPOINT_MAX + 1);
                 memcpy(body, w, 26);
                 n = mkresp(b, 1, TB_MSG_SUBMIT, TB_ST_OK, "", 0, body,
-                           26 + TB_CHECKPOINT_NOTE_MAX + 1);
+                           26 + TB_CHECKPOINT_MAX + 1);
                 CHECK_ERR(resp_bytes(b, n), TB_E_MSG_FIELD);
-                memset(body, 0, 26 + TB_CHECKPOINT_NOTE_MAX + 1);
+                memset(body, 0, 26 + TB_CHECKPOINT_MAX + 1);
                 memset(&r, 0, sizeof(r));
                 r.type = TB_MSG_SUBMIT;
                 r.u.write.checkpoint = body;
-                r.u.write.checkpoint_len = TB_CHECKPOINT_NOTE_MAX + 1;
+                r.u.write.checkpoint_len = TB_CHECKPOINT_MAX + 1;
                 CHECK_ERR(tb_response_encode(&r, b, sizeof(b), &n),
                           TB_E_MSG_FIELD);
-                r.u.write.checkpoint_len = TB_CHECKPOINT_NOTE_MAX;
+                r.u.write.checkpoint_len = TB_CHECKPOINT_MAX;
                 CHECK(tb_response_encode(&r, b, sizeof(b), &n) == TB_OK);
                 r.u.write.seq = (uint64_t)INT64_MAX + 1;
                 CHECK_ERR(tb_response_encode(&r, b, sizeof(b), &n),
@@ -851,10 +851,10 @@ static void test_response_rules(void)
                 n = mkresp(b, 1, TB_MSG_ENTRY, TB_ST_OK, "", 0, body,
                            TB_RECORD_MAX + 2);
                 CHECK(resp_bytes(b, n) == TB_OK);
-                body[0] = (uint8_t)((TB_CHECKPOINT_NOTE_MAX + 1) >> 8);
-                body[1] = (uint8_t)(TB_CHECKPOINT_NOTE_MAX + 1);
+                body[0] = (uint8_t)((TB_CHECKPOINT_MAX + 1) >> 8);
+                body[1] = (uint8_t)(TB_CHECKPOINT_MAX + 1);
                 n = mkresp(b, 1, TB_MSG_CHECKPOINT, TB_ST_OK, "", 0, body,
-                           TB_CHECKPOINT_NOTE_MAX + 3);
+                           TB_CHECKPOINT_MAX + 3);
                 CHECK_ERR(resp_bytes(b, n), TB_E_MSG_FIELD);
                 memset(&r, 0, sizeof(r));
                 r.type = TB_MSG_ENTRY;
@@ -902,11 +902,11 @@ static void test_response_rules(void)
                 CHECK_ERR(tb_response_encode(&s, b, sizeof(b), &n),
                           TB_E_MSG_FIELD);
                 build_response("resp-status", &s);
-                memset(s.u.status.log_key, 'k', TB_VKEY_TEXT_MAX);
-                s.u.status.log_key[TB_VKEY_TEXT_MAX] = 0;
+                memset(s.u.status.log_key, 'k', TB_VKEY_MAX - 1);
+                s.u.status.log_key[TB_VKEY_MAX - 1] = 0;
                 CHECK(tb_response_encode(&s, b, sizeof(b), &n) == TB_OK);
                 CHECK(resp_bytes(b, n) == TB_OK);
-                memset(s.u.status.log_key, 'k', TB_VKEY_TEXT_MAX + 1);
+                memset(s.u.status.log_key, 'k', TB_VKEY_MAX); /* no NUL */
                 CHECK_ERR(tb_response_encode(&s, b, sizeof(b), &n),
                           TB_E_MSG_FIELD);
                 build_response("resp-status", &s);

@@ -457,8 +457,8 @@ static void test_checkpoints(void)
         {
                 struct tb_skey *k = NULL;
                 uint8_t seed[32] = {1};
-                memset(cp.origin, 'o', TB_KEY_NAME_MAX);
-                cp.origin_len = TB_KEY_NAME_MAX;
+                memset(cp.origin, 'o', TB_NAME_MAX);
+                cp.origin_len = TB_NAME_MAX;
                 CHECK_ERR(tb_skey_from_seed(cp.origin, cp.origin_len, seed, &k),
                           TB_OK);
                 if (k != NULL) {

@@ -467,9 +467,9 @@ static int remembered(unsigned st)
 {
         if (st == TB_ST_OK)
                 return 1;
-        return st >= 100 && st < 200 && st != TB_ST_BAD_SIGNATURE &&
-               st != TB_ST_UNKNOWN_KEY && st != TB_ST_REQUEST_ID_REUSED &&
-               st != TB_ST_SAME_ACCOUNT;
+        return tb_status_class(st) == TB_STC_REFUSED &&
+               st != TB_ST_BAD_SIGNATURE && st != TB_ST_UNKNOWN_KEY &&
+               st != TB_ST_REQUEST_ID_REUSED && st != TB_ST_SAME_ACCOUNT;
 }
 
 static void idem_put(struct ltxn *t, const uint8_t *key,
@@ -578,11 +578,10 @@ static void apply_one(struct ledger *l, struct ltxn *t,
                       struct ledger_result *r, unsigned flags)
 {
         struct tb_entry e;
-        const uint8_t *body, *sig;
+        const uint8_t *body;
         uint8_t hash[crypto_hash_sha256_BYTES], ikey[LIDEM_KEY];
         struct lapply a;
         size_t blen;
-        enum tb_err terr;
 
         memset(r, 0, sizeof(*r));
         if (it->received < 0 || it->received > TB_TIME_MAX) {
@@ -590,21 +589,11 @@ static void apply_one(struct ledger *l, struct ltxn *t,
                 snprintf(r->detail, sizeof(r->detail), "bad receive time");
                 return;
         }
-        terr =
-            tb_signed_decode(it->signed_entry, it->len, &e, &body, &blen, &sig);
-        if (terr) {
-                r->status = terr == TB_E_SAME_ACCOUNT ? TB_ST_SAME_ACCOUNT
-                                                      : TB_ST_BAD_REQUEST;
-                snprintf(r->detail, sizeof(r->detail), "%s", tb_strerror(terr));
+        r->status = (uint16_t)tb_signed_check(
+            l->origin, it->signed_entry, it->len, !it->verified, &e, &body,
+            &blen, r->detail, sizeof(r->detail));
+        if (r->status != TB_ST_OK)
                 return;
-        }
-        if (!it->verified &&
-            tb_entry_verify(l->origin, body, blen, e.signer, sig) != TB_OK) {
-                r->status = TB_ST_BAD_SIGNATURE;
-                snprintf(r->detail, sizeof(r->detail),
-                         "signature does not verify");
-                return;
-        }
         idem_hash(body, blen, hash);
         memcpy(ikey, e.signer, TB_PUBKEY_SIZE);
         memcpy(ikey + TB_PUBKEY_SIZE, e.request_id, TB_REQUEST_ID_SIZE);
@@ -619,7 +608,8 @@ static void apply_one(struct ledger *l, struct ltxn *t,
         if (t->rc)
                 return;
         if (r->status == TB_ST_OK) {
-                append_record(t, *size, it->received, body, blen, sig);
+                append_record(t, *size, it->received, body, blen,
+                              body + blen); /* body || signature */
                 r->seq = (*size)++;
         }
         if (remembered(r->status))

@@ -1,5 +1,5 @@
 /*
- * tests/unit/check.h - the smallest test harness that reports well.
+ * tests/common/check.h - the smallest test harness that reports well.
  *
  * CHECK(cond) records a failure with file:line and the expression and goes
  * on; check_done() prints "N passed, N failed" and returns the exit status.

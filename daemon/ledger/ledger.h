@@ -239,7 +239,7 @@ TB_WUR enum ledger_err ledger_entry(struct ledger *l, uint64_t seq,
                                     uint8_t *buf, size_t cap, size_t *len);
 
 /* The latest checkpoint (a C2SP signed note) into buf[cap]
- * (TB_CHECKPOINT_NOTE_MAX suffices); *size gets its tree size (may be
+ * (TB_CHECKPOINT_MAX suffices); *size gets its tree size (may be
  * NULL).  Errors: LEDGER_E_OVERFLOW, LEDGER_E_CORRUPT, LEDGER_E_LMDB. */
 TB_WUR enum ledger_err ledger_checkpoint(struct ledger *l, uint8_t *buf,
                                          size_t cap, size_t *len,
@@ -256,7 +256,7 @@ TB_WUR enum ledger_err ledger_checkpoint_at(struct ledger *l, uint64_t size,
  * RFC 6962 inclusion proof of leaf seq in the tree of size `size` (0 = the
  * latest checkpoint's size); O(log n) reads.  out->record and, when a
  * checkpoint was issued at that size, out->checkpoint are copied into
- * buf[cap] (TB_RECORD_MAX + TB_CHECKPOINT_NOTE_MAX suffices).  Errors:
+ * buf[cap] (TB_RECORD_MAX + TB_CHECKPOINT_MAX suffices).  Errors:
  * LEDGER_E_RANGE (seq >= size or size > tree size), LEDGER_E_OVERFLOW,
  * LEDGER_E_CORRUPT, LEDGER_E_LMDB.
  */
@@ -278,7 +278,7 @@ ledger_prove_consistency(struct ledger *l, uint64_t old_size, uint64_t size,
 /* The root hash of the tree of size `size` (<= tree size); O(log n).
  * Errors: LEDGER_E_RANGE, LEDGER_E_CORRUPT, LEDGER_E_LMDB. */
 TB_WUR enum ledger_err ledger_root(struct ledger *l, uint64_t size,
-                                   uint8_t root[TB_HASH_LEN]);
+                                   uint8_t root[TB_HASH_SIZE]);
 
 /* Tree size, counts, origin, log verifier key, file and map sizes.  The
  * version field is left empty (the daemon fills it).  Errors:

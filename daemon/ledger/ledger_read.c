@@ -347,7 +347,7 @@ done:
 }
 
 enum ledger_err ledger_root(struct ledger *l, uint64_t size,
-                            uint8_t root[TB_HASH_LEN])
+                            uint8_t root[TB_HASH_SIZE])
 {
         struct ltxn t;
         enum ledger_err err;

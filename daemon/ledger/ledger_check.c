@@ -57,7 +57,7 @@ static void mismatch(struct ledger_check_report *rep, const char *fmt, ...)
 static enum ledger_err compare_checkpoint(struct check *c, uint64_t size,
                                           const MDB_val *stored)
 {
-        uint8_t note[TB_CHECKPOINT_NOTE_MAX];
+        uint8_t note[TB_CHECKPOINT_MAX];
         size_t len;
         enum ledger_err err;
 

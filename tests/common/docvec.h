@@ -1,5 +1,5 @@
 /*
- * tests/unit/docvec.h - test vectors parsed out of the specs in docs/.
+ * tests/common/docvec.h - test vectors parsed out of the specs in docs/.
  *
  * A spec carries its vectors in fenced blocks whose info string is "vector":
  *
