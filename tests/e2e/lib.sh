@@ -6,6 +6,17 @@
 # job the test registered) and removes the directory.  Only bash, coreutils
 # and the project's binaries are used.
 #
+# No test can forget how its daemon ends: when the script body succeeds,
+# the EXIT trap stops a daemon that is still running with SIGTERM and
+# requires exit status 0 (a sanitizer or memcheck report at shutdown, a
+# crash, a hang all fail), then runs `timebankd check` on $DATA (the full
+# replay) and requires it to pass.  daemon_stop with SIGTERM requires
+# status 0 too.  A test that leaves $DATA deliberately broken says so with
+# `no_final_check REASON`.
+#
+# skip REASON exits 77 (ctest: skipped) and says why; under CI=true a skip
+# is a failure, since CI installs everything every test needs.
+#
 # Binaries come from the environment (set by tests/CMakeLists.txt):
 #   TIMEBANKD  timebankd      TIMEBANK  the timebank CLI
 #   RAWCLIENT  tests/e2e/rawclient (hostile-client tests only)
@@ -24,15 +35,57 @@ BG_PIDS=()
 OUT=$TB_TMP/out
 ERR=$TB_TMP/err
 RC=0
+TB_FINAL_CHECK=1
 export TIMEBANK_SOCKET=$SOCK
 # A sanitizer finding must fail the test, and leaks count.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# The end of every passing test: the daemon stops cleanly, the ledger
+# checks.  Runs inside the EXIT trap, so it reports and returns instead of
+# calling fail (an exit there would skip the cleanup).
+tb_finish() {
+    local st
+    if [ -n "$DAEMON_PID" ]; then
+        note "end: SIGTERM, exit status 0"
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        for _ in $(seq 600); do
+            kill -0 "$DAEMON_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$DAEMON_PID" 2>/dev/null; then
+            echo "FAIL: timebankd did not stop within 60 s of SIGTERM" >&2
+            return 1
+        fi
+        wait "$DAEMON_PID"
+        st=$?
+        DAEMON_PID=
+        if [ "$st" -ne 0 ]; then
+            echo "FAIL: timebankd exited $st after SIGTERM (97: memcheck" \
+                "error; sanitizer reports in the daemon log)" >&2
+            return 1
+        fi
+    fi
+    if [ "$TB_FINAL_CHECK" = 1 ] && [ -f "$DATA/data.mdb" ]; then
+        note "end: timebankd check (full replay) passes"
+        if ! "$TIMEBANKD" check -d "$DATA" >"$TB_TMP/final-check.out" 2>&1; then
+            echo "FAIL: timebankd check -d $DATA:" >&2
+            tail -n 20 "$TB_TMP/final-check.out" >&2
+            return 1
+        fi
+    fi
+    return 0
+}
+
 tb_cleanup() {
     local rc=$?
     local p
     set +e
+    trap '' USR1
+    if [ "$rc" -eq 0 ]; then
+        tb_finish
+        rc=$?
+    fi
     for p in "${BG_PIDS[@]}"; do
         kill "$p" 2>/dev/null
     done
@@ -58,11 +111,37 @@ tb_cleanup() {
 }
 trap tb_cleanup EXIT
 
+# fail WHY: the test fails.  Called inside $(...) or another subshell, it
+# also stops the test's own shell (TB_MAIN_PID), which would otherwise go on
+# with an empty value.
+TB_MAIN_PID=$$
+trap 'exit 1' USR1
 fail() {
     echo "FAIL: $*" >&2
     if [ -s "$OUT" ]; then echo "  stdout: $(head -c 2000 "$OUT")" >&2; fi
     if [ -s "$ERR" ]; then echo "  stderr: $(head -c 2000 "$ERR")" >&2; fi
+    if [ "$BASHPID" != "$TB_MAIN_PID" ]; then
+        kill -USR1 "$TB_MAIN_PID" 2>/dev/null
+    fi
     exit 1
+}
+
+# skip WHY: this test cannot run here (exit 77); a failure under CI=true.
+skip() {
+    echo "SKIP: $*" >&2
+    if [ "${CI:-}" = true ]; then
+        echo "FAIL: skipped under CI=true: scripts/test installs what every" \
+            "test needs, so this is a missing install step" >&2
+        exit 1
+    fi
+    exit 77
+}
+
+# no_final_check WHY: this test leaves $DATA broken on purpose; the EXIT
+# trap skips `timebankd check` (it still requires a clean daemon stop).
+no_final_check() {
+    note "no final timebankd check: $*"
+    TB_FINAL_CHECK=0
 }
 
 note() { echo "# $*"; }
@@ -148,7 +227,7 @@ daemon_start() {
 }
 
 # daemon_stop [SIGNAL]: signal the daemon (TERM), wait (bounded), set
-# DAEMON_RC to its exit status.
+# DAEMON_RC to its exit status; after SIGTERM (a clean stop) it must be 0.
 daemon_stop() {
     local sig=${1:-TERM}
     kill -"$sig" "$DAEMON_PID" 2>/dev/null || true
@@ -163,6 +242,10 @@ daemon_stop() {
     DAEMON_RC=$?
     set -e
     DAEMON_PID=
+    if [ "$sig" = TERM ] && [ "$DAEMON_RC" -ne 0 ]; then
+        fail "timebankd exited $DAEMON_RC after SIGTERM (97: memcheck" \
+            "error; sanitizer reports in the daemon log)"
+    fi
 }
 
 # terminal NAME ROLES: a key enrolled with ROLES (comma-separated).
