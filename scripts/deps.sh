@@ -6,10 +6,14 @@
 
 tb_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Build and test packages.  clang is optional (fuzzers); valgrind is used by
-# the memory test when present.
+# Build packages (scripts/demo needs only these).
 TB_PACKAGES=(build-essential cmake pkg-config liblmdb-dev libsodium-dev
 	libevent-dev)
+# What scripts/test adds, one reason each: valgrind (memcheck stage),
+# lmdb-utils (e2e_tampered_checkpoint edits a ledger with mdb_dump and
+# mdb_load), clang and libclang-rt-14-dev (the clang stage: -Werror build,
+# libFuzzer harnesses).
+TB_TEST_PACKAGES=(valgrind lmdb-utils clang libclang-rt-14-dev)
 
 tb_install_deps() {
 	local missing=() pkg sudo=()
