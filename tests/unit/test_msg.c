@@ -71,14 +71,44 @@ static void build_request(const char *name, struct tb_request *q)
         } else if (strcmp(name, "req-status") == 0) {
                 q->type = TB_MSG_STATUS;
                 q->id = 8;
+        } else if (strcmp(name, "req-balance-unknown") == 0) {
+                q->type = TB_MSG_BALANCE;
+                q->id = 17;
+                strcpy(q->u.balance.account, "carol");
+        } else if (strcmp(name, "req-history-unknown") == 0) {
+                q->type = TB_MSG_HISTORY;
+                q->id = 18;
+                strcpy(q->u.history.account, "carol");
+                q->u.history.before = TB_SEQ_LATEST;
+                q->u.history.limit = 20;
+        } else if (strcmp(name, "req-inclusion-outside") == 0) {
+                q->type = TB_MSG_INCLUSION;
+                q->id = 19;
+                q->u.inclusion.index = 8;
+                q->u.inclusion.size = 8;
+        } else if (strcmp(name, "req-consistency-backwards") == 0) {
+                q->type = TB_MSG_CONSISTENCY;
+                q->id = 20;
+                q->u.consistency.old_size = 8;
+                q->u.consistency.size = 5;
         } else {
                 abort();
         }
 }
 
 static const char *const request_names[] = {
-    "req-submit",     "req-balance",   "req-history",     "req-entry",
-    "req-checkpoint", "req-inclusion", "req-consistency", "req-status",
+    "req-submit",
+    "req-balance",
+    "req-history",
+    "req-entry",
+    "req-checkpoint",
+    "req-inclusion",
+    "req-consistency",
+    "req-status",
+    "req-balance-unknown",
+    "req-history-unknown",
+    "req-inclusion-outside",
+    "req-consistency-backwards",
 };
 
 /* Two requests are the same message: same header and fields. */
@@ -203,6 +233,23 @@ static void test_reject_vectors(void)
                         fprintf(stderr, "vector %s: got %d, want %d\n", v->name,
                                 got, want);
                         CHECK(0);
+                }
+                free(hex);
+        }
+        /* the bidi vector is refused for its U+202E alone: the same message
+         * with U+2020 (a dagger) in its place is clean */
+        {
+                static const uint8_t want[] = {
+                    0x01, 0x00, 0xc8, 0x00, 0x00, 0x00, 0x02, 0x00,
+                    0xc8, 0x00, 0x05, 'a',  0xe2, 0x80, 0xae, 'b'};
+                struct tb_response r;
+                size_t n;
+                uint8_t *hex = vec(&set, "resp-reject-message-bidi", "hex", &n);
+
+                CHECK(n == sizeof(want) && memcmp(hex, want, n) == 0);
+                if (n == sizeof(want)) {
+                        hex[14] = 0xa0;
+                        CHECK(tb_response_decode(hex, n, &r) == TB_OK);
                 }
                 free(hex);
         }
@@ -473,7 +520,7 @@ static void build_response(const char *name, struct tb_response *r)
                 r->type = TB_MSG_SUBMIT;
                 r->id = 13;
                 r->status = TB_ST_INSUFFICIENT_POINTS;
-                set_message(r, "alice has 85 points, 120 needed");
+                set_message(r, "balance 85 < 120");
         } else if (strcmp(name, "resp-submit-debit") == 0) {
                 r->type = TB_MSG_SUBMIT;
                 r->id = 14;
@@ -537,7 +584,9 @@ static void build_response(const char *name, struct tb_response *r)
                 strcpy(s->origin, ORIGIN);
                 strcpy(s->log_key,
                        docvec_str(docvec_get(&set, name), "log_key"));
-                strcpy(s->version, "0.1.0");
+                /* what daemon/server.c do_status sends */
+                snprintf(s->version, sizeof(s->version), "timebankd %s",
+                         TIMEBANK_VERSION);
                 s->tree_size = 8;
                 s->accounts = 2;
                 s->keys_active = 2;
@@ -559,19 +608,111 @@ static void build_response(const char *name, struct tb_response *r)
                 r->type = TB_MSG_ENTRY;
                 r->id = 15;
                 r->status = TB_ST_NOT_FOUND;
-                set_message(r, "no entry 99; the log has 8");
+                set_message(r, "no entry with seq 99");
+        } else if (strcmp(name, "resp-unknown-type0") == 0) {
+                /* a request of type 0: refused like any unknown type,
+                 * with the decoder's message, echoing type 0 and its id */
+                r->type = 0;
+                r->id = 16;
+                r->status = (uint16_t)tb_status_for_decode_error(TB_E_MSG_TYPE);
+                set_message(r, tb_strerror(TB_E_MSG_TYPE));
+        } else if (strcmp(name, "resp-balance-unknown") == 0 ||
+                   strcmp(name, "resp-history-unknown") == 0) {
+                r->type = name[5] == 'b' ? TB_MSG_BALANCE : TB_MSG_HISTORY;
+                r->id = name[5] == 'b' ? 17 : 18;
+                r->status = TB_ST_UNKNOWN_ACCOUNT;
+                set_message(r, "no account 'carol'");
+        } else if (strcmp(name, "resp-inclusion-not-found") == 0) {
+                r->type = TB_MSG_INCLUSION;
+                r->id = 19;
+                r->status = TB_ST_NOT_FOUND;
+                set_message(r, "entry 8 is not in a tree of size 8 (or that "
+                               "size is beyond the log)");
+        } else if (strcmp(name, "resp-consistency-not-found") == 0) {
+                r->type = TB_MSG_CONSISTENCY;
+                r->id = 20;
+                r->status = TB_ST_NOT_FOUND;
+                set_message(r, "no consistency proof from size 8 to 5: sizes "
+                               "must satisfy 1 <= old <= new <= the tree "
+                               "size");
         } else {
                 abort();
         }
 }
 
 static const char *const response_names[] = {
-    "resp-submit",       "resp-submit-duplicate", "resp-submit-refused",
-    "resp-submit-debit", "resp-balance",          "resp-history",
-    "resp-entry",        "resp-checkpoint",       "resp-inclusion",
-    "resp-consistency",  "resp-status",           "resp-unsupported-version",
-    "resp-bad-header",   "resp-not-found",
+    "resp-submit",
+    "resp-submit-duplicate",
+    "resp-submit-refused",
+    "resp-submit-debit",
+    "resp-balance",
+    "resp-history",
+    "resp-entry",
+    "resp-checkpoint",
+    "resp-inclusion",
+    "resp-consistency",
+    "resp-status",
+    "resp-unsupported-version",
+    "resp-bad-header",
+    "resp-not-found",
+    "resp-unknown-type0",
+    "resp-balance-unknown",
+    "resp-history-unknown",
+    "resp-inclusion-not-found",
+    "resp-consistency-not-found",
 };
+
+/* The vector's readable "message:" line is the message of its bytes. */
+static void check_message_line(const struct docvec *v,
+                               const struct tb_response *r)
+{
+        const char *m = docvec_str(v, "message");
+
+        if (strcmp(m, "(empty)") == 0)
+                m = "";
+        if (strlen(m) != r->message_len ||
+            (r->message_len > 0 && memcmp(m, r->message, r->message_len))) {
+                fprintf(stderr, "vector %s: message line differs\n", v->name);
+                CHECK(0);
+        }
+}
+
+/*
+ * "answers: req-NAME ...": the response echoes that request's type and id
+ * (read from its bytes, as the daemon does with tb_request_peek), and a
+ * rejected request is answered with the status of its decode error.
+ */
+static void check_answers(const struct docvec *v, const struct tb_response *r)
+{
+        const char *a = docvec_find(v, "answers");
+        char name[64];
+        size_t n, k;
+        uint8_t *hex, ver;
+        uint16_t ty;
+        uint32_t id;
+        struct docvec *q;
+        struct tb_request d;
+
+        if (a == NULL || strncmp(a, "req-", 4) != 0)
+                return;
+        k = strcspn(a, " ");
+        CHECK(k < sizeof(name));
+        if (k >= sizeof(name))
+                return;
+        memcpy(name, a, k);
+        name[k] = 0;
+        q = docvec_get(&set, name);
+        hex = docvec_hex(q, "hex", &n);
+        CHECK(tb_request_peek(hex, n, &ver, &ty, &id) == TB_OK);
+        if (ty != r->type || id != r->id) {
+                fprintf(stderr, "vector %s: does not echo %s\n", v->name, name);
+                CHECK(0);
+        }
+        if (docvec_find(q, "error") != NULL)
+                CHECK(tb_status_for_decode_error(
+                          tb_request_decode(hex, n, &d)) == r->status);
+        free(hex);
+}
 
 static void test_response_vectors(void)
 {
@@ -587,6 +728,9 @@ static void test_response_vectors(void)
                 build_response(response_names[i], &r);
                 CHECK(atoi(docvec_str(v, "status")) == r.status);
                 CHECK(atoi(docvec_str(v, "type")) == r.type);
+                CHECK(atoi(docvec_str(v, "id")) == (int)r.id);
+                check_message_line(v, &r);
+                check_answers(v, &r);
                 /* encode(struct) == documented bytes */
                 CHECK(tb_response_encode(&r, out, sizeof(out), &len) == TB_OK);
                 if (len != n || memcmp(out, hex, n) != 0) {
@@ -638,7 +782,9 @@ static void test_response_vectors(void)
                 hex = vec(&set, "resp-status", "hex", &n);
                 CHECK(tb_response_decode(hex, n, &d) == TB_OK);
                 CHECK(strcmp(d.u.status.origin, ORIGIN) == 0 &&
-                      strcmp(d.u.status.version, "0.1.0") == 0 &&
+                      strcmp(d.u.status.version,
+                             docvec_str(docvec_get(&set, "resp-status"),
+                                        "version")) == 0 &&
                       d.u.status.map_bytes == 10485760);
                 free(hex);
                 hex = vec(&set, "resp-inclusion", "hex", &n);
@@ -949,7 +1095,7 @@ static void test_round_trips(void)
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                build_request(request_names[x % 8], &q);
+                build_request(request_names[x % 12], &q);
                 q.id = (uint32_t)(x >> 16);
                 switch (q.type) {
                 case TB_MSG_HISTORY:
