@@ -11,9 +11,17 @@
  *   ```
  *
  * Each block is a set of "key: value" lines; "name" is required and unique
- * across docs/.  A test loads a document, looks vectors up by name, checks
+ * across docs/.  Each document has one owning test (ledger-format.md:
+ * test_entry, protocol.md: test_msg, keys.md: test_key, transparency.md:
+ * test_merkle); other tests may reuse its vectors.  The owner loads the
+ * document, looks vectors up by name, checks
  * each against the code, and finally calls docvec_unchecked() so a vector in
- * the docs that no test reads fails the suite: docs and code cannot drift.
+ * the docs that no test reads fails the suite, and so does any key of a
+ * vector that no test read (docvec_find, docvec_str, docvec_hex and the
+ * typed getters mark what they return as read): every readable field of a
+ * vector, not only its hex, is compared with the code, and docs and code
+ * cannot drift.  A key that only explains ("why": what a rejection vector
+ * shows; "comment") is for the reader, and docvec_unchecked() ignores it.
  * Values keep inner spaces; docvec_hex() drops all white space before
  * decoding.
  */
@@ -21,6 +29,7 @@
 #define TB_DOCVEC_H
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +43,7 @@ struct docvec {
         int nkeys;
         char *key[DOCVEC_MAX_KEYS];
         char *val[DOCVEC_MAX_KEYS];
+        unsigned char *read; /* [DOCVEC_MAX_KEYS]: read by a test */
 };
 
 struct docvec_set {
@@ -101,6 +111,11 @@ static void docvec_load(struct docvec_set *set, const char *relpath)
                                         exit(2);
                                 }
                                 cur = &set->v[set->n++];
+                                cur->read = calloc(DOCVEC_MAX_KEYS, 1);
+                                if (cur->read == NULL) {
+                                        perror("calloc");
+                                        exit(2);
+                                }
                                 inblock = 1;
                         }
                         continue;
@@ -162,13 +177,60 @@ static struct docvec *docvec_get(struct docvec_set *set, const char *name)
         exit(2);
 }
 
-/* The value of key in v, or NULL. */
+/* The value of key in v (now marked read), or NULL. */
 static const char *docvec_find(const struct docvec *v, const char *key)
 {
         for (int i = 0; i < v->nkeys; i++)
-                if (strcmp(v->key[i], key) == 0)
+                if (strcmp(v->key[i], key) == 0) {
+                        v->read[i] = 1;
                         return v->val[i];
+                }
         return NULL;
+}
+
+/* The unsigned decimal value of key in v; exits the test if it is missing
+ * or not a number. */
+__attribute__((unused)) static unsigned long long
+docvec_u64(const struct docvec *v, const char *key)
+{
+        const char *s = docvec_find(v, key);
+        char *end;
+        unsigned long long n;
+
+        if (s == NULL) {
+                fprintf(stderr, "vector %s: no key %s\n", v->name, key);
+                exit(2);
+        }
+        errno = 0;
+        n = strtoull(s, &end, 10);
+        if (errno || end == s || *end != 0 || *s == '-') {
+                fprintf(stderr, "vector %s: %s: '%s' is not a number\n",
+                        v->name, key, s);
+                exit(2);
+        }
+        return n;
+}
+
+/* The signed decimal value of key in v; exits the test if malformed. */
+__attribute__((unused)) static long long docvec_i64(const struct docvec *v,
+                                                    const char *key)
+{
+        const char *s = docvec_find(v, key);
+        char *end;
+        long long n;
+
+        if (s == NULL) {
+                fprintf(stderr, "vector %s: no key %s\n", v->name, key);
+                exit(2);
+        }
+        errno = 0;
+        n = strtoll(s, &end, 10);
+        if (errno || end == s || *end != 0) {
+                fprintf(stderr, "vector %s: %s: '%s' is not a number\n",
+                        v->name, key, s);
+                exit(2);
+        }
+        return n;
 }
 
 /* The value of key in v; exits the test if it is missing. */
@@ -225,29 +287,54 @@ static unsigned char *docvec_hex(const struct docvec *v, const char *key,
         return out;
 }
 
-/* Number of vectors in set that no docvec_get() asked for (and prints them). */
-static int docvec_unchecked(const struct docvec_set *set)
+/* A key that explains and is not compared with the code. */
+static int docvec_key_is_prose(const char *key)
+{
+        return strcmp(key, "name") == 0 || strcmp(key, "why") == 0 ||
+               strcmp(key, "comment") == 0;
+}
+
+/*
+ * The number of vectors in set that no docvec_get() asked for, plus the
+ * keys of asked-for vectors that no test read (each printed).
+ */
+__attribute__((unused)) static int
+docvec_unchecked(const struct docvec_set *set)
 {
         int n = 0;
 
-        for (int i = 0; i < set->n; i++)
-                if (!set->v[i].used) {
+        for (int i = 0; i < set->n; i++) {
+                const struct docvec *v = &set->v[i];
+
+                if (!v->used) {
                         fprintf(stderr,
                                 "%s: vector %s is not checked by any "
                                 "test\n",
-                                set->path, set->v[i].name);
+                                set->path, v->name);
                         n++;
+                        continue;
                 }
+                for (int k = 0; k < v->nkeys; k++)
+                        if (!v->read[k] && !docvec_key_is_prose(v->key[k])) {
+                                fprintf(stderr,
+                                        "%s: vector %s: key '%s' is never "
+                                        "read by a test\n",
+                                        set->path, v->name, v->key[k]);
+                                n++;
+                        }
+        }
         return n;
 }
 
 static void docvec_free(struct docvec_set *set)
 {
-        for (int i = 0; i < set->n; i++)
+        for (int i = 0; i < set->n; i++) {
                 for (int k = 0; k < set->v[i].nkeys; k++) {
                         free(set->v[i].key[k]);
                         free(set->v[i].val[k]);
                 }
+                free(set->v[i].read);
+        }
         set->n = 0;
 }
 

@@ -283,6 +283,197 @@ static void fill(char *dst, int c, size_t n)
         dst[n] = 0;
 }
 
+/* ---- the readable fields of a vector ------------------------------------ */
+
+/* A documented string field: "(empty)" stands for "". */
+static void check_str_field(struct docvec *v, const char *key, const char *got)
+{
+        const char *want = docvec_str(v, key);
+
+        if (strcmp(want, "(empty)") == 0)
+                want = "";
+        if (strcmp(want, got) != 0) {
+                fprintf(stderr,
+                        "vector %s: %s is '%s' in the doc, '%s' in the "
+                        "bytes\n",
+                        v->name, key, want, got);
+                CHECK(0);
+        }
+}
+
+static void check_num_field(struct docvec *v, const char *key, long long got)
+{
+        long long want = docvec_i64(v, key);
+
+        if (want != got) {
+                fprintf(stderr,
+                        "vector %s: %s is %lld in the doc, %lld in the "
+                        "bytes\n",
+                        v->name, key, want, got);
+                CHECK(0);
+        }
+}
+
+/* "0x03 (record, redeem)": the number; the words are for the reader. */
+static void check_bits_field(struct docvec *v, const char *key, unsigned got)
+{
+        const char *s = docvec_str(v, key);
+        char *end;
+        unsigned long want = strtoul(s, &end, 16);
+
+        if (strncmp(s, "0x", 2) != 0 || end == s || want != got) {
+                fprintf(stderr,
+                        "vector %s: %s is '%s' in the doc, 0x%02x in "
+                        "the bytes\n",
+                        v->name, key, s, got);
+                CHECK(0);
+        }
+}
+
+/* "seed 41..60", "terminal key (seed 01..20)": the key whose 32-byte seed
+ * counts up from the first byte named. */
+static void check_key_field(struct docvec *v, const char *key,
+                            const uint8_t got[32])
+{
+        const char *s = strstr(docvec_str(v, key), "seed ");
+        uint8_t pk[32], sk[64];
+        unsigned first, last;
+
+        if (s == NULL || sscanf(s, "seed %2x..%2x", &first, &last) != 2 ||
+            last != first + 31) {
+                fprintf(stderr, "vector %s: %s: no 'seed XX..YY'\n", v->name,
+                        key);
+                CHECK(0);
+                return;
+        }
+        seed_key(first, pk, sk);
+        sodium_memzero(sk, sizeof(sk));
+        if (memcmp(pk, got, 32) != 0) {
+                fprintf(stderr, "vector %s: %s is not the key in the bytes\n",
+                        v->name, key);
+                CHECK(0);
+        }
+}
+
+/*
+ * Every readable field of a body vector against the entry decoded from its
+ * hex.  A field this does not know fails, so a field added to the doc must
+ * be compared here.
+ */
+static void check_entry_fields(struct docvec *v, const struct tb_entry *d)
+{
+        const struct tb_genesis *g = &d->u.genesis;
+        const struct tb_policy *p = &d->u.policy;
+
+        for (int i = 0; i < v->nkeys; i++) {
+                const char *k = v->key[i];
+
+                if (!strcmp(k, "name") || !strcmp(k, "hex"))
+                        continue;
+                if (!strcmp(k, "kind"))
+                        CHECK(tb_kind_from_name(docvec_str(v, k)) == d->kind);
+                else if (!strcmp(k, "signer"))
+                        check_key_field(v, k, d->signer);
+                else if (d->kind == TB_KIND_GENESIS && !strcmp(k, "origin"))
+                        check_str_field(v, k, g->origin);
+                else if (d->kind == TB_KIND_GENESIS && !strcmp(k, "admin_key"))
+                        check_key_field(v, k, g->admin_key);
+                else if (d->kind == TB_KIND_GENESIS && !strcmp(k, "admin_name"))
+                        check_str_field(v, k, g->admin_name);
+                else if (!strcmp(k, "points_per_hour"))
+                        check_num_field(v, k,
+                                        d->kind == TB_KIND_GENESIS
+                                            ? g->points_per_hour
+                                            : p->points_per_hour);
+                else if (!strcmp(k, "daily_minutes_cap"))
+                        check_num_field(v, k,
+                                        d->kind == TB_KIND_GENESIS
+                                            ? g->daily_minutes_cap
+                                            : p->daily_minutes_cap);
+                else if (!strcmp(k, "max_balance"))
+                        check_num_field(v, k,
+                                        (long long)(d->kind == TB_KIND_GENESIS
+                                                        ? g->max_balance
+                                                        : p->max_balance));
+                else if (d->kind == TB_KIND_POLICY && !strcmp(k, "set"))
+                        check_bits_field(v, k, p->set);
+                else if (d->kind == TB_KIND_POLICY && !strcmp(k, "activity"))
+                        check_str_field(v, k, p->activity);
+                else if (d->kind == TB_KIND_ENROLL && !strcmp(k, "key"))
+                        check_key_field(v, k, d->u.enroll.key);
+                else if (d->kind == TB_KIND_ENROLL && !strcmp(k, "roles"))
+                        check_bits_field(v, k, d->u.enroll.roles);
+                else if (d->kind == TB_KIND_ENROLL && !strcmp(k, "key_name"))
+                        check_str_field(v, k, d->u.enroll.name);
+                else if (d->kind == TB_KIND_REVOKE && !strcmp(k, "key"))
+                        check_key_field(v, k, d->u.revoke.key);
+                else if (d->kind == TB_KIND_REVOKE && !strcmp(k, "note"))
+                        check_str_field(v, k, d->u.revoke.note);
+                else if (d->kind == TB_KIND_REGISTER && !strcmp(k, "account"))
+                        check_str_field(v, k, d->u.reg.account);
+                else if (d->kind == TB_KIND_SERVICE && !strcmp(k, "account"))
+                        check_str_field(v, k, d->u.service.account);
+                else if (d->kind == TB_KIND_SERVICE && !strcmp(k, "start"))
+                        check_num_field(v, k, d->u.service.start);
+                else if (d->kind == TB_KIND_SERVICE && !strcmp(k, "minutes"))
+                        check_num_field(v, k, d->u.service.minutes);
+                else if (d->kind == TB_KIND_SERVICE && !strcmp(k, "activity"))
+                        check_str_field(v, k, d->u.service.activity);
+                else if (d->kind == TB_KIND_SERVICE && !strcmp(k, "note"))
+                        check_str_field(v, k, d->u.service.note);
+                else if (d->kind == TB_KIND_REDEEM && !strcmp(k, "account"))
+                        check_str_field(v, k, d->u.redeem.account);
+                else if (d->kind == TB_KIND_REDEEM && !strcmp(k, "points"))
+                        check_num_field(v, k, d->u.redeem.points);
+                else if (d->kind == TB_KIND_REDEEM && !strcmp(k, "item"))
+                        check_str_field(v, k, d->u.redeem.item);
+                else if (d->kind == TB_KIND_REDEEM && !strcmp(k, "note"))
+                        check_str_field(v, k, d->u.redeem.note);
+                else if (d->kind == TB_KIND_TRANSFER && !strcmp(k, "from"))
+                        check_str_field(v, k, d->u.transfer.from);
+                else if (d->kind == TB_KIND_TRANSFER && !strcmp(k, "to"))
+                        check_str_field(v, k, d->u.transfer.to);
+                else if (d->kind == TB_KIND_TRANSFER && !strcmp(k, "points"))
+                        check_num_field(v, k, d->u.transfer.points);
+                else if (d->kind == TB_KIND_TRANSFER && !strcmp(k, "note"))
+                        check_str_field(v, k, d->u.transfer.note);
+                else if (d->kind == TB_KIND_REVERSE && !strcmp(k, "seq"))
+                        check_num_field(v, k, (long long)d->u.reverse.seq);
+                else if (d->kind == TB_KIND_REVERSE && !strcmp(k, "note"))
+                        check_str_field(v, k, d->u.reverse.note);
+                else {
+                        fprintf(stderr,
+                                "vector %s: field '%s' is not compared "
+                                "with the bytes by test_entry\n",
+                                v->name, k);
+                        CHECK(0);
+                }
+        }
+}
+
+/* The hex of the vector a field names ("body: body-service"). */
+static uint8_t *ref_hex(struct docvec *v, const char *key, size_t *n)
+{
+        return docvec_hex(docvec_get(&set, docvec_str(v, key)), "hex", n);
+}
+
+/* "seed: 0102...20": the key pair of that seed; its public key must be
+ * public_key. */
+static void check_seed_field(struct docvec *v, const uint8_t want_pk[32])
+{
+        size_t n;
+        uint8_t *seed = docvec_hex(v, "seed", &n);
+        uint8_t pk[32], sk[64];
+
+        CHECK(n == 32);
+        if (n == 32) {
+                CHECK(crypto_sign_seed_keypair(pk, sk, seed) == 0);
+                CHECK(memcmp(pk, want_pk, 32) == 0);
+                sodium_memzero(sk, sizeof(sk));
+        }
+        free(seed);
+}
+
 /* ---- vectors from the spec ----------------------------------------------- */
 
 static void test_body_vectors(void)
@@ -301,8 +492,8 @@ static void test_body_vectors(void)
                 /* decode(documented bytes) is the struct */
                 CHECK(tb_entry_decode(hex, n, &d) == TB_OK);
                 CHECK(memcmp(&d, &e, sizeof(e)) == 0);
-                /* the "kind" key names the kind byte */
-                CHECK(tb_kind_from_name(docvec_str(v, "kind")) == e.kind);
+                /* every readable field is what the bytes say */
+                check_entry_fields(v, &d);
                 /* a body fits the documented bound */
                 CHECK(n <= TB_BODY_MAX);
                 /* encoding needs exactly len bytes: len-1 overflows */
@@ -343,15 +534,25 @@ static void test_signature_vectors(void)
                                    &mlen) == TB_OK);
         CHECK(mlen == n && memcmp(msg, hex, n) == 0);
         CHECK(mlen == 18 + 1 + strlen(ORIGIN) + blen);
+        {
+                /* it ends with the body vector it names */
+                size_t rn;
+                uint8_t *ref = ref_hex(v, "body", &rn);
+                CHECK(rn == blen && rn < n &&
+                      memcmp(hex + n - rn, ref, rn) == 0);
+                free(ref);
+        }
         free(hex);
 
         /* signed entry: deterministic Ed25519 with the documented seed */
         v = docvec_get(&set, "signed-service");
+        CHECK(strcmp(docvec_str(v, "origin"), ORIGIN) == 0);
         dsig = docvec_hex(v, "signature", &n);
         CHECK(n == 64);
         hex = docvec_hex(v, "public_key", &n);
         CHECK(n == 32 && memcmp(hex, term_pk, 32) == 0);
         free(hex);
+        check_seed_field(v, term_pk);
         CHECK(tb_entry_sign(ORIGIN, body, blen, term_sk, sig) == TB_OK);
         CHECK(memcmp(sig, dsig, 64) == 0);
         CHECK(tb_entry_verify(ORIGIN, body, blen, term_pk, sig) == TB_OK);
@@ -430,6 +631,8 @@ static void test_signature_vectors(void)
 
         /* the genesis is signed by the log key the same way */
         v = docvec_get(&set, "signed-genesis");
+        CHECK(strcmp(docvec_str(v, "origin"), ORIGIN) == 0);
+        check_seed_field(v, log_pk);
         build_genesis(&e);
         CHECK(tb_entry_encode(&e, body, sizeof(body), &blen) == TB_OK);
         CHECK(tb_entry_sign(ORIGIN, body, blen, log_sk, sig) == TB_OK);
@@ -461,12 +664,29 @@ static void test_record_vectors(void)
         CHECK(rlen == n && memcmp(rec, hex, n) == 0);
         CHECK(tb_record_decode(hex, n, &r) == TB_OK);
         CHECK(r.seq == 7 && r.received == 1750000003);
+        check_num_field(v, "seq", (long long)r.seq);
+        check_num_field(v, "received", r.received);
+        {
+                /* after the header: the signed entry it names */
+                size_t rn;
+                uint8_t *ref = ref_hex(v, "entry", &rn);
+                CHECK(rn + TB_RECORD_HEADER == n &&
+                      memcmp(hex + TB_RECORD_HEADER, ref, rn) == 0);
+                free(ref);
+        }
         CHECK(r.body == hex + 16 && r.body_len == blen);
         CHECK(r.sig == hex + 16 + blen);
         CHECK(memcmp(&r.entry, &e, sizeof(e)) == 0);
 
         /* the Merkle leaf hash is SHA-256(0x00 || record) */
         v = docvec_get(&set, "leaf-hash-service");
+        {
+                /* of the record vector it names */
+                size_t rn;
+                uint8_t *ref = ref_hex(v, "record", &rn);
+                CHECK(rn == rlen && memcmp(ref, rec, rn) == 0);
+                free(ref);
+        }
         leaf_in[0] = 0;
         memcpy(leaf_in + 1, rec, rlen);
         crypto_hash_sha256(leaf, leaf_in, rlen + 1);

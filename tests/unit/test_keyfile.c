@@ -331,7 +331,9 @@ static void test_docs(void)
                         CHECK(0);
                 }
         }
-        CHECK(docvec_unchecked(&set) == 0);
+        /* No docvec_unchecked() here: these vectors are reused to test key
+         * files; test_key owns docs/keys.md and requires every field of
+         * every vector to be read and compared there. */
         docvec_free(&set);
 }
 

@@ -4,6 +4,7 @@
  * Every request and response type is built as a struct and must encode to the
  * documented bytes and decode back; then one check per rejection rule.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -141,6 +142,301 @@ static int request_equal(const struct tb_request *a, const struct tb_request *b)
         }
 }
 
+/* ---- the readable fields of a vector ------------------------------------ */
+
+static void field_mismatch(const struct docvec *v, const char *key,
+                           const char *want, const char *got)
+{
+        fprintf(stderr, "vector %s: %s is '%s' in the doc, %s in the bytes\n",
+                v->name, key, want, got);
+        CHECK(0);
+}
+
+/* A number, optionally followed by " (words for the reader)". */
+static void check_num(const struct docvec *v, const char *key, long long got)
+{
+        const char *s = docvec_str(v, key);
+        char *end, buf[32];
+        long long want;
+
+        errno = 0;
+        if (s[0] == '-')
+                want = strtoll(s, &end, 10);
+        else /* u64 values above INT64_MAX compare as their bit pattern */
+                want = (long long)strtoull(s, &end, 10);
+        if (errno || end == s || (*end && strncmp(end, " (", 2) != 0) ||
+            want != got) {
+                snprintf(buf, sizeof(buf), "%lld", got);
+                field_mismatch(v, key, s, buf);
+        }
+}
+
+/* An identifier (no spaces), optionally followed by " (words)". */
+static void check_word(const struct docvec *v, const char *key, const char *got)
+{
+        const char *s = docvec_str(v, key);
+        size_t n = strcspn(s, " ");
+
+        if (strcmp(s, "(empty)") == 0)
+                n = 0;
+        if (strlen(got) != n || strncmp(s, got, n) != 0 ||
+            (s[n] && strncmp(s + n, " (", 2) != 0 && n > 0))
+                field_mismatch(v, key, s, got);
+}
+
+/* Bytes named by a vector of docs/ledger-format.md: "record-service",
+ * "signed-service of docs/ledger-format.md". */
+static void check_ledger_bytes(const struct docvec *v, const char *key,
+                               const uint8_t *got, size_t got_len)
+{
+        const char *s = docvec_str(v, key);
+        char name[64];
+        size_t n = strcspn(s, " "), len;
+        uint8_t *want;
+
+        CHECK(n < sizeof(name));
+        if (n >= sizeof(name))
+                return;
+        memcpy(name, s, n);
+        name[n] = 0;
+        want = vec(&ledger, name, "hex", &len);
+        if (len != got_len || memcmp(want, got, len) != 0)
+                field_mismatch(v, key, s, "other bytes");
+        free(want);
+}
+
+/* "signed note, tree size 8", or "(empty)": the checkpoint's size line. */
+static void check_note(const struct docvec *v, const char *key,
+                       const uint8_t *text, size_t len)
+{
+        const char *s = docvec_str(v, key);
+        const char *at = strstr(s, "tree size ");
+        const uint8_t *nl = text ? memchr(text, '\n', len) : NULL;
+        unsigned long long want, got = 0;
+
+        if (strcmp(s, "(empty)") == 0) {
+                if (len != 0)
+                        field_mismatch(v, key, s, "a note");
+                return;
+        }
+        if (at == NULL || sscanf(at, "tree size %llu", &want) != 1 ||
+            nl == NULL) {
+                field_mismatch(v, key, s, nl ? "a note" : "no note");
+                return;
+        }
+        got = strtoull((const char *)nl + 1, NULL, 10);
+        if (got != want)
+                field_mismatch(v, key, s, "another tree size");
+}
+
+/* Every readable field of a request vector against its decoded bytes. */
+static void check_request_fields(const struct docvec *v,
+                                 const struct tb_request *d)
+{
+        for (int i = 0; i < v->nkeys; i++) {
+                const char *k = v->key[i];
+
+                if (!strcmp(k, "name") || !strcmp(k, "hex"))
+                        continue;
+                if (!strcmp(k, "type"))
+                        check_num(v, k, d->type);
+                else if (!strcmp(k, "id"))
+                        check_num(v, k, d->id);
+                else if (d->type == TB_MSG_SUBMIT && !strcmp(k, "body"))
+                        check_ledger_bytes(v, k, d->u.submit.signed_entry,
+                                           d->u.submit.len);
+                else if (d->type == TB_MSG_BALANCE && !strcmp(k, "account"))
+                        check_word(v, k, d->u.balance.account);
+                else if (d->type == TB_MSG_HISTORY && !strcmp(k, "account"))
+                        check_word(v, k, d->u.history.account);
+                else if (d->type == TB_MSG_HISTORY && !strcmp(k, "before"))
+                        check_num(v, k, (long long)d->u.history.before);
+                else if (d->type == TB_MSG_HISTORY && !strcmp(k, "limit"))
+                        check_num(v, k, d->u.history.limit);
+                else if (d->type == TB_MSG_ENTRY && !strcmp(k, "seq"))
+                        check_num(v, k, (long long)d->u.entry.seq);
+                else if (d->type == TB_MSG_INCLUSION && !strcmp(k, "index"))
+                        check_num(v, k, (long long)d->u.inclusion.index);
+                else if (d->type == TB_MSG_INCLUSION && !strcmp(k, "size"))
+                        check_num(v, k, (long long)d->u.inclusion.size);
+                else if (d->type == TB_MSG_CONSISTENCY &&
+                         !strcmp(k, "old_size"))
+                        check_num(v, k, (long long)d->u.consistency.old_size);
+                else if (d->type == TB_MSG_CONSISTENCY && !strcmp(k, "size"))
+                        check_num(v, k, (long long)d->u.consistency.size);
+                else {
+                        fprintf(stderr,
+                                "vector %s: field '%s' is not compared "
+                                "with the bytes by test_msg\n",
+                                v->name, k);
+                        CHECK(0);
+                }
+        }
+}
+
+/* "seq 7, delta +135, balance_after 135, record-service" */
+static void check_history_item(const struct docvec *v, const char *key,
+                               const struct tb_history_item *it)
+{
+        const char *s = docvec_str(v, key);
+        unsigned long long seq, after;
+        long long delta;
+        char rec[64];
+        uint8_t *want;
+        size_t len;
+
+        if (sscanf(s, "seq %llu, delta %lld, balance_after %llu, %63s", &seq,
+                   &delta, &after, rec) != 4 ||
+            seq != it->seq || delta != it->delta ||
+            after != it->balance_after) {
+                field_mismatch(v, key, s, "another item");
+                return;
+        }
+        want = vec(&ledger, rec, "hex", &len);
+        if (len != it->record_len || memcmp(want, it->record, len) != 0)
+                field_mismatch(v, key, s, "another record");
+        free(want);
+}
+
+/* "3 (illustrative: SHA-256 of 00, 01, 02)": the count, and each hash. */
+static void check_hashes(const struct docvec *v, const char *key,
+                         const struct tb_proof *p)
+{
+        const char *s = docvec_str(v, key);
+        const char *of = strstr(s, "SHA-256 of ");
+
+        check_num(v, key, p->count);
+        for (unsigned i = 0; of != NULL && i < p->count; i++) {
+                unsigned b;
+                uint8_t in, h[32];
+
+                if (sscanf(of + 11 + 4 * i, "%2x", &b) != 1) {
+                        field_mismatch(v, key, s, "more hashes");
+                        return;
+                }
+                in = (uint8_t)b;
+                crypto_hash_sha256(h, &in, 1);
+                if (memcmp(h, p->hashes[i], 32) != 0)
+                        field_mismatch(v, key, s, "other hashes");
+        }
+}
+
+/* Every readable field of a response vector's body against its decoded
+ * bytes (the header and message are checked by the caller). */
+static void check_response_fields(const struct docvec *v,
+                                  const struct tb_response *d)
+{
+        const struct tb_balance_info *b = &d->u.balance;
+        const struct tb_status_info *st = &d->u.status;
+        const struct tb_proof *p = &d->u.proof;
+
+        for (int i = 0; i < v->nkeys; i++) {
+                const char *k = v->key[i];
+                unsigned t = d->type;
+
+                if (!strcmp(k, "name") || !strcmp(k, "hex") ||
+                    !strcmp(k, "type") || !strcmp(k, "id") ||
+                    !strcmp(k, "status") || !strcmp(k, "message") ||
+                    !strcmp(k, "answers"))
+                        continue;
+                if (!strcmp(k, "body")) {
+                        /* "(none: ...)": a refusal carries no body */
+                        CHECK(strncmp(docvec_str(v, k), "(none", 5) == 0 &&
+                              !tb_response_has_body(d->type, d->status));
+                } else if (t == TB_MSG_SUBMIT && !strcmp(k, "seq"))
+                        check_num(v, k, (long long)d->u.write.seq);
+                else if (t == TB_MSG_SUBMIT && !strcmp(k, "points"))
+                        check_num(v, k, d->u.write.points);
+                else if (t == TB_MSG_SUBMIT && !strcmp(k, "balance"))
+                        check_num(v, k, (long long)d->u.write.balance);
+                else if (t == TB_MSG_SUBMIT && !strcmp(k, "checkpoint"))
+                        check_note(v, k, d->u.write.checkpoint,
+                                   d->u.write.checkpoint_len);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "account"))
+                        check_word(v, k, b->account);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "balance"))
+                        check_num(v, k, (long long)b->balance);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "earned"))
+                        check_num(v, k, (long long)b->earned);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "redeemed"))
+                        check_num(v, k, (long long)b->redeemed);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "transferred_in"))
+                        check_num(v, k, (long long)b->transferred_in);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "transferred_out"))
+                        check_num(v, k, (long long)b->transferred_out);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "minutes"))
+                        check_num(v, k, (long long)b->minutes);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "entries"))
+                        check_num(v, k, (long long)b->entries);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "opened_seq"))
+                        check_num(v, k, (long long)b->opened_seq);
+                else if (t == TB_MSG_BALANCE && !strcmp(k, "last_seq"))
+                        check_num(v, k, (long long)b->last_seq);
+                else if (t == TB_MSG_HISTORY && !strcmp(k, "next_before"))
+                        check_num(v, k, (long long)d->u.history.next_before);
+                else if (t == TB_MSG_HISTORY && !strcmp(k, "count"))
+                        check_num(v, k, d->u.history.count);
+                else if (t == TB_MSG_HISTORY && !strncmp(k, "item", 4)) {
+                        unsigned long n = strtoul(k + 4, NULL, 10);
+                        CHECK(n < d->u.history.count);
+                        if (n < d->u.history.count)
+                                check_history_item(v, k,
+                                                   &d->u.history.items[n]);
+                } else if (t == TB_MSG_ENTRY && !strcmp(k, "record"))
+                        check_ledger_bytes(v, k, d->u.entry.record,
+                                           d->u.entry.record_len);
+                else if (t == TB_MSG_CHECKPOINT && !strcmp(k, "note"))
+                        check_note(v, k, d->u.checkpoint.note,
+                                   d->u.checkpoint.note_len);
+                else if (t == TB_MSG_CHECKPOINT && !strcmp(k, "note_hex")) {
+                        size_t n;
+                        uint8_t *want = docvec_hex(v, k, &n);
+                        CHECK(n == d->u.checkpoint.note_len &&
+                              memcmp(want, d->u.checkpoint.note, n) == 0);
+                        free(want);
+                } else if ((t == TB_MSG_INCLUSION && !strcmp(k, "index")) ||
+                           (t == TB_MSG_CONSISTENCY && !strcmp(k, "old_size")))
+                        check_num(v, k, (long long)p->index);
+                else if ((t == TB_MSG_INCLUSION || t == TB_MSG_CONSISTENCY) &&
+                         !strcmp(k, "size"))
+                        check_num(v, k, (long long)p->size);
+                else if ((t == TB_MSG_INCLUSION || t == TB_MSG_CONSISTENCY) &&
+                         !strcmp(k, "hashes"))
+                        check_hashes(v, k, p);
+                else if (t == TB_MSG_INCLUSION && !strcmp(k, "record"))
+                        check_ledger_bytes(v, k, p->record, p->record_len);
+                else if (t == TB_MSG_INCLUSION && !strcmp(k, "checkpoint"))
+                        check_note(v, k, p->checkpoint, p->checkpoint_len);
+                else if (t == TB_MSG_STATUS && !strcmp(k, "origin"))
+                        check_word(v, k, st->origin);
+                else if (t == TB_MSG_STATUS && !strcmp(k, "log_key"))
+                        check_word(v, k, st->log_key);
+                else if (t == TB_MSG_STATUS && !strcmp(k, "version")) {
+                        if (strcmp(docvec_str(v, k), st->version) != 0)
+                                field_mismatch(v, k, docvec_str(v, k),
+                                               st->version);
+                } else if (t == TB_MSG_STATUS && !strcmp(k, "tree_size"))
+                        check_num(v, k, (long long)st->tree_size);
+                else if (t == TB_MSG_STATUS && !strcmp(k, "accounts"))
+                        check_num(v, k, (long long)st->accounts);
+                else if (t == TB_MSG_STATUS && !strcmp(k, "keys_active"))
+                        check_num(v, k, (long long)st->keys_active);
+                else if (t == TB_MSG_STATUS && !strcmp(k, "keys_revoked"))
+                        check_num(v, k, (long long)st->keys_revoked);
+                else if (t == TB_MSG_STATUS && !strcmp(k, "disk_bytes"))
+                        check_num(v, k, (long long)st->disk_bytes);
+                else if (t == TB_MSG_STATUS && !strcmp(k, "map_bytes"))
+                        check_num(v, k, (long long)st->map_bytes);
+                else {
+                        fprintf(stderr,
+                                "vector %s: field '%s' is not compared "
+                                "with the bytes by test_msg\n",
+                                v->name, k);
+                        CHECK(0);
+                }
+        }
+}
+
 static void test_request_vectors(void)
 {
         for (size_t i = 0; i < sizeof(request_names) / sizeof(*request_names);
@@ -157,9 +453,8 @@ static void test_request_vectors(void)
                 /* decode(documented bytes) == struct */
                 CHECK(tb_request_decode(hex, n, &d) == TB_OK);
                 CHECK(request_equal(&q, &d));
-                /* the documented type and id */
-                CHECK(atoi(docvec_str(docvec_get(&set, request_names[i]),
-                                      "type")) == q.type);
+                /* every readable field is what the bytes say */
+                check_request_fields(docvec_get(&set, request_names[i]), &d);
                 /* a short output buffer overflows */
                 CHECK_ERR(tb_request_encode(&q, out, len - 1, &len),
                           TB_E_OVERFLOW);
@@ -743,6 +1038,8 @@ static void test_response_vectors(void)
                 CHECK(tb_response_decode(hex, n, &d) == TB_OK);
                 CHECK(d.version == 1 && d.type == r.type && d.id == r.id &&
                       d.status == r.status);
+                /* every readable field of the body is what the bytes say */
+                check_response_fields(v, &d);
                 CHECK(d.message_len == r.message_len &&
                       (r.message_len == 0 ||
                        memcmp(d.message, r.message, r.message_len) == 0));

@@ -630,7 +630,8 @@ static void doc_keys(void)
                         CHECK(0);
                 }
         }
-        CHECK(docvec_unchecked(&set) == 0);
+        /* No docvec_unchecked() here: test_key owns docs/keys.md and
+         * requires every field of every vector to be read there. */
         docvec_free(&set);
 }
 
@@ -751,7 +752,9 @@ static void doc_transparency(void)
                         CHECK(0);
                 }
         }
-        CHECK(docvec_unchecked(&set) == 0);
+        /* No docvec_unchecked() here: test_merkle owns
+         * docs/transparency.md and requires every field of every vector to
+         * be read there. */
         docvec_free(&set);
 }
 
