@@ -84,10 +84,9 @@ void cli_call_check(struct cli *cli, int allow_duplicate)
                 name = "UNKNOWN";
 
         const struct cli_out_field f[] = {
-            CLI_STR("status", name),
-            CLI_U64("code", r->status),
+            CLI_STR("status", name), CLI_U64("code", r->status),
             CLI_BYTES("message", r->message, r->message_len),
-            CLI_STR("request_id", cli->request_id),
+            CLI_STR("request_id", cli->request_id), /* a write's only */
         };
         /* on standard output only with --json: the text is an error */
         cli_out_print(cli->json, f, cli->request_id[0] != 0 ? 4 : 3, "");

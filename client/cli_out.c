@@ -237,7 +237,7 @@ static const char *out_section_end(const char *s)
 static void out_text_fields(const struct cli_out_field *f, size_t n,
                             const char *text)
 {
-        const char *s = text, *end, *colon;
+        const char *s = text, *end, *name_end, *spec;
         struct out_spec sp;
         const struct cli_out_field *field;
 
@@ -258,12 +258,13 @@ static void out_text_fields(const struct cli_out_field *f, size_t n,
                                               : out_section_end(end + 1);
                         continue;
                 }
-                colon = memchr(s, ':', (size_t)(end - s));
-                if (colon == NULL)
-                        colon = end;
-                field = out_find(f, n, s + 1, (size_t)(colon - s - 1));
-                out_spec_parse(colon + (colon < end),
-                               (size_t)(end - colon) - (colon < end), &sp);
+                /* "{name}" or "{name:spec}" */
+                name_end = memchr(s, ':', (size_t)(end - s));
+                if (name_end == NULL)
+                        name_end = end;
+                spec = name_end < end ? name_end + 1 : end;
+                field = out_find(f, n, s + 1, (size_t)(name_end - s - 1));
+                out_spec_parse(spec, (size_t)(end - spec), &sp);
                 out_text_value(field, &sp);
                 s = end + 1;
         }

@@ -66,9 +66,10 @@ int cli_proof_prove(struct cli *cli, const struct cli_args *a)
         proof_open("the checkpoint", p->checkpoint, p->checkpoint_len, &v, &cp);
         tb_merkle_leaf_hash(p->record, p->record_len, leaf);
         if (cp.size != p->size ||
-            (err = tb_merkle_verify_inclusion(p->index, p->size, leaf,
-                                              (const uint8_t(*)[32])p->hashes,
-                                              p->count, cp.root)) != TB_OK)
+            (err = tb_merkle_verify_inclusion(
+                 p->index, p->size, leaf,
+                 (const uint8_t(*)[TB_HASH_SIZE])p->hashes, p->count,
+                 cp.root)) != TB_OK)
                 cli_die(TB_EXIT_OTHER,
                         "the inclusion proof does NOT verify: %s",
                         tb_strerror(err != TB_OK ? err : TB_E_PROOF));
@@ -78,7 +79,8 @@ int cli_proof_prove(struct cli *cli, const struct cli_args *a)
             CLI_U64("size", p->size),
             CLI_B64("leaf_hash", leaf, sizeof(leaf)),
             CLI_B64("entry", p->record, p->record_len),
-            CLI_HASHES("hashes", (const uint8_t(*)[32])p->hashes, p->count),
+            CLI_HASHES("hashes", (const uint8_t(*)[TB_HASH_SIZE])p->hashes,
+                       p->count),
             CLI_BYTES("checkpoint", p->checkpoint, p->checkpoint_len),
             CLI_BOOL("verified", 1),
             CLI_TEXT_STR("signer", v.name),
@@ -147,7 +149,7 @@ static void proof_extends(struct cli *cli, const char *from,
         cli_call(cli, q);
         err = tb_merkle_verify_consistency(
             a.size, a.root, b.size, b.root,
-            (const uint8_t(*)[32])cli->resp->u.proof.hashes,
+            (const uint8_t(*)[TB_HASH_SIZE])cli->resp->u.proof.hashes,
             cli->resp->u.proof.count);
         if (err != TB_OK)
                 cli_die(TB_EXIT_OTHER,
@@ -187,7 +189,8 @@ int cli_proof_consistency(struct cli *cli, const struct cli_args *a)
             CLI_TEXT_U64("count", p->count),
             CLI_U64("old_size", p->index),
             CLI_U64("size", p->size),
-            CLI_HASHES("hashes", (const uint8_t(*)[32])p->hashes, p->count),
+            CLI_HASHES("hashes", (const uint8_t(*)[TB_HASH_SIZE])p->hashes,
+                       p->count),
             /* with --from only */
             CLI_BYTES("checkpoint", newcp, newcp_len),
             CLI_BOOL("verified", 1),
