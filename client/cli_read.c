@@ -1,0 +1,245 @@
+/*
+ * client/cli_read.c - the reads: an account's balance and history, one
+ * entry, the ledger's status, the latest checkpoint.  Each builds its
+ * request and prints the answer from one field list.
+ */
+#include <inttypes.h>
+#include <sodium.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* Room for what read_describe writes: notes and codes at their longest. */
+#define READ_WHAT_MAX 512
+
+static void read_time(int64_t t, char *out, size_t cap)
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        if (gmtime_r(&tt, &tm) == NULL ||
+            strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(out, cap, "%" PRId64, t);
+}
+
+/* One line describing what a record did, for people. */
+static void read_describe(const struct tb_entry *e, char *out, size_t cap)
+{
+        char when[32];
+
+        switch (e->kind) {
+        case TB_KIND_REGISTER:
+                snprintf(out, cap, "account opened");
+                break;
+        case TB_KIND_SERVICE:
+                read_time(e->u.service.start, when, sizeof(when));
+                snprintf(
+                    out, cap, "%u min of %s from %s%s%s", e->u.service.minutes,
+                    e->u.service.activity[0] ? e->u.service.activity
+                                             : "service",
+                    when, e->u.service.note[0] ? ": " : "", e->u.service.note);
+                break;
+        case TB_KIND_REDEEM:
+                snprintf(out, cap, "redeemed for %s%s%s", e->u.redeem.item,
+                         e->u.redeem.note[0] ? ": " : "", e->u.redeem.note);
+                break;
+        case TB_KIND_TRANSFER:
+                snprintf(out, cap, "transfer %s -> %s%s%s", e->u.transfer.from,
+                         e->u.transfer.to, e->u.transfer.note[0] ? ": " : "",
+                         e->u.transfer.note);
+                break;
+        case TB_KIND_REVERSE:
+                snprintf(out, cap, "reversal of seq %" PRIu64 "%s%s",
+                         e->u.reverse.seq, e->u.reverse.note[0] ? ": " : "",
+                         e->u.reverse.note);
+                break;
+        default:
+                snprintf(out, cap, "%s", tb_kind_name(e->kind));
+                break;
+        }
+}
+
+/* A record from the daemon, decoded, with its time and description. */
+struct read_record {
+        struct tb_record rec;
+        char when[32], what[READ_WHAT_MAX];
+};
+
+static void read_record(const uint8_t *p, size_t len, uint64_t seq,
+                        struct read_record *r)
+{
+        if (tb_record_decode(p, len, &r->rec) != TB_OK)
+                cli_die(TB_EXIT_OTHER,
+                        "the daemon sent a malformed record (seq %" PRIu64 ")",
+                        seq);
+        read_time(r->rec.received, r->when, sizeof(r->when));
+        read_describe(&r->rec.entry, r->what, sizeof(r->what));
+}
+
+int cli_read_balance(struct cli *cli, const struct cli_args *a)
+{
+        const struct tb_balance_info *b = &cli->resp->u.balance;
+        struct tb_request q;
+
+        memset(&q, 0, sizeof(q));
+        q.type = TB_MSG_BALANCE;
+        cli_args_copy(q.u.balance.account, sizeof(q.u.balance.account),
+                      "account", a->argv[0], tb_account_check);
+        cli_call(cli, &q);
+
+        const struct cli_out_field f[] = {
+            CLI_STR("account", b->account),
+            CLI_U64("balance", b->balance),
+            CLI_U64("earned", b->earned),
+            CLI_U64("redeemed", b->redeemed),
+            CLI_U64("transferred_in", b->transferred_in),
+            CLI_U64("transferred_out", b->transferred_out),
+            CLI_U64("minutes", b->minutes),
+            CLI_U64("entries", b->entries),
+            CLI_U64("opened_seq", b->opened_seq),
+            CLI_U64("last_seq", b->last_seq),
+            CLI_TEXT_U64("hours", b->minutes / 60),
+            CLI_TEXT_U64("hour_minutes", b->minutes % 60),
+        };
+        CLI_OUT(cli, f,
+                "account         {account}\n"
+                "balance         {balance} points\n"
+                "earned          {earned} points for {minutes} minutes "
+                "({hours}h{hour_minutes:02}) of service\n"
+                "redeemed        {redeemed} points\n"
+                "transferred in  {transferred_in} points\n"
+                "transferred out {transferred_out} points\n"
+                "entries         {entries} (opened at seq {opened_seq}, "
+                "last seq {last_seq})\n");
+        return TB_EXIT_OK;
+}
+
+/* The history's rows: the items, and the text of the row printed. */
+struct read_history {
+        const struct tb_history *h;
+        struct read_record r;
+};
+
+static size_t read_history_row_cb(void *ctx, size_t i,
+                                  struct cli_out_field *row)
+{
+        struct read_history *rh = ctx;
+        const struct tb_history_item *it = &rh->h->items[i];
+        const struct read_record *r = &rh->r;
+
+        read_record(it->record, it->record_len, it->seq, &rh->r);
+
+        const struct cli_out_field f[] = {
+            CLI_U64("seq", it->seq),
+            CLI_STR("kind", tb_kind_name(r->rec.entry.kind)),
+            CLI_STR("received", r->when),
+            CLI_I64("points", it->delta),
+            CLI_U64("balance", it->balance_after),
+            CLI_STR("what", r->what),
+            CLI_B64("record", it->record, it->record_len),
+        };
+        _Static_assert(sizeof(f) / sizeof(f[0]) <= CLI_OUT_ROW_MAX, "row");
+        memcpy(row, f, sizeof(f));
+        return sizeof(f) / sizeof(f[0]);
+}
+
+int cli_read_history(struct cli *cli, const struct cli_args *a)
+{
+        const struct tb_history *h = &cli->resp->u.history;
+        struct read_history rh = {.h = h};
+        struct tb_request q;
+
+        memset(&q, 0, sizeof(q));
+        q.type = TB_MSG_HISTORY;
+        cli_args_copy(q.u.history.account, sizeof(q.u.history.account),
+                      "account", a->argv[0], tb_account_check);
+        q.u.history.before = TB_SEQ_LATEST;
+        q.u.history.limit = a->value[CLI_OPT_LIMIT] != NULL
+                                ? (uint16_t)a->num[CLI_OPT_LIMIT]
+                                : 20;
+        cli_call(cli, &q);
+
+        const struct cli_out_field f[] = {
+            CLI_STR("account", q.u.history.account),
+            CLI_U64("next_before", h->next_before),
+            CLI_ROWS("entries", h->count, read_history_row_cb, &rh,
+                     "{seq:8}  {received:-20}  {kind:-8}  {points:+8}  "
+                     "{balance:8}  {what}\n"),
+        };
+        CLI_OUT(cli, f,
+                "     seq  received              kind        points   balance"
+                "  what\n"
+                "{entries}"
+                "{?next_before}(older entries exist: raise --limit)\n{/}");
+        return TB_EXIT_OK;
+}
+
+int cli_read_entry(struct cli *cli, const struct cli_args *a)
+{
+        struct tb_request q;
+        struct read_record r;
+        char hex[2 * TB_PUBKEY_SIZE + 1];
+
+        memset(&q, 0, sizeof(q));
+        q.type = TB_MSG_ENTRY;
+        q.u.entry.seq = cli_args_u64("SEQ", a->argv[0], 0, TB_SEQ_MAX);
+        cli_call(cli, &q);
+        read_record(cli->resp->u.entry.record, cli->resp->u.entry.record_len,
+                    q.u.entry.seq, &r);
+        sodium_bin2hex(hex, sizeof(hex), r.rec.entry.signer, TB_PUBKEY_SIZE);
+
+        const struct cli_out_field f[] = {
+            CLI_U64("seq", r.rec.seq),
+            CLI_STR("kind", tb_kind_name(r.rec.entry.kind)),
+            CLI_STR("received", r.when),
+            CLI_STR("signer", hex),
+            CLI_STR("what", r.what),
+            CLI_B64("record", cli->resp->u.entry.record,
+                    cli->resp->u.entry.record_len),
+        };
+        CLI_OUT(cli, f,
+                "seq       {seq}\nkind      {kind}\nreceived  {received}\n"
+                "signer    {signer}\nwhat      {what}\n");
+        return TB_EXIT_OK;
+}
+
+int cli_read_status(struct cli *cli, const struct cli_args *a)
+{
+        const struct tb_status_info *s = &cli->resp->u.status;
+
+        (void)a;
+        cli_call_type(cli, TB_MSG_STATUS);
+
+        const struct cli_out_field f[] = {
+            CLI_STR("origin", s->origin),
+            CLI_STR("log_key", s->log_key),
+            CLI_STR("version", s->version),
+            CLI_U64("tree_size", s->tree_size),
+            CLI_U64("accounts", s->accounts),
+            CLI_U64("keys_active", s->keys_active),
+            CLI_U64("keys_revoked", s->keys_revoked),
+            CLI_U64("disk_bytes", s->disk_bytes),
+            CLI_U64("map_bytes", s->map_bytes),
+        };
+        CLI_OUT(cli, f,
+                "origin        {origin}\nlog key       {log_key}\n"
+                "daemon        {version}\nentries       {tree_size}\n"
+                "accounts      {accounts}\n"
+                "keys          {keys_active} active, {keys_revoked} revoked\n"
+                "disk          {disk_bytes} bytes (map {map_bytes})\n");
+        return TB_EXIT_OK;
+}
+
+int cli_read_checkpoint(struct cli *cli, const struct cli_args *a)
+{
+        (void)a;
+        cli_call_type(cli, TB_MSG_CHECKPOINT);
+
+        const struct cli_out_field f[] = {
+            CLI_BYTES("checkpoint", cli->resp->u.checkpoint.note,
+                      cli->resp->u.checkpoint.note_len),
+        };
+        CLI_OUT(cli, f, "{checkpoint}");
+        return TB_EXIT_OK;
+}

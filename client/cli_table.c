@@ -1,0 +1,269 @@
+/*
+ * client/cli_table.c - the commands and their options, as tables: each
+ * command's entry carries its argument spec, which cli_args.c reads, and
+ * its usage and help, from which --help and the man page are made (the
+ * man page's prose is client/timebank.1.in).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define O(o)          CLI_OPT_BIT(CLI_OPT_##o)
+#define TABLE_STR(x)  TABLE_STR_(x)
+#define TABLE_STR_(x) #x
+#define WRITE         (O(KEY) | O(REQUEST_ID))
+
+const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
+    [CLI_OPT_SOCKET] = {"socket", 's', "PATH", 0, 0,
+                        "the daemon's socket (default: $TIMEBANK_SOCKET, "
+                        "else " TB_SOCKET_DEFAULT ")"},
+    [CLI_OPT_JSON] = {"json", 'j', NULL, 0, 0,
+                      "one JSON object on standard output instead of text"},
+    [CLI_OPT_TIMEOUT] = {"timeout", 't', "SECONDS", 1, 86400,
+                         "how long to wait for the daemon (default " TABLE_STR(
+                             CLI_TIMEOUT_DEFAULT) ")"},
+    [CLI_OPT_HELP] = {"help", 'h', NULL, 0, 0,
+                      "print every command's usage and exit (after a command: "
+                      "that command's)"},
+    [CLI_OPT_VERSION] = {"version", 'V', NULL, 0, 0,
+                         "print the version and exit"},
+    [CLI_OPT_MAN] = {"man", 0, NULL, 0, 0,
+                     "print this manual page (roff) and exit"},
+    [CLI_OPT_KEY] = {"key", 'k', "KEYFILE", 0, 0, NULL},
+    [CLI_OPT_REQUEST_ID] = {"request-id", 0, "HEX", 0, 0,
+                            "(every write) 32 hex digits identifying the "
+                            "request; default random"},
+    [CLI_OPT_NOTE] = {"note", 0, "TEXT", 0, 0, NULL},
+    [CLI_OPT_OUTPUT] = {"output", 'o', "FILE", 0, 0, NULL},
+    [CLI_OPT_ROLE] = {"role", 0, "ROLES", 0, 0, NULL},
+    [CLI_OPT_POINTS_PER_HOUR] = {"points-per-hour", 0, "N", 0, TB_RATE_MAX,
+                                 NULL},
+    [CLI_OPT_ACTIVITY] = {"activity", 0, "CODE", 0, 0, NULL},
+    [CLI_OPT_DAILY_MINUTES_CAP] = {"daily-minutes-cap", 0, "M", 0,
+                                   TB_MINUTES_MAX, NULL},
+    [CLI_OPT_MAX_BALANCE] = {"max-balance", 0, "P", 0, TB_BALANCE_MAX, NULL},
+    [CLI_OPT_MINUTES] = {"minutes", 0, "M", 1, TB_MINUTES_MAX, NULL},
+    [CLI_OPT_START] = {"start", 0, "ISO8601", 0, 0, NULL},
+    [CLI_OPT_POINTS] = {"points", 0, "P", 1, TB_POINTS_MAX, NULL},
+    [CLI_OPT_ITEM] = {"item", 0, "CODE", 0, 0, NULL},
+    [CLI_OPT_LIMIT] = {"limit", 0, "N", 1, TB_HISTORY_MAX, NULL},
+    [CLI_OPT_SIZE] = {"size", 0, "N", 1, TB_SEQ_MAX, NULL},
+    [CLI_OPT_LOG_KEY] = {"log-key", 'K', "LOG.pub", 0, 0, NULL},
+    [CLI_OPT_FROM] = {"from", 'F', "OLD.checkpoint", 0, 0, NULL},
+};
+
+static const struct cli_command table_commands[] = {
+    {"keygen",
+     cli_key_keygen,
+     {O(OUTPUT), O(OUTPUT), 1, 1},
+     "keygen NAME -o FILE",
+     "create a key pair: FILE (secret, mode 0600) and FILE.pub; print the "
+     "public key"},
+    {"enroll",
+     cli_write_enroll,
+     {WRITE | O(ROLE), O(KEY) | O(ROLE), 1, 1},
+     "enroll -k ADMIN.key TERMINAL.pub --role record[,redeem,admin]",
+     "enroll a terminal key with its roles (admin)"},
+    {"revoke",
+     cli_write_revoke,
+     {WRITE | O(NOTE), O(KEY), 1, 1},
+     "revoke -k ADMIN.key TERMINAL.pub [--note TEXT]",
+     "revoke a terminal key (admin)"},
+    {"policy",
+     cli_write_policy,
+     {WRITE | O(POINTS_PER_HOUR) | O(ACTIVITY) | O(DAILY_MINUTES_CAP) |
+          O(MAX_BALANCE),
+      O(KEY), 0, 0},
+     "policy -k ADMIN.key [--points-per-hour N [--activity CODE]] "
+     "[--daily-minutes-cap M] [--max-balance P]",
+     "set the points per hour (default or per activity) and the caps; 0 "
+     "means no cap (admin)"},
+    {"register",
+     cli_write_register,
+     {WRITE, O(KEY), 1, 1},
+     "register -k KEY ACCOUNT",
+     "open a volunteer account (record)"},
+    {"record",
+     cli_write_record,
+     {WRITE | O(NOTE) | O(MINUTES) | O(START) | O(ACTIVITY),
+      O(KEY) | O(MINUTES), 1, 1},
+     "record -k KEY ACCOUNT --minutes M [--start ISO8601] [--activity CODE] "
+     "[--note TEXT]",
+     "record minutes of service; the start defaults to M minutes ago "
+     "(record)"},
+    {"redeem",
+     cli_write_redeem,
+     {WRITE | O(NOTE) | O(POINTS) | O(ITEM), O(KEY) | O(POINTS) | O(ITEM), 1,
+      1},
+     "redeem -k KEY ACCOUNT --points P --item CODE [--note TEXT]",
+     "spend points on an item or service (redeem)"},
+    {"transfer",
+     cli_write_transfer,
+     {WRITE | O(NOTE) | O(POINTS), O(KEY) | O(POINTS), 2, 2},
+     "transfer -k KEY FROM TO --points P [--note TEXT]",
+     "move points to another account, e.g. family (redeem)"},
+    {"reverse",
+     cli_write_reverse,
+     {WRITE | O(NOTE), O(KEY), 1, 1},
+     "reverse -k KEY SEQ [--note TEXT]",
+     "undo a service, redeem or transfer (admin, or the terminal that "
+     "wrote it)"},
+    {"balance",
+     cli_read_balance,
+     {0, 0, 1, 1},
+     "balance ACCOUNT",
+     "show an account's balance"},
+    {"history",
+     cli_read_history,
+     {O(LIMIT), 0, 1, 1},
+     "history ACCOUNT [--limit N]",
+     "show an account's entries, newest first"},
+    {"entry", cli_read_entry, {0, 0, 1, 1}, "entry SEQ", "show one log entry"},
+    {"status",
+     cli_read_status,
+     {0, 0, 0, 0},
+     "status",
+     "show the ledger's status"},
+    {"checkpoint",
+     cli_read_checkpoint,
+     {0, 0, 0, 0},
+     "checkpoint",
+     "print the latest signed checkpoint, byte for byte"},
+    {"prove",
+     cli_proof_prove,
+     {O(SIZE) | O(LOG_KEY), 0, 1, 1},
+     "prove SEQ [--size N] [--log-key LOG.pub]",
+     "fetch and verify the inclusion proof of an entry"},
+    {"consistency",
+     cli_proof_consistency,
+     {O(FROM) | O(LOG_KEY), 0, 0, 2},
+     "consistency M [N] | consistency --from OLD.checkpoint [--log-key "
+     "LOG.pub]",
+     "fetch the consistency proof between tree sizes M and N (default: "
+     "latest); with --from, prove that today's log extends a checkpoint saved "
+     "earlier (both signatures and the proof verified)"},
+};
+
+#define TABLE_NCOMMANDS (sizeof(table_commands) / sizeof(table_commands[0]))
+
+const struct cli_command *cli_table_find(const char *name)
+{
+        for (size_t i = 0; i < TABLE_NCOMMANDS; i++)
+                if (strcmp(table_commands[i].name, name) == 0)
+                        return &table_commands[i];
+        return NULL;
+}
+
+void cli_table_help(FILE *f)
+{
+        fprintf(f,
+                "usage: %s [-s SOCKET] [--json] [--timeout SECONDS] COMMAND "
+                "[ARGS]\n\n"
+                "Every write also takes --request-id HEX (32 hex digits, "
+                "default random) so a retry is safe.\n"
+                "The socket defaults to $TIMEBANK_SOCKET, else %s.\n\n"
+                "commands:\n",
+                CLI_PROG, TB_SOCKET_DEFAULT);
+        for (size_t i = 0; i < TABLE_NCOMMANDS; i++)
+                fprintf(f, "  %s\n      %s\n", table_commands[i].usage,
+                        table_commands[i].help);
+        fprintf(f, "\nexit status: 0 done (also DUPLICATE), 1 refused by a "
+                   "ledger rule, 2 usage, 3 daemon unreachable, 4 other "
+                   "error\n");
+}
+
+void cli_table_help_command(FILE *f, const struct cli_command *c)
+{
+        fprintf(f, "usage: %s %s\n  %s\n", CLI_PROG, c->usage, c->help);
+}
+
+/* Print s for roff: escape backslashes and dashes, guard a leading dot. */
+static void table_roff(const char *s)
+{
+        if (*s == '.' || *s == '\'')
+                fputs("\\&", stdout);
+        for (; *s; s++) {
+                if (*s == '\\')
+                        fputs("\\e", stdout);
+                else if (*s == '-')
+                        fputs("\\-", stdout);
+                else
+                        putchar(*s);
+        }
+}
+
+static void table_man_version(void)
+{
+        table_roff(TIMEBANK_VERSION);
+}
+
+/* The options documented on their own: .TP, -x, --name VALUE, help. */
+static void table_man_options(void)
+{
+        for (int i = 0; i < CLI_OPT_COUNT; i++) {
+                const struct cli_option *o = &cli_table_options[i];
+                if (o->help == NULL)
+                        continue;
+                fputs(".TP\n", stdout);
+                if (o->letter)
+                        printf("\\fB\\-%c\\fR, ", o->letter);
+                fputs("\\fB\\-\\-", stdout);
+                table_roff(o->name);
+                fputs("\\fR", stdout);
+                if (o->value != NULL) {
+                        fputs(" \\fI", stdout);
+                        table_roff(o->value);
+                        fputs("\\fR", stdout);
+                }
+                putchar('\n');
+                table_roff(o->help);
+                putchar('\n');
+        }
+}
+
+static void table_man_commands(void)
+{
+        for (size_t i = 0; i < TABLE_NCOMMANDS; i++) {
+                fputs(".TP\n.B ", stdout);
+                table_roff(table_commands[i].usage);
+                putchar('\n');
+                table_roff(table_commands[i].help);
+                putchar('\n');
+        }
+}
+
+/* Where the template's slots are filled; a line slot takes its newline. */
+static const struct {
+        const char *slot;
+        void (*fill)(void);
+} table_man_slots[] = {
+    {"@VERSION@", table_man_version},
+    {"@OPTIONS@\n", table_man_options},
+    {"@COMMANDS@\n", table_man_commands},
+};
+
+void cli_table_man(void)
+{
+        const char *s = cli_man_template;
+        size_t i, n = sizeof(table_man_slots) / sizeof(table_man_slots[0]);
+
+        while (*s != 0) {
+                for (i = 0; i < n; i++) {
+                        size_t len = strlen(table_man_slots[i].slot);
+                        if (strncmp(s, table_man_slots[i].slot, len) == 0)
+                                break;
+                }
+                if (i == n) {
+                        putchar(*s++);
+                        continue;
+                }
+                table_man_slots[i].fill();
+                s += strlen(table_man_slots[i].slot);
+        }
+        if (fflush(stdout) != 0 || ferror(stdout))
+                cli_die(TB_EXIT_OTHER, "writing the man page: %s",
+                        strerror(errno));
+        exit(TB_EXIT_OK);
+}
