@@ -17,6 +17,11 @@ void log_set_level(int level)
         log_level = level;
 }
 
+int log_enabled(int priority)
+{
+        return priority <= log_level;
+}
+
 int log_level_from_name(const char *name)
 {
         static const struct {
@@ -40,7 +45,7 @@ void log_msg(int priority, const char *fmt, ...)
         va_list ap;
         int n, k;
 
-        if (priority > log_level)
+        if (!log_enabled(priority))
                 return;
         n = snprintf(line, sizeof(line), "<%d>", priority);
         va_start(ap, fmt);
