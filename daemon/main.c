@@ -17,14 +17,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "exit.h"
 #include "keyfile.h"
 #include "ledger.h"
 #include "log.h"
 #include "server.h"
-
-#define EX_OK    0
-#define EX_FAIL  1
-#define EX_USAGE 2
 
 static void usage(FILE *f)
 {
@@ -111,7 +108,7 @@ static uint64_t number(const char *opt, const char *s, uint64_t max)
                         "timebankd: %s must be a whole number from 0 to "
                         "%" PRIu64 "\n",
                         opt, max);
-                exit(EX_USAGE);
+                exit(TB_EXIT_USAGE);
         }
         return (uint64_t)v;
 }
@@ -168,13 +165,13 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
                         break;
                 default:
                         usage(stderr);
-                        return EX_USAGE;
+                        return TB_EXIT_USAGE;
                 }
         }
         if (config != NULL &&
             config_load(cfg, config, errbuf, sizeof(errbuf)) != 0) {
                 fprintf(stderr, "timebankd: %s\n", errbuf);
-                return EX_USAGE;
+                return TB_EXIT_USAGE;
         }
         ledger_options_from(&lo, cfg);
         if (rate >= 0)
@@ -186,26 +183,26 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
         if (dir == NULL || origin == NULL || admin == NULL || optind != argc) {
                 fprintf(stderr, "timebankd: init needs -d DIR --origin ORIGIN "
                                 "--admin ADMIN.pub\n");
-                return EX_USAGE;
+                return TB_EXIT_USAGE;
         }
         if ((err = tb_keyfile_read_public(admin, &v)) != TB_OK) {
                 fprintf(stderr, "timebankd: admin key %s: %s%s%s\n", admin,
                         tb_strerror(err), err == TB_E_IO ? ": " : "",
                         err == TB_E_IO ? strerror(errno) : "");
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         lerr = ledger_init(dir, origin, v.pk, v.name, &lo);
         if (lerr != LEDGER_OK) {
                 fprintf(stderr, "timebankd: cannot create a ledger in %s: %s\n",
                         dir, ledger_strerror(lerr));
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         printf("created ledger %s in %s\n"
                "  log key      %s/log.key (secret, keep it safe)\n"
                "  log public   %s/log.pub (give it to auditors)\n"
                "  admin        %s\n",
                origin, dir, dir, dir, v.name);
-        return EX_OK;
+        return TB_EXIT_OK;
 }
 
 static int cmd_check(int argc, char **argv, struct config *cfg)
@@ -222,24 +219,24 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
                 if (c != 'd') {
                         usage(stderr);
-                        return EX_USAGE;
+                        return TB_EXIT_USAGE;
                 }
                 dir = optarg;
         }
         if (dir == NULL || optind != argc) {
                 fprintf(stderr, "timebankd: check needs -d DIR\n");
-                return EX_USAGE;
+                return TB_EXIT_USAGE;
         }
         ledger_options_from(&lo, cfg);
         /* a ledger that fails the quick check is exactly what to examine */
         lo.skip_quick_check = 1;
         if ((lockfd = lock_ledger(dir)) < 0)
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
                 fprintf(stderr, "timebankd: cannot open the ledger in %s: %s\n",
                         dir, ledger_strerror(err));
                 (void)close(lockfd);
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         err = ledger_check_full(l, NULL, &rep);
         ledger_close(l);
@@ -247,7 +244,7 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         if (err != LEDGER_OK) {
                 fprintf(stderr, "timebankd: the full check could not run: %s\n",
                         ledger_strerror(err));
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         printf("replayed %" PRIu64 " entries; compared %" PRIu64
                " accounts, %" PRIu64 " keys, %" PRIu64 " checkpoints: ",
@@ -255,10 +252,10 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         if (rep.mismatches != 0) {
                 printf("%" PRIu64 " MISMATCHES, first: %s\n", rep.mismatches,
                        rep.first);
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         printf("all equal\n");
-        return EX_OK;
+        return TB_EXIT_OK;
 }
 
 /* The man page (installed as timebankd.8), with the settings table. */
@@ -354,7 +351,7 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                 case 'c':
                         if (config_load(cfg, optarg, errbuf, sizeof(errbuf))) {
                                 fprintf(stderr, "timebankd: %s\n", errbuf);
-                                return EX_USAGE;
+                                return TB_EXIT_USAGE;
                         }
                         break;
                 case 'v':
@@ -362,33 +359,33 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                         break;
                 case 'h':
                         usage(stdout);
-                        return EX_OK;
+                        return TB_EXIT_OK;
                 case 'V':
                         printf("timebankd %s\n", TIMEBANK_VERSION);
-                        return EX_OK;
+                        return TB_EXIT_OK;
                 case 'M':
                         man_page();
-                        return EX_OK;
+                        return TB_EXIT_OK;
                 default:
                         usage(stderr);
-                        return EX_USAGE;
+                        return TB_EXIT_USAGE;
                 }
         }
         if (dir == NULL || optind != argc) {
                 usage(stderr);
-                return EX_USAGE;
+                return TB_EXIT_USAGE;
         }
         if (sock != NULL) {
                 if (strlen(sock) >= sizeof(cfg->socket)) {
                         fprintf(stderr, "timebankd: socket path too long\n");
-                        return EX_USAGE;
+                        return TB_EXIT_USAGE;
                 }
                 memcpy(cfg->socket, sock, strlen(sock) + 1);
         }
         log_set_level(verbose ? LOG_DEBUG : cfg->log_level);
         ledger_options_from(&lo, cfg);
         if ((lockfd = lock_ledger(dir)) < 0)
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
                 log_err("cannot open the ledger in %s: %s%s", dir,
                         ledger_strerror(err),
@@ -397,18 +394,18 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                               "to serve; run 'timebankd check -d DIR')"
                             : "");
                 (void)close(lockfd);
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         if (server_init(cfg, l, &srv) != 0) {
                 ledger_close(l);
                 (void)close(lockfd);
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         rc = server_run(srv);
         server_free(srv);
         ledger_close(l);
         (void)close(lockfd);
-        return rc == 0 ? EX_OK : EX_FAIL;
+        return rc == 0 ? TB_EXIT_OK : TB_EXIT_FAIL;
 }
 
 int main(int argc, char **argv)
@@ -418,7 +415,7 @@ int main(int argc, char **argv)
         config_defaults(&cfg);
         if (sodium_init() < 0) {
                 fprintf(stderr, "timebankd: cannot initialise libsodium\n");
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         if (argc > 1 && strcmp(argv[1], "init") == 0)
                 return cmd_init(argc - 1, argv + 1, &cfg);
