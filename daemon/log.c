@@ -22,21 +22,29 @@ int log_enabled(int priority)
         return priority <= log_level;
 }
 
+static const struct {
+        const char *name;
+        int level;
+} levels[] = {{"error", LOG_ERR},
+              {"warning", LOG_WARNING},
+              {"notice", LOG_NOTICE},
+              {"info", LOG_INFO},
+              {"debug", LOG_DEBUG}};
+
 int log_level_from_name(const char *name)
 {
-        static const struct {
-                const char *name;
-                int level;
-        } levels[] = {{"error", LOG_ERR},
-                      {"warning", LOG_WARNING},
-                      {"notice", LOG_NOTICE},
-                      {"info", LOG_INFO},
-                      {"debug", LOG_DEBUG}};
-
         for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
                 if (strcmp(levels[i].name, name) == 0)
                         return levels[i].level;
         return -1;
+}
+
+const char *log_level_name(int level)
+{
+        for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+                if (levels[i].level == level)
+                        return levels[i].name;
+        return "?";
 }
 
 void log_msg(int priority, const char *fmt, ...)
