@@ -22,9 +22,27 @@
 #include "ledger.h"
 #include "log.h"
 #include "server.h"
+#include "timebankd_8_in.h"
+
+/* The serve options, for --help and the man page's OPTIONS. */
+static const struct {
+        char name;
+        const char *long_name;
+        const char *arg; /* NULL for a flag */
+        const char *help;
+} main_options[] = {
+    {'d', "data", "DIR", "the ledger's directory"},
+    {'s', "socket", "PATH", "listen here (overrides the config file)"},
+    {'c', "config", "FILE", "read settings from FILE"},
+    {'v', "verbose", NULL, "log at debug level"},
+};
+
+#define MAIN_NOPTIONS (sizeof(main_options) / sizeof(main_options[0]))
 
 static void usage(FILE *f)
 {
+        char spec[64];
+
         fprintf(
             f,
             "usage: timebankd -d DIR [-s SOCKET] [-c CONFIG] [-v]\n"
@@ -32,23 +50,30 @@ static void usage(FILE *f)
             "                 [--points-per-hour N] [--daily-minutes-cap M]"
             " [--max-balance P]\n"
             "       timebankd check -d DIR\n"
-            "       timebankd --help | --version\n"
+            "       timebankd --help | --version | --man\n"
             "\n"
             "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
             "logging to stderr with <N> priority prefixes (journald).\n"
-            "\n"
-            "  -d, --data DIR      the ledger's directory\n"
-            "  -s, --socket PATH   listen here (overrides the config)\n"
-            "  -c, --config FILE   read settings from FILE\n"
-            "  -v, --verbose       log at debug level\n"
-            "\n"
-            "init creates DIR with the LMDB ledger, the log key DIR/log.key\n"
-            "(mode 0600), DIR/log.pub and the genesis entry enrolling\n"
-            "ADMIN.pub (made with 'timebank keygen') as administrator.\n"
-            "check replays the whole log and compares every balance, key,\n"
-            "root and checkpoint with what is stored.\n"
-            "\n"
-            "settings (config file 'name = value', default, meaning):\n");
+            "\n");
+        for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
+                snprintf(spec, sizeof(spec), "-%c, --%s%s%s",
+                         main_options[i].name, main_options[i].long_name,
+                         main_options[i].arg != NULL ? " " : "",
+                         main_options[i].arg != NULL ? main_options[i].arg
+                                                     : "");
+                fprintf(f, "  %-20s%s\n", spec, main_options[i].help);
+        }
+        fprintf(f,
+                "\n"
+                "init creates DIR with the LMDB ledger, the log key "
+                "DIR/log.key\n"
+                "(mode 0600), DIR/log.pub and the genesis entry enrolling\n"
+                "ADMIN.pub (made with 'timebank keygen') as administrator.\n"
+                "check replays the whole log and compares every balance, "
+                "key,\n"
+                "root and checkpoint with what is stored.\n"
+                "\n"
+                "settings (config file 'name = value', default, meaning):\n");
         config_print_defaults(f);
 }
 
@@ -258,71 +283,63 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         return TB_EXIT_OK;
 }
 
-/* The man page (installed as timebankd.8), with the settings table. */
-static void man_page(void)
+/* s in roff, where a '-' is a hyphen unless escaped as a minus. */
+static void man_text(const char *s)
 {
-        printf(
-            ".TH TIMEBANKD 8 \"\" \"timebankd %s\" \"timebank\"\n"
-            ".SH NAME\ntimebankd \\- the timebank volunteer time-bank "
-            "ledger daemon\n"
-            ".SH SYNOPSIS\n"
-            ".B timebankd\n\\fB\\-d\\fR \\fIDIR\\fR [\\fB\\-s\\fR "
-            "\\fISOCKET\\fR] [\\fB\\-c\\fR \\fICONFIG\\fR] "
-            "[\\fB\\-v\\fR]\n.br\n"
-            ".B timebankd init\n\\fB\\-d\\fR \\fIDIR\\fR \\fB\\-\\-origin\\fR "
-            "\\fIORIGIN\\fR \\fB\\-\\-admin\\fR \\fIADMIN.pub\\fR "
-            "[\\fB\\-\\-points\\-per\\-hour\\fR \\fIN\\fR] "
-            "[\\fB\\-\\-daily\\-minutes\\-cap\\fR \\fIM\\fR] "
-            "[\\fB\\-\\-max\\-balance\\fR \\fIP\\fR]\n.br\n"
-            ".B timebankd check\n\\fB\\-d\\fR \\fIDIR\\fR\n"
-            ".SH DESCRIPTION\n"
-            "timebankd keeps a community's append-only, signed ledger of "
-            "volunteer service hours and redemptions in LMDB and serves "
-            "it on a Unix socket to the timebank(1) client.  Every entry is "
-            "signed by an enrolled terminal key; every commit is sealed by "
-            "a checkpoint signed with the log key (C2SP signed note), so "
-            "auditors can prove that no hour was invented and no point "
-            "spent twice.\n.PP\n"
-            "It runs in the foreground and logs to standard error, each "
-            "line prefixed with its syslog priority (\\fI<N>\\fR) for "
-            "journald.  Under systemd it takes the socket passed by socket "
-            "activation (LISTEN_FDS) and reports READY=1 and STOPPING=1 "
-            "to NOTIFY_SOCKET.  SIGTERM or SIGINT: stop accepting, commit "
-            "and answer every write already received, exit 0.\n.PP\n"
-            "At start the daemon checks that the latest checkpoint "
-            "verifies with the log key and matches the stored tree; it "
-            "refuses to serve a ledger that fails.\n"
-            ".SH COMMANDS\n"
-            ".TP\n.B init\ncreate the ledger in DIR: the log key DIR/log.key "
-            "(mode 0600), DIR/log.pub, and the genesis entry enrolling "
-            "ADMIN.pub (made with \\fBtimebank keygen\\fR) as administrator, "
-            "with the default points policy.\n"
-            ".TP\n.B check\nreplay every entry from genesis and compare "
-            "every balance, key, root and checkpoint with what is stored; "
-            "exit 1 on any difference.\n"
-            ".SH OPTIONS\n"
-            ".TP\n\\fB\\-d\\fR, \\fB\\-\\-data\\fR \\fIDIR\\fR\nthe ledger's "
-            "directory\n"
-            ".TP\n\\fB\\-s\\fR, \\fB\\-\\-socket\\fR \\fIPATH\\fR\nlisten "
-            "here (overrides the config file)\n"
-            ".TP\n\\fB\\-c\\fR, \\fB\\-\\-config\\fR \\fIFILE\\fR\nread "
-            "settings from FILE\n"
-            ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nlog at debug level\n"
-            ".SH CONFIGURATION\nLines of \\fIname\\fR = \\fIvalue\\fR; "
-            "\\(oq#\\(cq starts a comment.  Every setting has a default; an "
-            "unknown name or a value out of range stops the daemon with "
-            "the file and line.\n",
-            TIMEBANK_VERSION);
-        config_print_man(stdout);
-        printf(".SH EXIT STATUS\n0 after a clean shutdown; 1 when the "
-               "ledger cannot be opened or fails its self-check, or after a "
-               "storage failure (LMDB panic: let the supervisor restart it); "
-               "2 for a usage or configuration error.\n"
-               ".SH FILES\n.TP\nDIR/data.mdb\nthe LMDB environment\n"
-               ".TP\nDIR/log.key\nthe log's secret key (mode 0600)\n"
-               ".TP\nDIR/log.pub\nthe log's verifier key, for auditors\n"
-               ".SH SEE ALSO\ntimebank(1); docs/timebankd.md and "
-               "docs/storage.md in the source tree\n");
+        for (; *s != 0; s++)
+                if (*s == '-')
+                        fputs("\\-", stdout);
+                else
+                        putchar(*s);
+}
+
+static void man_options(void)
+{
+        for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
+                printf(".TP\n\\fB\\-%c\\fR, \\fB", main_options[i].name);
+                man_text("--");
+                man_text(main_options[i].long_name);
+                printf("\\fR");
+                if (main_options[i].arg != NULL)
+                        printf(" \\fI%s\\fR", main_options[i].arg);
+                printf("\n%s\n", main_options[i].help);
+        }
+}
+
+/* One line of the man page template, its slot filled. */
+static void man_line(const char *line)
+{
+        static const char version[] = "@VERSION@";
+        const char *v;
+
+        if (strcmp(line, "@OPTIONS@") == 0)
+                man_options();
+        else if (strcmp(line, "@SETTINGS@") == 0)
+                config_print_man(stdout);
+        else if ((v = strstr(line, version)) != NULL)
+                printf("%.*s%s%s\n", (int)(v - line), line, TIMEBANK_VERSION,
+                       v + sizeof(version) - 1);
+        else
+                printf("%s\n", line);
+}
+
+/*
+ * The man page (installed as timebankd.8): the template timebankd.8.in,
+ * compiled in as a string, line by line.  Returns 0, or -1 out of memory.
+ */
+static int man_page(void)
+{
+        char *text = strdup(timebankd_8_in), *line, *next;
+
+        if (text == NULL)
+                return -1;
+        for (line = text; line != NULL && *line != 0; line = next) {
+                if ((next = strchr(line, '\n')) != NULL)
+                        *next++ = 0;
+                man_line(line);
+        }
+        free(text);
+        return 0;
 }
 
 static int cmd_serve(int argc, char **argv, struct config *cfg)
@@ -364,7 +381,10 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                         printf("timebankd %s\n", TIMEBANK_VERSION);
                         return TB_EXIT_OK;
                 case 'M':
-                        man_page();
+                        if (man_page() != 0) {
+                                fprintf(stderr, "timebankd: out of memory\n");
+                                return TB_EXIT_FAIL;
+                        }
                         return TB_EXIT_OK;
                 default:
                         usage(stderr);
