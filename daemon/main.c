@@ -44,17 +44,17 @@ static void usage(FILE *f)
         char spec[64];
 
         fprintf(
-            f,
-            "usage: timebankd -d DIR [-s SOCKET] [-c CONFIG] [-v]\n"
-            "       timebankd init -d DIR --origin ORIGIN --admin ADMIN.pub\n"
-            "                 [--points-per-hour N] [--daily-minutes-cap M]"
-            " [--max-balance P]\n"
-            "       timebankd check -d DIR\n"
-            "       timebankd --help | --version | --man\n"
-            "\n"
-            "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
-            "logging to stderr with <N> priority prefixes (journald).\n"
-            "\n");
+            f, "usage: timebankd -d DIR [-s SOCKET] [-c CONFIG] [-v]\n"
+               "       timebankd init -d DIR --origin ORIGIN --admin ADMIN.pub"
+               " [-c CONFIG]\n"
+               "                 [--points-per-hour N] [--daily-minutes-cap M]"
+               " [--max-balance P]\n"
+               "       timebankd check -d DIR\n"
+               "       timebankd --help | --version | --man\n"
+               "\n"
+               "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
+               "logging to stderr with <N> priority prefixes (journald).\n"
+               "\n");
         for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
                 snprintf(spec, sizeof(spec), "-%c, --%s%s%s",
                          main_options[i].name, main_options[i].long_name,
