@@ -41,13 +41,22 @@ struct server {
 
 /* ---- accepting --------------------------------------------------------- */
 
+/* Start (on) or stop taking connections from the listen queue. */
+static void server_accepting(struct server *s, int on)
+{
+        if ((on ? evconnlistener_enable(s->listener)
+                : evconnlistener_disable(s->listener)) != 0)
+                log_err("cannot %s accepting connections",
+                        on ? "resume" : "pause");
+}
+
 /* A connection closed: below the limit again, take the next one. */
 static void server_conn_closed_cb(void *arg)
 {
         struct server *s = arg;
 
         if (!s->conns.stopping && s->conns.count + 1 == s->cfg.max_connections)
-                evconnlistener_enable(s->listener);
+                server_accepting(s, 1);
 }
 
 static void server_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
@@ -55,6 +64,7 @@ static void server_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 {
         struct server *s = arg;
 
+        (void)lis;
         (void)sa;
         (void)salen;
         if (conn_new(&s->conns, s->base, fd) != 0)
@@ -63,7 +73,7 @@ static void server_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
                 log_warning("%u connections: not accepting more until one "
                             "closes",
                             s->conns.count);
-                evconnlistener_disable(lis);
+                server_accepting(s, 0);
         }
 }
 
@@ -74,7 +84,7 @@ static void server_retry_accept_cb(evutil_socket_t fd, short what, void *arg)
         (void)fd;
         (void)what;
         if (!s->conns.stopping && s->conns.count < s->cfg.max_connections)
-                evconnlistener_enable(s->listener);
+                server_accepting(s, 1);
 }
 
 static void server_accept_error_cb(struct evconnlistener *lis, void *arg)
@@ -83,11 +93,13 @@ static void server_accept_error_cb(struct evconnlistener *lis, void *arg)
         struct timeval one = {.tv_sec = 1};
         int e = EVUTIL_SOCKET_ERROR();
 
+        (void)lis;
         if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
                 log_warning("accept: %s; pausing accepts for a second",
                             strerror(e));
-                evconnlistener_disable(lis);
-                evtimer_add(s->retry_accept, &one);
+                server_accepting(s, 0);
+                if (evtimer_add(s->retry_accept, &one) != 0)
+                        log_err("cannot schedule accepting again");
                 return;
         }
         log_warning("accept: %s", strerror(e));
@@ -198,7 +210,7 @@ static void server_pipeline_idle_cb(int failed, void *arg)
         if (failed) {
                 s->failed = 1;
                 s->conns.stopping = 1;
-                evconnlistener_disable(s->listener);
+                server_accepting(s, 0);
         }
         /* every write is answered: flush what the clients have not taken */
         server_flush_check_cb(-1, 0, s);
@@ -215,7 +227,7 @@ static void server_signal_cb(evutil_socket_t sig, short what, void *arg)
                    sig == SIGTERM ? "SIGTERM" : "SIGINT");
         if (systemd_notify("STOPPING=1") != 0)
                 log_warning("cannot notify systemd: %s", strerror(errno));
-        evconnlistener_disable(s->listener);
+        server_accepting(s, 0);
         conn_stop_all(&s->conns);
         pipeline_drain(s->pipeline);
 }
