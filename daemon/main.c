@@ -24,20 +24,50 @@
 #include "server.h"
 #include "timebankd_8_in.h"
 
-/* The serve options, for --help and the man page's OPTIONS. */
+#define MAIN_OPT_MAN 256 /* --man has no short form */
+
+/*
+ * The serve options: getopt_long() reads them (main_getopt_spec()), and
+ * --help and the man page's OPTIONS list those with help text.
+ */
 static const struct {
-        char name;
+        int val; /* the short option, or MAIN_OPT_* for a long one only */
         const char *long_name;
-        const char *arg; /* NULL for a flag */
-        const char *help;
+        const char *arg;  /* NULL for a flag */
+        const char *help; /* NULL: not listed under OPTIONS */
 } main_options[] = {
     {'d', "data", "DIR", "the ledger's directory"},
     {'s', "socket", "PATH", "listen here (overrides the config file)"},
     {'c', "config", "FILE", "read settings from FILE"},
     {'v', "verbose", NULL, "log at debug level"},
+    {'h', "help", NULL, NULL},
+    {'V', "version", NULL, NULL},
+    {MAIN_OPT_MAN, "man", NULL, NULL},
 };
 
 #define MAIN_NOPTIONS (sizeof(main_options) / sizeof(main_options[0]))
+
+/* Fill getopt_long()'s long options (NULL-terminated) and short ones. */
+static void main_getopt_spec(struct option longopts[MAIN_NOPTIONS + 1],
+                             char shortopts[2 * MAIN_NOPTIONS + 1])
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
+                longopts[i] = (struct option){main_options[i].long_name,
+                                              main_options[i].arg != NULL
+                                                  ? required_argument
+                                                  : no_argument,
+                                              NULL, main_options[i].val};
+                if (main_options[i].val >= MAIN_OPT_MAN)
+                        continue;
+                shortopts[n++] = (char)main_options[i].val;
+                if (main_options[i].arg != NULL)
+                        shortopts[n++] = ':';
+        }
+        longopts[MAIN_NOPTIONS] = (struct option){NULL, 0, NULL, 0};
+        shortopts[n] = 0;
+}
 
 static void usage(FILE *f)
 {
@@ -56,8 +86,10 @@ static void usage(FILE *f)
                "logging to stderr with <N> priority prefixes (journald).\n"
                "\n");
         for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
+                if (main_options[i].help == NULL)
+                        continue;
                 snprintf(spec, sizeof(spec), "-%c, --%s%s%s",
-                         main_options[i].name, main_options[i].long_name,
+                         main_options[i].val, main_options[i].long_name,
                          main_options[i].arg != NULL ? " " : "",
                          main_options[i].arg != NULL ? main_options[i].arg
                                                      : "");
@@ -296,7 +328,9 @@ static void man_text(const char *s)
 static void man_options(void)
 {
         for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
-                printf(".TP\n\\fB\\-%c\\fR, \\fB", main_options[i].name);
+                if (main_options[i].help == NULL)
+                        continue;
+                printf(".TP\n\\fB\\-%c\\fR, \\fB", main_options[i].val);
                 man_text("--");
                 man_text(main_options[i].long_name);
                 printf("\\fR");
@@ -344,11 +378,8 @@ static int man_page(void)
 
 static int cmd_serve(int argc, char **argv, struct config *cfg)
 {
-        static const struct option opts[] = {
-            {"data", 1, NULL, 'd'},   {"socket", 1, NULL, 's'},
-            {"config", 1, NULL, 'c'}, {"verbose", 0, NULL, 'v'},
-            {"help", 0, NULL, 'h'},   {"version", 0, NULL, 'V'},
-            {"man", 0, NULL, 'M'},    {NULL, 0, NULL, 0}};
+        struct option opts[MAIN_NOPTIONS + 1];
+        char shortopts[2 * MAIN_NOPTIONS + 1];
         const char *dir = NULL, *sock = NULL;
         struct ledger_options lo;
         struct ledger *l = NULL;
@@ -357,7 +388,8 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         char errbuf[512];
         int c, verbose = 0, rc, lockfd;
 
-        while ((c = getopt_long(argc, argv, "d:s:c:vhV", opts, NULL)) != -1) {
+        main_getopt_spec(opts, shortopts);
+        while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
                 switch (c) {
                 case 'd':
                         dir = optarg;
@@ -380,7 +412,7 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                 case 'V':
                         printf("timebankd %s\n", TIMEBANK_VERSION);
                         return TB_EXIT_OK;
-                case 'M':
+                case MAIN_OPT_MAN:
                         if (man_page() != 0) {
                                 fprintf(stderr, "timebankd: out of memory\n");
                                 return TB_EXIT_FAIL;
