@@ -124,7 +124,10 @@ void conn_send(struct conn *c, struct tb_response *r);
 void conn_send_status(struct conn *c, uint16_t type, uint32_t id,
                       uint16_t status, const char *message);
 
-/* c's request is a framing error: answer it, then move to CLOSING. */
+/*
+ * The client broke the framing: answer status and message (type and id 0,
+ * as none could be read) and move c to CONN_CLOSING.
+ */
 void conn_send_fatal(struct conn *c, uint16_t status, const char *message);
 
 /* 1 when writes must be refused: the daemon is shutting down. */
