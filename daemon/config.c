@@ -10,8 +10,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "config.h"
+#include "frame.h"
+#include "ledger.h"
 #include "log.h"
 #include "msg.h"
 
@@ -22,57 +25,109 @@ struct setting {
         enum setting_type type;
         size_t offset;
         uint64_t min, max;
-        const char *def; /* default, as it would be written in the file */
+        uint64_t def;         /* default: a number, a mode or a level */
+        const char *def_path; /* default of a T_PATH */
         const char *help;
 };
 
 #define F(field) offsetof(struct config, field)
 
+/*
+ * Each default has one home: map_size, map_size_max, clock_skew and
+ * max_service_age take theirs from ledger.h (the engine's own defaults),
+ * socket from msg.h (the client's too), max_frame from frame.h.  The
+ * ranges of the borrowed ones are checked here, the others at startup.
+ */
+#define CONFIG_MAP_MIN  ((uint64_t)1 << 16)
+#define CONFIG_MAP_MAX  ((uint64_t)1 << 46)
+#define CONFIG_SKEW_MAX 86400
+#define CONFIG_AGE_MIN  3600
+#define CONFIG_AGE_MAX  ((uint64_t)86400 * 3660)
+
+_Static_assert(CONFIG_MAP_MIN <= LEDGER_MAP_INITIAL_DEFAULT &&
+                   LEDGER_MAP_INITIAL_DEFAULT <= LEDGER_MAP_MAX_DEFAULT &&
+                   LEDGER_MAP_MAX_DEFAULT <= CONFIG_MAP_MAX,
+               "the default maps must lie in the range of map_size");
+_Static_assert(LEDGER_SKEW_DEFAULT <= CONFIG_SKEW_MAX,
+               "the default clock_skew must lie in its range");
+_Static_assert(CONFIG_AGE_MIN <= LEDGER_MAX_AGE_DEFAULT &&
+                   LEDGER_MAX_AGE_DEFAULT <= CONFIG_AGE_MAX,
+               "the default max_service_age must lie in its range");
+_Static_assert(sizeof(TB_SOCKET_DEFAULT) <= CONFIG_SOCKET_MAX + 1,
+               "the default socket path must fit in struct config");
+_Static_assert(CONFIG_SOCKET_MAX < sizeof(((struct sockaddr_un *)0)->sun_path),
+               "a socket path must fit in sockaddr_un with its NUL");
+
 static const struct setting settings[] = {
-    {"socket", T_PATH, F(socket), 1, 107, TB_SOCKET_DEFAULT,
+    {"socket", T_PATH, F(socket), 1, CONFIG_SOCKET_MAX, 0, TB_SOCKET_DEFAULT,
      "Unix socket to listen on (ignored under systemd socket "
      "activation)"},
-    {"socket_mode", T_MODE, F(socket_mode), 0, 0777, "0660",
+    {"socket_mode", T_MODE, F(socket_mode), 0, 0777, 0660, NULL,
      "permissions of the socket file, octal"},
-    {"max_connections", T_UINT, F(max_connections), 1, 65536, "256",
+    {"max_connections", T_UINT, F(max_connections), 1, 65536, 256, NULL,
      "concurrent client connections; more wait in the listen queue"},
-    {"max_frame", T_UINT, F(max_frame), 64, 65536, "65536",
+    {"max_frame", T_UINT, F(max_frame), 64, TB_FRAME_MAX, TB_FRAME_MAX, NULL,
      "largest request payload in bytes; a larger frame drops the client"},
-    {"max_inflight", T_UINT, F(max_inflight), 1, 4096, "64",
+    {"max_inflight", T_UINT, F(max_inflight), 1, 4096, 64, NULL,
      "requests one connection may have unanswered before the daemon "
      "stops reading from it"},
-    {"max_queue", T_UINT, F(max_queue), 1, 1000000, "8192",
+    {"max_queue", T_UINT, F(max_queue), 1, 1000000, 8192, NULL,
      "writes waiting in the daemon; beyond, writes are answered BUSY"},
-    {"batch_max", T_UINT, F(batch_max), 1, 65536, "1024",
+    {"batch_max", T_UINT, F(batch_max), 1, 65536, 1024, NULL,
      "most entries committed in one transaction (group commit)"},
-    {"worker_threads", T_UINT, F(worker_threads), 1, 64, "2",
+    {"worker_threads", T_UINT, F(worker_threads), 1, 64, 2, NULL,
      "threads verifying signatures"},
-    {"idle_timeout", T_UINT, F(idle_timeout), 1, 86400 * 7, "600",
+    {"idle_timeout", T_UINT, F(idle_timeout), 1, 86400 * 7, 600, NULL,
      "seconds a connection may stay silent before it is closed"},
-    {"map_size", T_U64, F(map_size), 1 << 16, (uint64_t)1 << 46, "16777216",
+    {"map_size", T_U64, F(map_size), CONFIG_MAP_MIN, CONFIG_MAP_MAX,
+     LEDGER_MAP_INITIAL_DEFAULT, NULL,
      "initial LMDB map size in bytes (grows by doubling)"},
-    {"map_size_max", T_U64, F(map_size_max), 1 << 16, (uint64_t)1 << 46,
-     "68719476736",
+    {"map_size_max", T_U64, F(map_size_max), CONFIG_MAP_MIN, CONFIG_MAP_MAX,
+     LEDGER_MAP_MAX_DEFAULT, NULL,
      "largest LMDB map in bytes; beyond, writes get STORAGE_FULL"},
-    {"clock_skew", T_I64, F(clock_skew), 0, 86400, "300",
+    {"clock_skew", T_I64, F(clock_skew), 0, CONFIG_SKEW_MAX,
+     LEDGER_SKEW_DEFAULT, NULL,
      "seconds a recorded service may end after the daemon's clock"},
-    {"max_service_age", T_I64, F(max_service_age), 3600, (uint64_t)86400 * 3660,
-     "2592000",
+    {"max_service_age", T_I64, F(max_service_age), CONFIG_AGE_MIN,
+     CONFIG_AGE_MAX, LEDGER_MAX_AGE_DEFAULT, NULL,
      "seconds a service start may lie in the past (default 30 days: paper "
      "sign-in sheets are keyed in late)"},
-    {"log_level", T_LEVEL, F(log_level), 0, 0, "info",
+    {"log_level", T_LEVEL, F(log_level), LOG_ERR, LOG_DEBUG, LOG_INFO, NULL,
      "error, warning, notice, info or debug"},
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
+/* Store x, already in range, as s's field of c. */
+static void setting_store(struct config *c, const struct setting *s, uint64_t x)
+{
+        char *p = (char *)c + s->offset;
+
+        switch (s->type) {
+        case T_UINT:
+        case T_MODE:
+                *(unsigned *)(void *)p = (unsigned)x;
+                break;
+        case T_U64:
+                *(uint64_t *)(void *)p = x;
+                break;
+        case T_I64:
+                *(int64_t *)(void *)p = (int64_t)x;
+                break;
+        case T_LEVEL:
+                *(int *)(void *)p = (int)x;
+                break;
+        case T_PATH:
+                break;
+        }
+}
+
 static int set_value(struct config *c, const struct setting *s, const char *v,
                      char *err, size_t errlen)
 {
-        char *p = (char *)c + s->offset;
         unsigned long long x;
         char *end;
-        int base = s->type == T_MODE ? 8 : 10;
+        int base = s->type == T_MODE ? 8 : 10, level;
 
         switch (s->type) {
         case T_PATH:
@@ -82,16 +137,17 @@ static int set_value(struct config *c, const struct setting *s, const char *v,
                                  s->name, s->max);
                         return -1;
                 }
-                memcpy(p, v, strlen(v) + 1);
+                memcpy((char *)c + s->offset, v, strlen(v) + 1);
                 return 0;
         case T_LEVEL:
-                if ((*(int *)(void *)p = log_level_from_name(v)) < 0) {
+                if ((level = log_level_from_name(v)) < 0) {
                         snprintf(err, errlen,
                                  "%s: '%s' is not error, warning, notice, "
                                  "info or debug",
                                  s->name, v);
                         return -1;
                 }
+                setting_store(c, s, (uint64_t)level);
                 return 0;
         default:
                 break;
@@ -106,32 +162,25 @@ static int set_value(struct config *c, const struct setting *s, const char *v,
                     s->name, v, base == 8 ? "octal" : "whole", s->min, s->max);
                 return -1;
         }
-        switch (s->type) {
-        case T_UINT:
-        case T_MODE:
-                *(unsigned *)(void *)p = (unsigned)x;
-                break;
-        case T_U64:
-                *(uint64_t *)(void *)p = (uint64_t)x;
-                break;
-        case T_I64:
-                *(int64_t *)(void *)p = (int64_t)x;
-                break;
-        default:
-                break;
-        }
+        setting_store(c, s, (uint64_t)x);
         return 0;
 }
 
 void config_defaults(struct config *c)
 {
-        char err[256];
-
         memset(c, 0, sizeof(*c));
-        for (size_t i = 0; i < NSETTINGS; i++)
-                if (set_value(c, &settings[i], settings[i].def, err,
-                              sizeof(err)) != 0)
+        for (size_t i = 0; i < NSETTINGS; i++) {
+                const struct setting *s = &settings[i];
+
+                if (s->type == T_PATH) {
+                        memcpy((char *)c + s->offset, s->def_path,
+                               strlen(s->def_path) + 1);
+                        continue;
+                }
+                if (s->def < s->min || s->def > s->max)
                         abort(); /* the table itself is wrong */
+                setting_store(c, s, s->def);
+        }
 }
 
 static char *trim(char *s)
@@ -211,16 +260,40 @@ int config_load(struct config *c, const char *path, char *errbuf, size_t errlen)
         return rc;
 }
 
+/* s's default as it would be written in the file. */
+static const char *setting_default(const struct setting *s, char *buf,
+                                   size_t len)
+{
+        switch (s->type) {
+        case T_PATH:
+                return s->def_path;
+        case T_LEVEL:
+                return log_level_name((int)s->def);
+        case T_MODE:
+                snprintf(buf, len, "0%03" PRIo64, s->def);
+                return buf;
+        default:
+                snprintf(buf, len, "%" PRIu64, s->def);
+                return buf;
+        }
+}
+
 void config_print_defaults(FILE *f)
 {
+        char buf[32];
+
         for (size_t i = 0; i < NSETTINGS; i++)
                 fprintf(f, "  %-16s %-14s %s\n", settings[i].name,
-                        settings[i].def, settings[i].help);
+                        setting_default(&settings[i], buf, sizeof(buf)),
+                        settings[i].help);
 }
 
 void config_print_man(FILE *f)
 {
+        char buf[32];
+
         for (size_t i = 0; i < NSETTINGS; i++)
                 fprintf(f, ".TP\n.BR %s \" = %s\"\n%s\n", settings[i].name,
-                        settings[i].def, settings[i].help);
+                        setting_default(&settings[i], buf, sizeof(buf)),
+                        settings[i].help);
 }

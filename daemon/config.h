@@ -15,21 +15,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define CONFIG_SOCKET_MAX 107 /* bytes of a socket path (sun_path, NUL) */
+
 struct config {
-        char socket[108];         /* Unix socket path */
-        unsigned socket_mode;     /* set with chmod after bind */
-        unsigned max_connections; /* concurrent client connections */
-        unsigned max_frame;       /* largest request payload accepted */
-        unsigned max_inflight;    /* requests queued per connection */
-        unsigned max_queue;       /* writes queued in the daemon */
-        unsigned batch_max;       /* entries in one commit */
-        unsigned worker_threads;  /* signature verification threads */
-        unsigned idle_timeout;    /* s before an idle connection is closed */
-        uint64_t map_size;        /* initial LMDB map size, bytes */
-        uint64_t map_size_max;    /* the map grows up to this */
-        int64_t clock_skew;       /* s a service may end after now */
-        int64_t max_service_age;  /* s a service start may lie in the past */
-        int log_level;            /* syslog priority */
+        char socket[CONFIG_SOCKET_MAX + 1]; /* Unix socket path */
+        unsigned socket_mode;               /* set with chmod after bind */
+        unsigned max_connections;           /* concurrent client connections */
+        unsigned max_frame;      /* largest request payload accepted */
+        unsigned max_inflight;   /* requests queued per connection */
+        unsigned max_queue;      /* writes queued in the daemon */
+        unsigned batch_max;      /* entries in one commit */
+        unsigned worker_threads; /* signature verification threads */
+        unsigned idle_timeout;   /* s before an idle connection is closed */
+        uint64_t map_size;       /* initial LMDB map size, bytes */
+        uint64_t map_size_max;   /* the map grows up to this */
+        int64_t clock_skew;      /* s a service may end after now */
+        int64_t max_service_age; /* s a service start may lie in the past */
+        int log_level;           /* syslog priority */
 };
 
 /* Fill c with every default. */

@@ -17,21 +17,34 @@ void log_set_level(int level)
         log_level = level;
 }
 
+int log_enabled(int priority)
+{
+        return priority <= log_level;
+}
+
+static const struct {
+        const char *name;
+        int level;
+} levels[] = {{"error", LOG_ERR},
+              {"warning", LOG_WARNING},
+              {"notice", LOG_NOTICE},
+              {"info", LOG_INFO},
+              {"debug", LOG_DEBUG}};
+
 int log_level_from_name(const char *name)
 {
-        static const struct {
-                const char *name;
-                int level;
-        } levels[] = {{"error", LOG_ERR},
-                      {"warning", LOG_WARNING},
-                      {"notice", LOG_NOTICE},
-                      {"info", LOG_INFO},
-                      {"debug", LOG_DEBUG}};
-
         for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
                 if (strcmp(levels[i].name, name) == 0)
                         return levels[i].level;
         return -1;
+}
+
+const char *log_level_name(int level)
+{
+        for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+                if (levels[i].level == level)
+                        return levels[i].name;
+        return "?";
 }
 
 void log_msg(int priority, const char *fmt, ...)
@@ -40,7 +53,7 @@ void log_msg(int priority, const char *fmt, ...)
         va_list ap;
         int n, k;
 
-        if (priority > log_level)
+        if (!log_enabled(priority))
                 return;
         n = snprintf(line, sizeof(line), "<%d>", priority);
         va_start(ap, fmt);

@@ -15,6 +15,13 @@ void log_set_level(int level);
 /* Parse "error", "warning", "notice", "info", "debug"; -1 if unknown. */
 int log_level_from_name(const char *name);
 
+/* The name of level (LOG_ERR .. LOG_DEBUG) as log_level_from_name() takes
+ * it; "?" for another number. */
+const char *log_level_name(int level);
+
+/* 1 if a message at priority would be written (to skip formatting it). */
+int log_enabled(int priority);
+
 void log_msg(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -17,41 +17,95 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "exit.h"
 #include "keyfile.h"
 #include "ledger.h"
 #include "log.h"
 #include "server.h"
+#include "timebankd_8_in.h"
 
-#define EX_OK    0
-#define EX_FAIL  1
-#define EX_USAGE 2
+#define MAIN_OPT_MAN 256 /* --man has no short form */
+
+/*
+ * The serve options: getopt_long() reads them (main_getopt_spec()), and
+ * --help and the man page's OPTIONS list those with help text.
+ */
+static const struct {
+        int val; /* the short option, or MAIN_OPT_* for a long one only */
+        const char *long_name;
+        const char *arg;  /* NULL for a flag */
+        const char *help; /* NULL: not listed under OPTIONS */
+} main_options[] = {
+    {'d', "data", "DIR", "the ledger's directory"},
+    {'s', "socket", "PATH", "listen here (overrides the config file)"},
+    {'c', "config", "FILE", "read settings from FILE"},
+    {'v', "verbose", NULL, "log at debug level"},
+    {'h', "help", NULL, NULL},
+    {'V', "version", NULL, NULL},
+    {MAIN_OPT_MAN, "man", NULL, NULL},
+};
+
+#define MAIN_NOPTIONS (sizeof(main_options) / sizeof(main_options[0]))
+
+/* Fill getopt_long()'s long options (NULL-terminated) and short ones. */
+static void main_getopt_spec(struct option longopts[MAIN_NOPTIONS + 1],
+                             char shortopts[2 * MAIN_NOPTIONS + 1])
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
+                longopts[i] = (struct option){main_options[i].long_name,
+                                              main_options[i].arg != NULL
+                                                  ? required_argument
+                                                  : no_argument,
+                                              NULL, main_options[i].val};
+                if (main_options[i].val >= MAIN_OPT_MAN)
+                        continue;
+                shortopts[n++] = (char)main_options[i].val;
+                if (main_options[i].arg != NULL)
+                        shortopts[n++] = ':';
+        }
+        longopts[MAIN_NOPTIONS] = (struct option){NULL, 0, NULL, 0};
+        shortopts[n] = 0;
+}
 
 static void usage(FILE *f)
 {
+        char spec[64];
+
         fprintf(
-            f,
-            "usage: timebankd -d DIR [-s SOCKET] [-c CONFIG] [-v]\n"
-            "       timebankd init -d DIR --origin ORIGIN --admin ADMIN.pub\n"
-            "                 [--points-per-hour N] [--daily-minutes-cap M]"
-            " [--max-balance P]\n"
-            "       timebankd check -d DIR\n"
-            "       timebankd --help | --version\n"
-            "\n"
-            "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
-            "logging to stderr with <N> priority prefixes (journald).\n"
-            "\n"
-            "  -d, --data DIR      the ledger's directory\n"
-            "  -s, --socket PATH   listen here (overrides the config)\n"
-            "  -c, --config FILE   read settings from FILE\n"
-            "  -v, --verbose       log at debug level\n"
-            "\n"
-            "init creates DIR with the LMDB ledger, the log key DIR/log.key\n"
-            "(mode 0600), DIR/log.pub and the genesis entry enrolling\n"
-            "ADMIN.pub (made with 'timebank keygen') as administrator.\n"
-            "check replays the whole log and compares every balance, key,\n"
-            "root and checkpoint with what is stored.\n"
-            "\n"
-            "settings (config file 'name = value', default, meaning):\n");
+            f, "usage: timebankd -d DIR [-s SOCKET] [-c CONFIG] [-v]\n"
+               "       timebankd init -d DIR --origin ORIGIN --admin ADMIN.pub"
+               " [-c CONFIG]\n"
+               "                 [--points-per-hour N] [--daily-minutes-cap M]"
+               " [--max-balance P]\n"
+               "       timebankd check -d DIR\n"
+               "       timebankd --help | --version | --man\n"
+               "\n"
+               "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
+               "logging to stderr with <N> priority prefixes (journald).\n"
+               "\n");
+        for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
+                if (main_options[i].help == NULL)
+                        continue;
+                snprintf(spec, sizeof(spec), "-%c, --%s%s%s",
+                         main_options[i].val, main_options[i].long_name,
+                         main_options[i].arg != NULL ? " " : "",
+                         main_options[i].arg != NULL ? main_options[i].arg
+                                                     : "");
+                fprintf(f, "  %-20s%s\n", spec, main_options[i].help);
+        }
+        fprintf(f,
+                "\n"
+                "init creates DIR with the LMDB ledger, the log key "
+                "DIR/log.key\n"
+                "(mode 0600), DIR/log.pub and the genesis entry enrolling\n"
+                "ADMIN.pub (made with 'timebank keygen') as administrator.\n"
+                "check replays the whole log and compares every balance, "
+                "key,\n"
+                "root and checkpoint with what is stored.\n"
+                "\n"
+                "settings (config file 'name = value', default, meaning):\n");
         config_print_defaults(f);
 }
 
@@ -111,7 +165,7 @@ static uint64_t number(const char *opt, const char *s, uint64_t max)
                         "timebankd: %s must be a whole number from 0 to "
                         "%" PRIu64 "\n",
                         opt, max);
-                exit(EX_USAGE);
+                exit(TB_EXIT_USAGE);
         }
         return (uint64_t)v;
 }
@@ -168,13 +222,13 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
                         break;
                 default:
                         usage(stderr);
-                        return EX_USAGE;
+                        return TB_EXIT_USAGE;
                 }
         }
         if (config != NULL &&
             config_load(cfg, config, errbuf, sizeof(errbuf)) != 0) {
                 fprintf(stderr, "timebankd: %s\n", errbuf);
-                return EX_USAGE;
+                return TB_EXIT_USAGE;
         }
         ledger_options_from(&lo, cfg);
         if (rate >= 0)
@@ -186,26 +240,26 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
         if (dir == NULL || origin == NULL || admin == NULL || optind != argc) {
                 fprintf(stderr, "timebankd: init needs -d DIR --origin ORIGIN "
                                 "--admin ADMIN.pub\n");
-                return EX_USAGE;
+                return TB_EXIT_USAGE;
         }
         if ((err = tb_keyfile_read_public(admin, &v)) != TB_OK) {
                 fprintf(stderr, "timebankd: admin key %s: %s%s%s\n", admin,
                         tb_strerror(err), err == TB_E_IO ? ": " : "",
                         err == TB_E_IO ? strerror(errno) : "");
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         lerr = ledger_init(dir, origin, v.pk, v.name, &lo);
         if (lerr != LEDGER_OK) {
                 fprintf(stderr, "timebankd: cannot create a ledger in %s: %s\n",
                         dir, ledger_strerror(lerr));
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         printf("created ledger %s in %s\n"
                "  log key      %s/log.key (secret, keep it safe)\n"
                "  log public   %s/log.pub (give it to auditors)\n"
                "  admin        %s\n",
                origin, dir, dir, dir, v.name);
-        return EX_OK;
+        return TB_EXIT_OK;
 }
 
 static int cmd_check(int argc, char **argv, struct config *cfg)
@@ -222,24 +276,24 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
                 if (c != 'd') {
                         usage(stderr);
-                        return EX_USAGE;
+                        return TB_EXIT_USAGE;
                 }
                 dir = optarg;
         }
         if (dir == NULL || optind != argc) {
                 fprintf(stderr, "timebankd: check needs -d DIR\n");
-                return EX_USAGE;
+                return TB_EXIT_USAGE;
         }
         ledger_options_from(&lo, cfg);
         /* a ledger that fails the quick check is exactly what to examine */
         lo.skip_quick_check = 1;
         if ((lockfd = lock_ledger(dir)) < 0)
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
                 fprintf(stderr, "timebankd: cannot open the ledger in %s: %s\n",
                         dir, ledger_strerror(err));
                 (void)close(lockfd);
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         err = ledger_check_full(l, NULL, &rep);
         ledger_close(l);
@@ -247,7 +301,7 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         if (err != LEDGER_OK) {
                 fprintf(stderr, "timebankd: the full check could not run: %s\n",
                         ledger_strerror(err));
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         printf("replayed %" PRIu64 " entries; compared %" PRIu64
                " accounts, %" PRIu64 " keys, %" PRIu64 " checkpoints: ",
@@ -255,86 +309,77 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         if (rep.mismatches != 0) {
                 printf("%" PRIu64 " MISMATCHES, first: %s\n", rep.mismatches,
                        rep.first);
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         printf("all equal\n");
-        return EX_OK;
+        return TB_EXIT_OK;
 }
 
-/* The man page (installed as timebankd.8), with the settings table. */
-static void man_page(void)
+/* s in roff, where a '-' is a hyphen unless escaped as a minus. */
+static void man_text(const char *s)
 {
-        printf(
-            ".TH TIMEBANKD 8 \"\" \"timebankd %s\" \"timebank\"\n"
-            ".SH NAME\ntimebankd \\- the timebank volunteer time-bank "
-            "ledger daemon\n"
-            ".SH SYNOPSIS\n"
-            ".B timebankd\n\\fB\\-d\\fR \\fIDIR\\fR [\\fB\\-s\\fR "
-            "\\fISOCKET\\fR] [\\fB\\-c\\fR \\fICONFIG\\fR] "
-            "[\\fB\\-v\\fR]\n.br\n"
-            ".B timebankd init\n\\fB\\-d\\fR \\fIDIR\\fR \\fB\\-\\-origin\\fR "
-            "\\fIORIGIN\\fR \\fB\\-\\-admin\\fR \\fIADMIN.pub\\fR "
-            "[\\fB\\-\\-points\\-per\\-hour\\fR \\fIN\\fR] "
-            "[\\fB\\-\\-daily\\-minutes\\-cap\\fR \\fIM\\fR] "
-            "[\\fB\\-\\-max\\-balance\\fR \\fIP\\fR]\n.br\n"
-            ".B timebankd check\n\\fB\\-d\\fR \\fIDIR\\fR\n"
-            ".SH DESCRIPTION\n"
-            "timebankd keeps a community's append-only, signed ledger of "
-            "volunteer service hours and redemptions in LMDB and serves "
-            "it on a Unix socket to the timebank(1) client.  Every entry is "
-            "signed by an enrolled terminal key; every commit is sealed by "
-            "a checkpoint signed with the log key (C2SP signed note), so "
-            "auditors can prove that no hour was invented and no point "
-            "spent twice.\n.PP\n"
-            "It runs in the foreground and logs to standard error, each "
-            "line prefixed with its syslog priority (\\fI<N>\\fR) for "
-            "journald.  Under systemd it takes the socket passed by socket "
-            "activation (LISTEN_FDS) and reports READY=1 and STOPPING=1 "
-            "to NOTIFY_SOCKET.  SIGTERM or SIGINT: stop accepting, commit "
-            "and answer every write already received, exit 0.\n.PP\n"
-            "At start the daemon checks that the latest checkpoint "
-            "verifies with the log key and matches the stored tree; it "
-            "refuses to serve a ledger that fails.\n"
-            ".SH COMMANDS\n"
-            ".TP\n.B init\ncreate the ledger in DIR: the log key DIR/log.key "
-            "(mode 0600), DIR/log.pub, and the genesis entry enrolling "
-            "ADMIN.pub (made with \\fBtimebank keygen\\fR) as administrator, "
-            "with the default points policy.\n"
-            ".TP\n.B check\nreplay every entry from genesis and compare "
-            "every balance, key, root and checkpoint with what is stored; "
-            "exit 1 on any difference.\n"
-            ".SH OPTIONS\n"
-            ".TP\n\\fB\\-d\\fR, \\fB\\-\\-data\\fR \\fIDIR\\fR\nthe ledger's "
-            "directory\n"
-            ".TP\n\\fB\\-s\\fR, \\fB\\-\\-socket\\fR \\fIPATH\\fR\nlisten "
-            "here (overrides the config file)\n"
-            ".TP\n\\fB\\-c\\fR, \\fB\\-\\-config\\fR \\fIFILE\\fR\nread "
-            "settings from FILE\n"
-            ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nlog at debug level\n"
-            ".SH CONFIGURATION\nLines of \\fIname\\fR = \\fIvalue\\fR; "
-            "\\(oq#\\(cq starts a comment.  Every setting has a default; an "
-            "unknown name or a value out of range stops the daemon with "
-            "the file and line.\n",
-            TIMEBANK_VERSION);
-        config_print_man(stdout);
-        printf(".SH EXIT STATUS\n0 after a clean shutdown; 1 when the "
-               "ledger cannot be opened or fails its self-check, or after a "
-               "storage failure (LMDB panic: let the supervisor restart it); "
-               "2 for a usage or configuration error.\n"
-               ".SH FILES\n.TP\nDIR/data.mdb\nthe LMDB environment\n"
-               ".TP\nDIR/log.key\nthe log's secret key (mode 0600)\n"
-               ".TP\nDIR/log.pub\nthe log's verifier key, for auditors\n"
-               ".SH SEE ALSO\ntimebank(1); docs/timebankd.md and "
-               "docs/storage.md in the source tree\n");
+        for (; *s != 0; s++)
+                if (*s == '-')
+                        fputs("\\-", stdout);
+                else
+                        putchar(*s);
+}
+
+static void man_options(void)
+{
+        for (size_t i = 0; i < MAIN_NOPTIONS; i++) {
+                if (main_options[i].help == NULL)
+                        continue;
+                printf(".TP\n\\fB\\-%c\\fR, \\fB", main_options[i].val);
+                man_text("--");
+                man_text(main_options[i].long_name);
+                printf("\\fR");
+                if (main_options[i].arg != NULL)
+                        printf(" \\fI%s\\fR", main_options[i].arg);
+                printf("\n%s\n", main_options[i].help);
+        }
+}
+
+/* One line of the man page template, its slot filled. */
+static void man_line(const char *line)
+{
+        static const char version[] = "@VERSION@";
+        const char *v;
+
+        if (strcmp(line, "@OPTIONS@") == 0)
+                man_options();
+        else if (strcmp(line, "@SETTINGS@") == 0)
+                config_print_man(stdout);
+        else if ((v = strstr(line, version)) != NULL)
+                printf("%.*s%s%s\n", (int)(v - line), line, TIMEBANK_VERSION,
+                       v + sizeof(version) - 1);
+        else
+                printf("%s\n", line);
+}
+
+/*
+ * The man page (installed as timebankd.8): the template timebankd.8.in,
+ * compiled in as a string, line by line.  Returns 0, or -1 out of memory.
+ */
+static int man_page(void)
+{
+        char *text = strdup(timebankd_8_in), *line, *next;
+
+        if (text == NULL)
+                return -1;
+        for (line = text; line != NULL && *line != 0; line = next) {
+                if ((next = strchr(line, '\n')) != NULL)
+                        *next++ = 0;
+                man_line(line);
+        }
+        free(text);
+        return 0;
 }
 
 static int cmd_serve(int argc, char **argv, struct config *cfg)
 {
-        static const struct option opts[] = {
-            {"data", 1, NULL, 'd'},   {"socket", 1, NULL, 's'},
-            {"config", 1, NULL, 'c'}, {"verbose", 0, NULL, 'v'},
-            {"help", 0, NULL, 'h'},   {"version", 0, NULL, 'V'},
-            {"man", 0, NULL, 'M'},    {NULL, 0, NULL, 0}};
+        struct option opts[MAIN_NOPTIONS + 1];
+        char shortopts[2 * MAIN_NOPTIONS + 1];
         const char *dir = NULL, *sock = NULL;
         struct ledger_options lo;
         struct ledger *l = NULL;
@@ -343,7 +388,8 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         char errbuf[512];
         int c, verbose = 0, rc, lockfd;
 
-        while ((c = getopt_long(argc, argv, "d:s:c:vhV", opts, NULL)) != -1) {
+        main_getopt_spec(opts, shortopts);
+        while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
                 switch (c) {
                 case 'd':
                         dir = optarg;
@@ -354,7 +400,7 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                 case 'c':
                         if (config_load(cfg, optarg, errbuf, sizeof(errbuf))) {
                                 fprintf(stderr, "timebankd: %s\n", errbuf);
-                                return EX_USAGE;
+                                return TB_EXIT_USAGE;
                         }
                         break;
                 case 'v':
@@ -362,33 +408,36 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                         break;
                 case 'h':
                         usage(stdout);
-                        return EX_OK;
+                        return TB_EXIT_OK;
                 case 'V':
                         printf("timebankd %s\n", TIMEBANK_VERSION);
-                        return EX_OK;
-                case 'M':
-                        man_page();
-                        return EX_OK;
+                        return TB_EXIT_OK;
+                case MAIN_OPT_MAN:
+                        if (man_page() != 0) {
+                                fprintf(stderr, "timebankd: out of memory\n");
+                                return TB_EXIT_FAIL;
+                        }
+                        return TB_EXIT_OK;
                 default:
                         usage(stderr);
-                        return EX_USAGE;
+                        return TB_EXIT_USAGE;
                 }
         }
         if (dir == NULL || optind != argc) {
                 usage(stderr);
-                return EX_USAGE;
+                return TB_EXIT_USAGE;
         }
         if (sock != NULL) {
                 if (strlen(sock) >= sizeof(cfg->socket)) {
                         fprintf(stderr, "timebankd: socket path too long\n");
-                        return EX_USAGE;
+                        return TB_EXIT_USAGE;
                 }
                 memcpy(cfg->socket, sock, strlen(sock) + 1);
         }
         log_set_level(verbose ? LOG_DEBUG : cfg->log_level);
         ledger_options_from(&lo, cfg);
         if ((lockfd = lock_ledger(dir)) < 0)
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
                 log_err("cannot open the ledger in %s: %s%s", dir,
                         ledger_strerror(err),
@@ -397,18 +446,18 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                               "to serve; run 'timebankd check -d DIR')"
                             : "");
                 (void)close(lockfd);
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         if (server_init(cfg, l, &srv) != 0) {
                 ledger_close(l);
                 (void)close(lockfd);
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         rc = server_run(srv);
         server_free(srv);
         ledger_close(l);
         (void)close(lockfd);
-        return rc == 0 ? EX_OK : EX_FAIL;
+        return rc == 0 ? TB_EXIT_OK : TB_EXIT_FAIL;
 }
 
 int main(int argc, char **argv)
@@ -418,7 +467,7 @@ int main(int argc, char **argv)
         config_defaults(&cfg);
         if (sodium_init() < 0) {
                 fprintf(stderr, "timebankd: cannot initialise libsodium\n");
-                return EX_FAIL;
+                return TB_EXIT_FAIL;
         }
         if (argc > 1 && strcmp(argv[1], "init") == 0)
                 return cmd_init(argc - 1, argv + 1, &cfg);

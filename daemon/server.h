@@ -1,23 +1,10 @@
 /*
- * daemon/server.h - timebankd's event loop: the listening socket, client
- * connections, request dispatch, orderly shutdown.
+ * daemon/server.h - timebankd's event loop: the listening socket, the
+ * daemon's lifecycle and an orderly shutdown.  The connections are conn.h's
+ * (a state machine each), the answers request.h's.
  *
- * Each connection is a small state machine (docs/timebankd.md):
- *
- *   READING   frames are decoded as they arrive; reads are answered at
- *             once from a read transaction, writes go to the pipeline
- *   PAUSED    too many requests unanswered (max_inflight) or too much
- *             output not yet taken by the client: stop reading until the
- *             pipeline answers or the client drains its socket
- *   CLOSING   after a framing error (oversize, empty or malformed frame)
- *             or at shutdown: the last answers are flushed, then close
- *   DEAD      the socket is closed but writes are still in the pipeline:
- *             the connection's memory lives until their results come back
- *             (they are committed all the same; a retry gets DUPLICATE)
- *
- * One misbehaving client never stalls the others: all sockets are
- * non-blocking, every buffer is bounded, and a framing error drops only
- * that client.
+ * The listener stops accepting at max_connections (clients wait in the
+ * listen queue) and for a second after EMFILE or ENFILE, then resumes.
  */
 #ifndef TB_SERVER_H
 #define TB_SERVER_H

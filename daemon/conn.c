@@ -1,0 +1,395 @@
+/*
+ * daemon/conn.c - the connection state machine (conn.h).
+ *
+ * Bytes arrive through libevent's read callback; conn_process() cuts them
+ * into frames and hands each to request.c, which answers through
+ * conn_send().  Every event that may change what a connection owes (a
+ * frame, an answer written out, a write's result, the end of input, the
+ * shutdown) ends in conn_update().
+ */
+#define _GNU_SOURCE /* struct ucred */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+#include "log.h"
+#include "request.h"
+
+struct conn {
+        struct conn_set *set;
+        struct bufferevent *bev; /* NULL once DEAD */
+        struct tb_frame_decoder dec;
+        uint8_t *frame;
+        uint64_t serial;
+        long pid;
+        long uid;
+        enum conn_state state;
+        unsigned inflight; /* writes in the pipeline */
+        int refs;
+        struct conn *prev, *next;
+};
+
+static void conn_update(struct conn *c);
+
+void conn_log(const struct conn *c, int prio, const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+
+        if (!log_enabled(prio))
+                return;
+        va_start(ap, fmt);
+        (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        log_msg(prio, "conn %" PRIu64 ": %s", c->serial, msg);
+}
+
+/*
+ * noinline: a caller that holds a second reference uses c after this call,
+ * which GCC's -Wuse-after-free cannot tell from a real use after free once
+ * the function is inlined into it.
+ */
+__attribute__((noinline)) static void conn_unref(struct conn *c)
+{
+        if (--c->refs > 0)
+                return;
+        if (c->prev != NULL)
+                c->prev->next = c->next;
+        else
+                c->set->head = c->next;
+        if (c->next != NULL)
+                c->next->prev = c->prev;
+        free(c->frame);
+        free(c);
+}
+
+static size_t conn_unsent(const struct conn *c)
+{
+        return c->state == CONN_DEAD
+                   ? 0
+                   : evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+static size_t conn_buffered(const struct conn *c)
+{
+        return c->state == CONN_DEAD
+                   ? 0
+                   : evbuffer_get_length(bufferevent_get_input(c->bev));
+}
+
+static int conn_over_limits(const struct conn *c)
+{
+        return c->inflight >= c->set->cfg->max_inflight ||
+               conn_unsent(c) > CONN_OUTPUT_HIGH;
+}
+
+/* 1 if c may dispatch another buffered request now. */
+static int conn_can_dispatch(const struct conn *c)
+{
+        switch (c->state) {
+        case CONN_READING:
+        case CONN_PAUSED:
+        case CONN_HALF_CLOSED:
+                return !c->set->stopping && !conn_over_limits(c);
+        default:
+                return 0;
+        }
+}
+
+static void conn_close(struct conn *c, const char *why)
+{
+        struct conn_set *set = c->set;
+
+        if (c->state == CONN_DEAD)
+                return;
+        conn_log(c, LOG_DEBUG, "closed (%s)", why);
+        c->state = CONN_DEAD;
+        bufferevent_free(c->bev);
+        c->bev = NULL;
+        set->count--;
+        set->closed_cb(set->arg);
+        conn_unref(c);
+}
+
+/* The one place that moves c between states and re-arms its events. */
+static void conn_update(struct conn *c)
+{
+        int rc;
+
+        switch (c->state) {
+        case CONN_DEAD:
+                return;
+        case CONN_READING:
+        case CONN_PAUSED:
+                if (c->set->stopping)
+                        c->state = CONN_STOPPING;
+                else
+                        c->state =
+                            conn_over_limits(c) ? CONN_PAUSED : CONN_READING;
+                break;
+        case CONN_HALF_CLOSED:
+        case CONN_CLOSING:
+                /* close once every pending answer went out */
+                if (conn_unsent(c) == 0 && c->inflight == 0) {
+                        conn_close(c, c->state == CONN_CLOSING
+                                          ? "protocol error"
+                                          : "client closed");
+                        return;
+                }
+                break;
+        case CONN_STOPPING:
+                break;
+        }
+        rc = c->state == CONN_READING ? bufferevent_enable(c->bev, EV_READ)
+                                      : bufferevent_disable(c->bev, EV_READ);
+        if (rc != 0)
+                conn_log(c, LOG_ERR, "cannot change its read state");
+}
+
+/*
+ * Decode and dispatch what is buffered, as long as c may take requests (at
+ * stop: as long as c is not closing, whatever the limits).  Also called
+ * when a paused connection may resume: libevent calls the read callback
+ * only for new bytes, not for bytes already in the input buffer.
+ */
+static void conn_process(struct conn *c, int at_stop)
+{
+        c->refs++; /* an answer below may not free c under us */
+        while (at_stop ? c->state != CONN_DEAD && c->state != CONN_CLOSING
+                       : conn_can_dispatch(c)) {
+                struct evbuffer *in = bufferevent_get_input(c->bev);
+                struct evbuffer_iovec v;
+                const uint8_t *frame;
+                size_t used, flen;
+                enum tb_err err;
+
+                if (evbuffer_get_length(in) == 0 ||
+                    evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+                        break;
+                err = tb_frame_decoder_feed(&c->dec, v.iov_base, v.iov_len,
+                                            &used, &frame, &flen);
+                if (evbuffer_drain(in, used) != 0)
+                        break;
+                if (err != TB_OK) {
+                        conn_log(c, LOG_INFO, "%s; dropping the client",
+                                 tb_strerror(err));
+                        conn_send_fatal(c,
+                                        err == TB_E_FRAME_OVERSIZE
+                                            ? TB_ST_TOO_LARGE
+                                            : TB_ST_BAD_REQUEST,
+                                        tb_strerror(err));
+                        break;
+                }
+                if (frame != NULL)
+                        request_handle(c->set->rq, c, frame, flen);
+        }
+        conn_update(c);
+        conn_unref(c);
+}
+
+/* After an answer went out or a write finished: resume if paused. */
+static void conn_resume(struct conn *c)
+{
+        c->refs++; /* conn_update may close c */
+        conn_update(c);
+        if (conn_can_dispatch(c) && conn_buffered(c) > 0)
+                conn_process(c, 0);
+        conn_unref(c);
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+        (void)bev;
+        conn_process(arg, 0);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+        (void)bev;
+        conn_resume(arg);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+        struct conn *c = arg;
+        size_t out = evbuffer_get_length(bufferevent_get_output(bev));
+
+        if (what & BEV_EVENT_TIMEOUT) {
+                /* waiting for a commit is not being idle */
+                if ((what & BEV_EVENT_READING) && c->inflight > 0) {
+                        conn_update(c);
+                        return;
+                }
+                conn_close(c, (what & BEV_EVENT_WRITING)
+                                  ? "the client stopped taking its answers"
+                                  : "idle timeout");
+                return;
+        }
+        if (tb_frame_decoder_finish(&c->dec) != TB_OK) {
+                conn_close(c, "client left in the middle of a frame");
+                return;
+        }
+        if ((what & BEV_EVENT_EOF) && (c->inflight > 0 || out > 0)) {
+                /* a half-close: the client still reads its answers */
+                if (c->state != CONN_CLOSING)
+                        c->state = CONN_HALF_CLOSED;
+                conn_update(c);
+                return;
+        }
+        conn_close(c,
+                   (what & BEV_EVENT_EOF) ? "client closed" : "socket error");
+}
+
+int conn_new(struct conn_set *set, struct event_base *base, evutil_socket_t fd)
+{
+        const struct config *cfg = set->cfg;
+        struct conn *c;
+        struct ucred cred;
+        socklen_t clen = sizeof(cred);
+        struct timeval idle = {.tv_sec = cfg->idle_timeout};
+
+        if ((c = calloc(1, sizeof(*c))) == NULL ||
+            (c->frame = malloc(cfg->max_frame)) == NULL ||
+            tb_frame_decoder_init(&c->dec, c->frame, cfg->max_frame) != TB_OK) {
+                log_err("out of memory accepting a connection");
+                goto fail;
+        }
+        c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (c->bev == NULL) {
+                log_err("cannot set up a connection");
+                goto fail;
+        }
+        c->set = set;
+        c->serial = ++set->serial;
+        c->refs = 1;
+        c->state = CONN_READING;
+        c->pid = c->uid = -1;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+                c->pid = (long)cred.pid;
+                c->uid = (long)cred.uid;
+        }
+        bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+                          c);
+        /* read: a silent client; write: one that stopped reading */
+        if (bufferevent_set_timeouts(c->bev, &idle, &idle) != 0)
+                conn_log(c, LOG_WARNING, "cannot set its timeouts");
+        c->next = set->head;
+        if (set->head != NULL)
+                set->head->prev = c;
+        set->head = c;
+        set->count++;
+        conn_log(c, LOG_DEBUG, "accepted (pid %ld, uid %ld)", c->pid, c->uid);
+        conn_update(c);
+        return 0;
+fail:
+        evutil_closesocket(fd);
+        if (c != NULL)
+                free(c->frame);
+        free(c);
+        return -1;
+}
+
+void conn_stop_all(struct conn_set *set)
+{
+        set->stopping = 1;
+        for (struct conn *c = set->head, *next; c != NULL; c = next) {
+                c->refs++;
+                conn_update(c);
+                if (conn_buffered(c) > 0)
+                        conn_process(c, 1);
+                next = c->next;
+                conn_unref(c);
+        }
+}
+
+size_t conn_unsent_all(const struct conn_set *set)
+{
+        size_t unsent = 0;
+
+        for (const struct conn *c = set->head; c != NULL; c = c->next)
+                unsent += conn_unsent(c);
+        return unsent;
+}
+
+void conn_free_all(struct conn_set *set)
+{
+        while (set->head != NULL) {
+                struct conn *c = set->head;
+
+                if (c->state != CONN_DEAD)
+                        bufferevent_free(c->bev);
+                set->head = c->next;
+                free(c->frame);
+                free(c);
+        }
+        set->count = 0;
+}
+
+void conn_send(struct conn *c, struct tb_response *r)
+{
+        uint8_t *out = c->set->out;
+        size_t len;
+        enum tb_err err;
+
+        if (c->state == CONN_DEAD)
+                return;
+        err = tb_response_encode(r, out + TB_FRAME_HEADER, TB_FRAME_MAX, &len);
+        if (err != TB_OK) {
+                conn_log(c, LOG_ERR, "cannot encode a %s response: %s",
+                         tb_msg_type_name(r->type), tb_strerror(err));
+                memset(&r->u, 0, sizeof(r->u));
+                r->status = TB_ST_INTERNAL;
+                r->message = "the daemon could not encode its answer";
+                r->message_len = strlen(r->message);
+                if (tb_response_encode(r, out + TB_FRAME_HEADER, TB_FRAME_MAX,
+                                       &len) != TB_OK)
+                        return;
+        }
+        if (tb_frame_header(len, out) != TB_OK ||
+            bufferevent_write(c->bev, out, TB_FRAME_HEADER + len) != 0)
+                conn_log(c, LOG_ERR, "cannot queue a response");
+}
+
+void conn_send_status(struct conn *c, uint16_t type, uint32_t id,
+                      uint16_t status, const char *message)
+{
+        struct tb_response r;
+
+        memset(&r, 0, sizeof(r));
+        r.type = type; /* echoed, even unknown: the client matches it */
+        r.id = id;
+        r.status = status;
+        r.message = message;
+        r.message_len = message != NULL ? strlen(message) : 0;
+        conn_send(c, &r);
+}
+
+void conn_send_fatal(struct conn *c, uint16_t status, const char *message)
+{
+        conn_send_status(c, 0, 0, status, message);
+        if (c->state != CONN_DEAD)
+                c->state = CONN_CLOSING;
+}
+
+int conn_stopping(const struct conn *c)
+{
+        return c->set->stopping;
+}
+
+void conn_write_begin(struct conn *c)
+{
+        c->inflight++;
+        c->refs++;
+}
+
+void conn_write_end(struct conn *c)
+{
+        c->inflight--;
+        conn_resume(c);
+        conn_unref(c);
+}
