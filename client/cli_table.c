@@ -91,8 +91,8 @@ static const struct cli_command table_commands[] = {
       O(KEY) | O(MINUTES), 1, 1},
      "record -k KEY ACCOUNT --minutes M [--start ISO8601] [--activity CODE] "
      "[--note TEXT]",
-     "record minutes of service; the start defaults to M minutes ago "
-     "(record)"},
+     "record minutes of service; the start defaults to M minutes before "
+     "the request id was made, so a retry is the same request (record)"},
     {"redeem",
      cli_write_redeem,
      {WRITE | O(NOTE) | O(POINTS) | O(ITEM), O(KEY) | O(POINTS) | O(ITEM), 1,

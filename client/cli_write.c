@@ -27,8 +27,12 @@ void cli_write_options(struct cli *cli, const struct cli_args *a)
                         cli_die(TB_EXIT_USAGE,
                                 "--request-id must be %d hex digits",
                                 2 * TB_REQUEST_ID_SIZE);
-                w->have_request_id = 1;
+        } else {
+                /* made now, so that everything derived from it (a service's
+                 * default end) is known before the entry is built */
+                tb_client_request_id(w->request_id);
         }
+        w->have_request_id = 1;
         if (note != NULL && tb_note_text_check(note, strlen(note)) != TB_OK)
                 cli_die(TB_EXIT_USAGE, "--note: %s",
                         tb_strerror(TB_E_NOTE_TEXT));
@@ -252,9 +256,22 @@ int cli_write_record(struct cli *cli, const struct cli_args *a)
                               a->value[CLI_OPT_ACTIVITY], tb_code_check);
         cli_args_copy(s->account, sizeof(s->account), "account", a->argv[0],
                       tb_account_check);
-        /* Without --start the service is taken to have just ended. */
-        s->start = start != NULL ? write_time(start)
-                                 : (int64_t)time(NULL) - 60 * s->minutes;
+        /* Without --start the service ended when its request id was
+         * made: the id carries that time, so repeating the command with
+         * the same --request-id, however much later, builds the same
+         * entry (a DUPLICATE, never a second credit). */
+        if (start != NULL) {
+                s->start = write_time(start);
+        } else {
+                int64_t made_ms;
+                if (!tb_request_id_time(cli->write.request_id, &made_ms))
+                        cli_die(TB_EXIT_USAGE,
+                                "--request-id %s carries no time (it was not "
+                                "made by timebank): give --start too, so "
+                                "that a retry is the same request",
+                                a->value[CLI_OPT_REQUEST_ID]);
+                s->start = made_ms / 1000 - 60 * (int64_t)s->minutes;
+        }
         write_note(cli, s->note);
         return write_submit(cli, &e, TB_KIND_SERVICE);
 }

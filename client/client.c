@@ -313,8 +313,23 @@ void tb_client_entry_init(struct tb_entry *e, unsigned kind,
         if (request_id != NULL)
                 memcpy(e->request_id, request_id, TB_REQUEST_ID_SIZE);
         else
-                randombytes_buf(e->request_id, TB_REQUEST_ID_SIZE);
+                tb_client_request_id(e->request_id);
         e->clock = now < 0 ? 0 : (int64_t)now;
+}
+
+void tb_client_request_id(uint8_t out[TB_REQUEST_ID_SIZE])
+{
+        struct timespec ts;
+        uint8_t rnd[10];
+        int64_t ms = 0;
+
+        randombytes_buf(rnd, sizeof(rnd));
+        if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec >= 0)
+                ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        /* a clock before 1970 or after 10889 gets time 0: still unique */
+        if (tb_request_id_make(ms, rnd, out) != TB_OK &&
+            tb_request_id_make(0, rnd, out) != TB_OK)
+                randombytes_buf(out, TB_REQUEST_ID_SIZE);
 }
 
 enum tb_err tb_client_submit(struct tb_client *c, const struct tb_entry *e,

@@ -91,11 +91,19 @@ TB_WUR enum tb_err tb_client_origin(struct tb_client *c, const char **origin);
 /*
  * Fill the common header of e (version, kind, signer = pk, request_id,
  * clock = now), leaving e->u as the caller filled it.  A request id of
- * NULL draws a random one.
+ * NULL draws a new one (tb_client_request_id).
  */
 void tb_client_entry_init(struct tb_entry *e, unsigned kind,
                           const uint8_t pk[TB_PUBKEY_SIZE],
                           const uint8_t request_id[TB_REQUEST_ID_SIZE]);
+
+/*
+ * A new request id: time-ordered (tb_request_id_make: the current time in
+ * milliseconds, then 74 random bits), so a ledger's idempotency index grows
+ * at its end and the client can read back when the request was first made
+ * (tb_request_id_time).
+ */
+void tb_client_request_id(uint8_t out[TB_REQUEST_ID_SIZE]);
 
 /*
  * Encode e, sign it for the daemon's origin with the secret key k,

@@ -662,3 +662,28 @@ _Static_assert(TB_NAME_MAX == TB_NAME_MAX,
                "an origin is a key name: one length limit");
 _Static_assert(TB_ENTRY_CLOCK_OFF == 2 + TB_PUBKEY_SIZE + TB_REQUEST_ID_SIZE,
                "the clock follows version, kind, signer and request id");
+
+enum tb_err tb_request_id_make(int64_t unix_ms, const uint8_t rnd[10],
+                               uint8_t out[TB_REQUEST_ID_SIZE])
+{
+        if (unix_ms < 0 || unix_ms > (int64_t)0xffffffffffff)
+                return TB_E_TIME;
+        for (int i = 0; i < 6; i++)
+                out[i] = (uint8_t)((uint64_t)unix_ms >> (8 * (5 - i)));
+        memcpy(out + 6, rnd, 10);
+        out[6] = (uint8_t)(0x70 | (out[6] & 0x0f));
+        out[8] = (uint8_t)(0x80 | (out[8] & 0x3f));
+        return TB_OK;
+}
+
+int tb_request_id_time(const uint8_t id[TB_REQUEST_ID_SIZE], int64_t *unix_ms)
+{
+        uint64_t ms = 0;
+
+        if ((id[6] & 0xf0) != 0x70 || (id[8] & 0xc0) != 0x80)
+                return 0;
+        for (int i = 0; i < 6; i++)
+                ms = ms << 8 | id[i];
+        *unix_ms = (int64_t)ms;
+        return 1;
+}

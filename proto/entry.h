@@ -214,6 +214,25 @@ TB_WUR enum tb_err tb_note_text_check(const char *s, size_t n);
 TB_WUR enum tb_err tb_name_check(const char *s, size_t n);
 
 /*
+ * Time-ordered request ids (docs/ledger-format.md, "Request ids"): the
+ * layout of a UUIDv7 (RFC 9562).  Bytes 0..5 are the big-endian Unix time in
+ * milliseconds, the high nibble of byte 6 is 7, the two high bits of byte 8
+ * are 10, the other 74 bits come from rnd (10 bytes, of which 6 bits are
+ * overwritten).  The ledger treats a request id as opaque bytes; the
+ * client makes its ids so, and reads the time back (tb_request_id_time) so
+ * that a retry of the same command builds the same entry.  Errors:
+ * TB_E_TIME (unix_ms negative or above 2^48 - 1).
+ */
+TB_WUR enum tb_err tb_request_id_make(int64_t unix_ms, const uint8_t rnd[10],
+                                      uint8_t out[TB_REQUEST_ID_SIZE]);
+
+/*
+ * If id has the layout of tb_request_id_make (version 7, variant 10),
+ * *unix_ms gets its time and 1 is returned; else 0 (*unix_ms untouched).
+ */
+int tb_request_id_time(const uint8_t id[TB_REQUEST_ID_SIZE], int64_t *unix_ms);
+
+/*
  * Check every field of e against the rules of its kind, without encoding.
  * Errors: TB_E_VERSION, TB_E_KIND, TB_E_TIME, TB_E_ACCOUNT, TB_E_CODE,
  * TB_E_NOTE_TEXT, TB_E_KEY_NAME, TB_E_MINUTES, TB_E_POINTS, TB_E_ROLES,

@@ -47,8 +47,10 @@ static const struct status_row rows[] = {
     {TB_ST_NO_SUCH_ENTRY, "NO_SUCH_ENTRY",
      "No entry has that sequence number."},
     {TB_ST_REQUEST_ID_REUSED, "REQUEST_ID_REUSED",
-     "This request id was already used by this key for a different "
-     "request: use a fresh request id."},
+     "This request id already holds another entry of this key (the message "
+     "names its seq): what you sent differs from it. If you meant the same "
+     "request, it was recorded then: look at that entry before sending "
+     "anything new."},
     {TB_ST_KEY_EXISTS, "KEY_EXISTS",
      "That key is already enrolled (or was revoked and cannot return): "
      "generate a new key."},

@@ -1634,6 +1634,43 @@ static void test_random_round_trips(void)
  * One encoding per entry: any mutation of a valid body either fails to
  * decode or decodes to an entry whose encoding is exactly the mutated bytes.
  */
+static void test_request_id_vector(void)
+{
+        struct docvec *v = docvec_get(&set, "request-id-v7");
+        long long ms = docvec_i64(v, "unix_ms");
+        size_t n, rn;
+        uint8_t *want = docvec_hex(v, "hex", &n);
+        uint8_t *rnd = docvec_hex(v, "random", &rn);
+        uint8_t id[TB_REQUEST_ID_SIZE];
+        int64_t back = -1;
+
+        CHECK(n == TB_REQUEST_ID_SIZE && rn == 10);
+        CHECK_ERR(tb_request_id_make(ms, rnd, id), TB_OK);
+        CHECK_MEM(id, want, TB_REQUEST_ID_SIZE);
+        CHECK(tb_request_id_time(want, &back) == 1 && back == ms);
+        /* the version and variant bits are the only thing read */
+        id[6] = 0x60 | (id[6] & 0x0f);
+        CHECK(tb_request_id_time(id, &back) == 0);
+        id[6] = 0x70 | (id[6] & 0x0f);
+        id[8] = 0xc0 | (id[8] & 0x3f);
+        CHECK(tb_request_id_time(id, &back) == 0);
+        /* the time field's bounds */
+        CHECK_ERR(tb_request_id_make(-1, rnd, id), TB_E_TIME);
+        CHECK_ERR(tb_request_id_make((int64_t)1 << 48, rnd, id), TB_E_TIME);
+        CHECK_ERR(tb_request_id_make(((int64_t)1 << 48) - 1, rnd, id), TB_OK);
+        CHECK(tb_request_id_time(id, &back) == 1 &&
+              back == ((int64_t)1 << 48) - 1);
+        /* ids sort by time: the bytes compare as the times do */
+        {
+                uint8_t a[TB_REQUEST_ID_SIZE], b[TB_REQUEST_ID_SIZE];
+                CHECK_ERR(tb_request_id_make(ms, rnd, a), TB_OK);
+                CHECK_ERR(tb_request_id_make(ms + 1, rnd, b), TB_OK);
+                CHECK(memcmp(a, b, sizeof(a)) < 0);
+        }
+        free(want);
+        free(rnd);
+}
+
 static void test_canonical_mutations(void)
 {
         int failures = 0;
@@ -1687,6 +1724,7 @@ int main(void)
         test_size_limits();
         test_random_round_trips();
         test_canonical_mutations();
+        test_request_id_vector();
 
         CHECK(docvec_unchecked(&set) == 0);
         docvec_free(&set);
