@@ -25,19 +25,19 @@
 #include "ledger_int.h"
 #include "note.h"
 
-static const char *const db_names[LDB__COUNT] = {
-    [LDB_LOG] = "log",
-    [LDB_HASHES] = "hashes",
-    [LDB_CHECKPOINTS] = "checkpoints",
-    [LDB_ACCOUNTS] = "accounts",
-    [LDB_HISTORY] = "history",
-    [LDB_IDEM] = "idem",
-    [LDB_KEYS] = "keys",
-    [LDB_INTERVALS] = "intervals",
-    [LDB_DAILY] = "daily",
-    [LDB_POLICY] = "policy",
-    [LDB_REVERSED] = "reversed",
-    [LDB_META] = "meta",
+static const char *const db_names[LEDGER_DB__COUNT] = {
+    [LEDGER_DB_LOG] = "log",
+    [LEDGER_DB_HASHES] = "hashes",
+    [LEDGER_DB_CHECKPOINTS] = "checkpoints",
+    [LEDGER_DB_ACCOUNTS] = "accounts",
+    [LEDGER_DB_HISTORY] = "history",
+    [LEDGER_DB_IDEM] = "idem",
+    [LEDGER_DB_KEYS] = "keys",
+    [LEDGER_DB_INTERVALS] = "intervals",
+    [LEDGER_DB_DAILY] = "daily",
+    [LEDGER_DB_POLICY] = "policy",
+    [LEDGER_DB_REVERSED] = "reversed",
+    [LEDGER_DB_META] = "meta",
 };
 
 static const char *const err_text[LEDGER_E__COUNT] = {
@@ -131,14 +131,14 @@ void ledger_close(struct ledger *l)
 
 static int env_open(struct ledger *l, int create)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         MDB_envinfo info;
         unsigned flags = MDB_NOTLS | (l->opt.sync ? 0 : MDB_NOSYNC);
         int rc, i;
 
         if ((rc = mdb_env_create(&l->env)))
                 return rc;
-        if ((rc = mdb_env_set_maxdbs(l->env, LDB__COUNT)))
+        if ((rc = mdb_env_set_maxdbs(l->env, LEDGER_DB__COUNT)))
                 return rc;
         if (create && (rc = mdb_env_set_mapsize(l->env, l->opt.map_initial)))
                 return rc;
@@ -152,17 +152,17 @@ static int env_open(struct ledger *l, int create)
         if ((rc = mdb_env_info(l->env, &info)))
                 return rc;
         l->map_size = info.me_mapsize;
-        if ((rc = ltxn_begin(&t, l, 0)))
+        if ((rc = ledger_txn_begin(&t, l, 0)))
                 return rc;
-        for (i = 0; i < LDB__COUNT; i++) {
+        for (i = 0; i < LEDGER_DB__COUNT; i++) {
                 rc = mdb_dbi_open(t.txn, db_names[i], create ? MDB_CREATE : 0,
                                   &l->db[i]);
                 if (rc) {
-                        ltxn_abort(&t);
+                        ledger_txn_abort(&t);
                         return rc;
                 }
         }
-        return ltxn_commit(&t);
+        return ledger_txn_commit(&t);
 }
 
 static enum ledger_err set_key(struct ledger *l, struct tb_skey *key,
@@ -177,12 +177,13 @@ static enum ledger_err set_key(struct ledger *l, struct tb_skey *key,
         return LEDGER_OK;
 }
 
-enum ledger_err lenv_create(const char *dir, const char *origin,
-                            struct tb_skey *key, int owns_key,
-                            const struct ledger_options *o, struct ledger **out)
+enum ledger_err ledger_env_create(const char *dir, const char *origin,
+                                  struct tb_skey *key, int owns_key,
+                                  const struct ledger_options *o,
+                                  struct ledger **out)
 {
         struct ledger *l;
-        struct ltxn t;
+        struct ledger_txn t;
         enum ledger_err err;
         uint8_t v[4];
         int rc;
@@ -197,21 +198,22 @@ enum ledger_err lenv_create(const char *dir, const char *origin,
         if ((err = set_key(l, key, owns_key)))
                 goto fail;
         if ((rc = env_open(l, 1))) {
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
                 goto fail;
         }
-        if ((rc = ltxn_begin(&t, l, 0))) {
-                err = ledger_err_from_mdb(rc);
+        if ((rc = ledger_txn_begin(&t, l, 0))) {
+                err = ledger_txn_err(rc);
                 goto fail;
         }
         tb_store_u32be(v, LEDGER_FORMAT_VERSION);
-        ltxn_put(&t, LDB_META, "version", 7, v, 4, 0);
-        ltxn_put(&t, LDB_META, "origin", 6, origin, strlen(origin), 0);
-        ltxn_put(&t, LDB_META, "log_vkey", 8, l->vkey_text,
-                 strlen(l->vkey_text), 0);
-        lmeta_put_u64(&t, "tree_size", 0);
-        if ((rc = ltxn_commit(&t))) {
-                err = ledger_err_from_mdb(rc);
+        ledger_txn_put(&t, LEDGER_DB_META, "version", 7, v, 4, 0);
+        ledger_txn_put(&t, LEDGER_DB_META, "origin", 6, origin, strlen(origin),
+                       0);
+        ledger_txn_put(&t, LEDGER_DB_META, "log_vkey", 8, l->vkey_text,
+                       strlen(l->vkey_text), 0);
+        ledger_txn_meta_put_u64(&t, "tree_size", 0);
+        if ((rc = ledger_txn_commit(&t))) {
+                err = ledger_txn_err(rc);
                 goto fail;
         }
         *out = l;
@@ -315,7 +317,7 @@ enum ledger_err ledger_init(const char *dir, const char *origin,
                 err = LEDGER_E_KEY;
                 goto fail;
         }
-        if ((err = lenv_create(dir, origin, key, 1, o, &l))) {
+        if ((err = ledger_env_create(dir, origin, key, 1, o, &l))) {
                 key = NULL;
                 goto fail;
         }
@@ -331,7 +333,7 @@ enum ledger_err ledger_init(const char *dir, const char *origin,
         item.signed_entry = signed_entry;
         item.received = (int64_t)time(NULL);
         item.verified = 0;
-        if ((err = lbatch_apply(l, &item, 1, &res, 0)))
+        if ((err = ledger_batch_apply(l, &item, 1, &res, 0)))
                 goto fail;
         if (res.status != TB_ST_OK) {
                 err = LEDGER_E_INVALID;
@@ -349,7 +351,7 @@ fail:
 
 static enum ledger_err quick_check(struct ledger *l)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         struct tb_checkpoint cp;
         uint8_t root[TB_HASH_SIZE];
         MDB_cursor *c = NULL;
@@ -358,14 +360,15 @@ static enum ledger_err quick_check(struct ledger *l)
         enum ledger_err err = LEDGER_E_CHECK;
         int rc;
 
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         err = LEDGER_E_CHECK;
-        size = lmeta_u64(&t, "tree_size");
-        if (ltxn_get(&t, LDB_META, "root", 4, &v) || v.mv_size != TB_HASH_SIZE)
+        size = ledger_txn_meta_u64(&t, "tree_size");
+        if (ledger_txn_get(&t, LEDGER_DB_META, "root", 4, &v) ||
+            v.mv_size != TB_HASH_SIZE)
                 goto fail;
         memcpy(root, v.mv_data, TB_HASH_SIZE);
-        if ((rc = mdb_cursor_open(t.txn, l->db[LDB_CHECKPOINTS], &c)))
+        if ((rc = mdb_cursor_open(t.txn, l->db[LEDGER_DB_CHECKPOINTS], &c)))
                 goto fail;
         if (mdb_cursor_get(c, &k, &v, MDB_LAST) || k.mv_size != 8 ||
             tb_load_u64be(k.mv_data) != size)
@@ -374,12 +377,13 @@ static enum ledger_err quick_check(struct ledger *l)
                                &cp) != TB_OK ||
             cp.size != size || memcmp(cp.root, root, TB_HASH_SIZE) != 0)
                 goto fail;
-        if (tb_merkle_tree_hash(ltree_read_cb, &t, size, root) != TB_OK ||
+        if (tb_merkle_tree_hash(ledger_txn_tree_read_cb, &t, size, root) !=
+                TB_OK ||
             memcmp(cp.root, root, TB_HASH_SIZE) != 0)
                 goto fail;
         mdb_cursor_close(c);
         c = NULL;
-        if ((rc = mdb_cursor_open(t.txn, l->db[LDB_LOG], &c)))
+        if ((rc = mdb_cursor_open(t.txn, l->db[LEDGER_DB_LOG], &c)))
                 goto fail;
         if (mdb_cursor_get(c, &k, &v, MDB_LAST) || k.mv_size != 8 ||
             tb_load_u64be(k.mv_data) + 1 != size)
@@ -388,7 +392,7 @@ static enum ledger_err quick_check(struct ledger *l)
 fail:
         if (c)
                 mdb_cursor_close(c);
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
@@ -398,7 +402,7 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
         struct ledger *l = NULL;
         struct tb_skey *key = NULL;
         struct tb_vkey stored;
-        struct ltxn t;
+        struct ledger_txn t;
         char path[PATH_MAX];
         MDB_val v;
         enum ledger_err err;
@@ -415,31 +419,31 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
                 return LEDGER_E_NOMEM;
         if ((rc = env_open(l, 0))) {
                 err = rc == MDB_NOTFOUND ? LEDGER_E_NO_LEDGER
-                                         : ledger_err_from_mdb(rc);
+                                         : ledger_txn_err(rc);
                 goto fail;
         }
         if ((rc = mdb_reader_check(l->env, &dead))) {
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
                 goto fail;
         }
-        if ((rc = ltxn_begin(&t, l, 1))) {
-                err = ledger_err_from_mdb(rc);
+        if ((rc = ledger_txn_begin(&t, l, 1))) {
+                err = ledger_txn_err(rc);
                 goto fail;
         }
         err = LEDGER_E_VERSION;
-        if (ltxn_get(&t, LDB_META, "version", 7, &v) || v.mv_size != 4 ||
-            tb_load_u32be(v.mv_data) != LEDGER_FORMAT_VERSION)
+        if (ledger_txn_get(&t, LEDGER_DB_META, "version", 7, &v) ||
+            v.mv_size != 4 || tb_load_u32be(v.mv_data) != LEDGER_FORMAT_VERSION)
                 goto fail_txn;
         err = LEDGER_E_CORRUPT;
-        if (ltxn_get(&t, LDB_META, "origin", 6, &v) || v.mv_size == 0 ||
-            v.mv_size > TB_NAME_MAX)
+        if (ledger_txn_get(&t, LEDGER_DB_META, "origin", 6, &v) ||
+            v.mv_size == 0 || v.mv_size > TB_NAME_MAX)
                 goto fail_txn;
         memcpy(l->origin, v.mv_data, v.mv_size);
         l->origin[v.mv_size] = '\0';
-        if (ltxn_get(&t, LDB_META, "log_vkey", 8, &v) ||
+        if (ledger_txn_get(&t, LEDGER_DB_META, "log_vkey", 8, &v) ||
             tb_vkey_parse(v.mv_data, v.mv_size, &stored) != TB_OK)
                 goto fail_txn;
-        ltxn_abort(&t);
+        ledger_txn_abort(&t);
         err = LEDGER_E_KEY;
         if (path_join(path, sizeof(path), dir, LEDGER_KEY_FILE) ||
             tb_keyfile_read_secret(path, &key) != TB_OK)
@@ -456,7 +460,7 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
         *out = l;
         return LEDGER_OK;
 fail_txn:
-        ltxn_abort(&t);
+        ledger_txn_abort(&t);
 fail:
         tb_skey_free(key);
         ledger_close(l);
@@ -472,7 +476,7 @@ static int remembered(unsigned st)
                st != TB_ST_REQUEST_ID_REUSED && st != TB_ST_SAME_ACCOUNT;
 }
 
-static void idem_put(struct ltxn *t, const uint8_t *key,
+static void idem_put(struct ledger_txn *t, const uint8_t *key,
                      const struct ledger_result *r,
                      const uint8_t hash[crypto_hash_sha256_BYTES])
 {
@@ -484,11 +488,11 @@ static void idem_put(struct ltxn *t, const uint8_t *key,
         tb_store_u64be(v + 10, (uint64_t)r->points);
         tb_store_u64be(v + 18, r->balance);
         memcpy(v + 26, hash, 32);
-        ltxn_put(t, LDB_IDEM, key, LIDEM_KEY, v, sizeof(v), 0);
+        ledger_txn_put(t, LEDGER_DB_IDEM, key, LIDEM_KEY, v, sizeof(v), 0);
 }
 
 /* 1 if (signer, request id) was seen: r then holds the answer. */
-static int idem_lookup(struct ltxn *t, const uint8_t *key,
+static int idem_lookup(struct ledger_txn *t, const uint8_t *key,
                        const uint8_t hash[crypto_hash_sha256_BYTES],
                        struct ledger_result *r)
 {
@@ -496,10 +500,10 @@ static int idem_lookup(struct ltxn *t, const uint8_t *key,
         unsigned st;
         MDB_val v;
 
-        if (ltxn_get(t, LDB_IDEM, key, LIDEM_KEY, &v))
+        if (ledger_txn_get(t, LEDGER_DB_IDEM, key, LIDEM_KEY, &v))
                 return 0;
         if (v.mv_size != LIDEM_VAL) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return 1;
         }
         p = v.mv_data;
@@ -520,7 +524,7 @@ static int idem_lookup(struct ltxn *t, const uint8_t *key,
         return 1;
 }
 
-static void append_record(struct ltxn *t, uint64_t seq, int64_t received,
+static void append_record(struct ledger_txn *t, uint64_t seq, int64_t received,
                           const uint8_t *body, size_t blen, const uint8_t *sig)
 {
         uint8_t rec[TB_RECORD_MAX], kb[8];
@@ -531,24 +535,24 @@ static void append_record(struct ltxn *t, uint64_t seq, int64_t received,
 
         if (tb_record_encode(seq, received, body, blen, sig, rec, sizeof(rec),
                              &len) != TB_OK) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return;
         }
         tb_store_u64be(kb, seq);
-        ltxn_put(t, LDB_LOG, kb, 8, rec, len, MDB_APPEND);
+        ledger_txn_put(t, LEDGER_DB_LOG, kb, 8, rec, len, MDB_APPEND);
         tb_merkle_leaf_hash(rec, len, leaf);
         if (t->rc)
                 return;
-        if (tb_merkle_append(ltree_read_cb, t, seq, leaf, hashes, &count) !=
-            TB_OK) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        if (tb_merkle_append(ledger_txn_tree_read_cb, t, seq, leaf, hashes,
+                             &count) != TB_OK) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return;
         }
-        idx = lstored_hash_index(0, seq);
+        idx = ledger_txn_stored_hash_index(0, seq);
         for (i = 0; i < count; i++) {
                 tb_store_u64be(kb, idx + i);
-                ltxn_put(t, LDB_HASHES, kb, 8, hashes[i], TB_HASH_SIZE,
-                         MDB_APPEND);
+                ledger_txn_put(t, LEDGER_DB_HASHES, kb, 8, hashes[i],
+                               TB_HASH_SIZE, MDB_APPEND);
         }
 }
 
@@ -573,14 +577,14 @@ static void idem_hash(const uint8_t *body, size_t blen,
         crypto_hash_sha256_final(&st, hash);
 }
 
-static void apply_one(struct ledger *l, struct ltxn *t,
+static void apply_one(struct ledger *l, struct ledger_txn *t,
                       const struct ledger_item *it, uint64_t *size,
                       struct ledger_result *r, unsigned flags)
 {
         struct tb_entry e;
         const uint8_t *body;
         uint8_t hash[crypto_hash_sha256_BYTES], ikey[LIDEM_KEY];
-        struct lapply a;
+        struct ledger_rules_ctx a;
         size_t blen;
 
         memset(r, 0, sizeof(*r));
@@ -601,10 +605,10 @@ static void apply_one(struct ledger *l, struct ltxn *t,
                 return;
         a.seq = *size;
         a.now = it->received;
-        a.replay = (flags & LBATCH_REPLAY) != 0;
+        a.replay = (flags & LEDGER_BATCH_REPLAY) != 0;
         a.signed_entry = it->signed_entry;
         a.signed_len = it->len;
-        r->status = (uint16_t)lrules_apply(l, t, &a, &e, r);
+        r->status = (uint16_t)ledger_rules_apply(l, t, &a, &e, r);
         if (t->rc)
                 return;
         if (r->status == TB_ST_OK) {
@@ -616,7 +620,8 @@ static void apply_one(struct ledger *l, struct ltxn *t,
                 idem_put(t, ikey, r, hash);
 }
 
-static void checkpoint_store(struct ledger *l, struct ltxn *t, uint64_t size)
+static void checkpoint_store(struct ledger *l, struct ledger_txn *t,
+                             uint64_t size)
 {
         struct tb_checkpoint cp;
         uint8_t note[TB_CHECKPOINT_MAX], kb[8];
@@ -628,47 +633,48 @@ static void checkpoint_store(struct ledger *l, struct ltxn *t, uint64_t size)
         snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
         cp.origin_len = strlen(cp.origin);
         cp.size = size;
-        if (tb_merkle_tree_hash(ltree_read_cb, t, size, cp.root) != TB_OK) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        if (tb_merkle_tree_hash(ledger_txn_tree_read_cb, t, size, cp.root) !=
+            TB_OK) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return;
         }
         if (tb_checkpoint_sign(&cp, l->key, note, sizeof(note), &len) !=
             TB_OK) {
-                ltxn_fail(t, LTXN_E_CRYPTO);
+                ledger_txn_fail(t, LEDGER_TXN_E_CRYPTO);
                 return;
         }
         tb_store_u64be(kb, size);
-        ltxn_put(t, LDB_CHECKPOINTS, kb, 8, note, len, MDB_APPEND);
-        ltxn_put(t, LDB_META, "root", 4, cp.root, TB_HASH_SIZE, 0);
+        ledger_txn_put(t, LEDGER_DB_CHECKPOINTS, kb, 8, note, len, MDB_APPEND);
+        ledger_txn_put(t, LEDGER_DB_META, "root", 4, cp.root, TB_HASH_SIZE, 0);
 }
 
 static int batch_once(struct ledger *l, const struct ledger_item *items,
                       size_t n, struct ledger_result *results, unsigned flags)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         uint64_t size, start;
         size_t i;
         int rc;
 
-        rc = ltxn_begin(&t, l, 0);
+        rc = ledger_txn_begin(&t, l, 0);
         if (rc == MDB_MAP_RESIZED) {
                 pthread_rwlock_wrlock(&l->resize_lock);
                 rc = mdb_env_set_mapsize(l->env, 0);
                 pthread_rwlock_unlock(&l->resize_lock);
                 if (!rc)
-                        rc = ltxn_begin(&t, l, 0);
+                        rc = ledger_txn_begin(&t, l, 0);
         }
         if (rc)
                 return rc;
-        start = size = lmeta_u64(&t, "tree_size");
+        start = size = ledger_txn_meta_u64(&t, "tree_size");
         for (i = 0; i < n && !t.rc; i++)
                 apply_one(l, &t, &items[i], &size, &results[i], flags);
         if (size != start) {
-                if (!(flags & LBATCH_NO_CHECKPOINT))
+                if (!(flags & LEDGER_BATCH_NO_CHECKPOINT))
                         checkpoint_store(l, &t, size);
-                lmeta_put_u64(&t, "tree_size", size);
+                ledger_txn_meta_put_u64(&t, "tree_size", size);
         }
-        return ltxn_commit(&t);
+        return ledger_txn_commit(&t);
 }
 
 static int grow(struct ledger *l)
@@ -704,9 +710,10 @@ static void fill_all(struct ledger_result *results, size_t n, unsigned st,
         }
 }
 
-enum ledger_err lbatch_apply(struct ledger *l, const struct ledger_item *items,
-                             size_t n, struct ledger_result *results,
-                             unsigned flags)
+enum ledger_err ledger_batch_apply(struct ledger *l,
+                                   const struct ledger_item *items, size_t n,
+                                   struct ledger_result *results,
+                                   unsigned flags)
 {
         enum ledger_err err;
         int rc;
@@ -724,7 +731,7 @@ enum ledger_err lbatch_apply(struct ledger *l, const struct ledger_item *items,
         pthread_mutex_unlock(&l->write_lock);
         if (!rc)
                 return LEDGER_OK;
-        err = ledger_err_from_mdb(rc);
+        err = ledger_txn_err(rc);
         if (err == LEDGER_E_FULL)
                 fill_all(results, n, TB_ST_STORAGE_FULL,
                          "storage full: the ledger reached its maximum size");
@@ -739,5 +746,5 @@ enum ledger_err ledger_apply_batch(struct ledger *l,
 {
         if (!l || (n && (!items || !results)))
                 return LEDGER_E_INVALID;
-        return lbatch_apply(l, items, n, results, 0);
+        return ledger_batch_apply(l, items, n, results, 0);
 }

@@ -18,24 +18,25 @@
 #include "buf.h"
 #include "ledger_int.h"
 
-#define LCHECK_CHUNK 512
+#define LEDGER_CHECK_CHUNK 512
 
 /* Databases derived from the log; idem is not, as refusals are not logged. */
 static const struct {
-        enum ldb db;
+        enum ledger_db db;
         const char *name;
 } derived[] = {
-    {LDB_ACCOUNTS, "account"},   {LDB_KEYS, "key"},    {LDB_HISTORY, "history"},
-    {LDB_INTERVALS, "interval"}, {LDB_DAILY, "daily"}, {LDB_POLICY, "policy"},
-    {LDB_REVERSED, "reversed"},  {LDB_HASHES, "hash"},
+    {LEDGER_DB_ACCOUNTS, "account"},  {LEDGER_DB_KEYS, "key"},
+    {LEDGER_DB_HISTORY, "history"},   {LEDGER_DB_INTERVALS, "interval"},
+    {LEDGER_DB_DAILY, "daily"},       {LEDGER_DB_POLICY, "policy"},
+    {LEDGER_DB_REVERSED, "reversed"}, {LEDGER_DB_HASHES, "hash"},
 };
 
 struct check {
         struct ledger *l, *r;
-        struct ltxn t; /* snapshot of the checked ledger */
+        struct ledger_txn t; /* snapshot of the checked ledger */
         struct ledger_check_report *rep;
-        struct ledger_item items[LCHECK_CHUNK];
-        struct ledger_result results[LCHECK_CHUNK];
+        struct ledger_item items[LEDGER_CHECK_CHUNK];
+        struct ledger_result results[LEDGER_CHECK_CHUNK];
         uint64_t first_seq;
         size_t n;
 };
@@ -79,9 +80,10 @@ static enum ledger_err flush(struct check *c, int checkpoint)
 
         if (c->n == 0)
                 return LEDGER_OK;
-        err = lbatch_apply(c->r, c->items, c->n, c->results,
-                           LBATCH_REPLAY |
-                               (checkpoint ? 0 : LBATCH_NO_CHECKPOINT));
+        err = ledger_batch_apply(
+            c->r, c->items, c->n, c->results,
+            LEDGER_BATCH_REPLAY |
+                (checkpoint ? 0 : LEDGER_BATCH_NO_CHECKPOINT));
         if (err)
                 return err;
         for (i = 0; i < c->n; i++) {
@@ -110,9 +112,10 @@ static enum ledger_err replay(struct check *c)
         enum ledger_err err = LEDGER_OK;
         int rc, crc;
 
-        if ((rc = mdb_cursor_open(c->t.txn, c->l->db[LDB_LOG], &log)) ||
-            (rc = mdb_cursor_open(c->t.txn, c->l->db[LDB_CHECKPOINTS], &cps))) {
-                err = ledger_err_from_mdb(rc);
+        if ((rc = mdb_cursor_open(c->t.txn, c->l->db[LEDGER_DB_LOG], &log)) ||
+            (rc = mdb_cursor_open(c->t.txn, c->l->db[LEDGER_DB_CHECKPOINTS],
+                                  &cps))) {
+                err = ledger_txn_err(rc);
                 goto done;
         }
         crc = mdb_cursor_get(cps, &ck, &cv, MDB_FIRST);
@@ -144,12 +147,12 @@ static enum ledger_err replay(struct check *c)
                         crc = mdb_cursor_get(cps, &ck, &cv, MDB_NEXT);
                         if (!crc)
                                 next_cp = tb_load_u64be(ck.mv_data);
-                } else if (c->n == LCHECK_CHUNK && (err = flush(c, 0))) {
+                } else if (c->n == LEDGER_CHECK_CHUNK && (err = flush(c, 0))) {
                         goto done;
                 }
         }
         if (rc != MDB_NOTFOUND) {
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
                 goto done;
         }
         if ((err = flush(c, 0)))
@@ -166,8 +169,9 @@ done:
 }
 
 /* Walk two sorted databases side by side; every difference counts. */
-static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
-                                  const char *name, uint64_t *count)
+static enum ledger_err compare_db(struct check *c, struct ledger_txn *rt,
+                                  enum ledger_db db, const char *name,
+                                  uint64_t *count)
 {
         MDB_cursor *a = NULL, *b = NULL;
         MDB_val ak, av, bk, bv;
@@ -176,7 +180,7 @@ static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
 
         if ((rc = mdb_cursor_open(c->t.txn, c->l->db[db], &a)) ||
             (rc = mdb_cursor_open(rt->txn, c->r->db[db], &b))) {
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
                 goto done;
         }
         ra = mdb_cursor_get(a, &ak, &av, MDB_FIRST);
@@ -194,15 +198,18 @@ static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
                                  memcmp(av.mv_data, bv.mv_data, av.mv_size)))
                         mismatch(c->rep, "%s %.*s differs from the replay",
                                  name, (int)ak.mv_size,
-                                 db == LDB_ACCOUNTS ? (char *)ak.mv_data : "");
+                                 db == LEDGER_DB_ACCOUNTS ? (char *)ak.mv_data
+                                                          : "");
                 else if (cmp < 0)
                         mismatch(c->rep, "stored %s %.*s not in the replay",
                                  name, (int)ak.mv_size,
-                                 db == LDB_ACCOUNTS ? (char *)ak.mv_data : "");
+                                 db == LEDGER_DB_ACCOUNTS ? (char *)ak.mv_data
+                                                          : "");
                 else if (cmp > 0)
                         mismatch(c->rep, "replayed %s %.*s not stored", name,
                                  (int)bk.mv_size,
-                                 db == LDB_ACCOUNTS ? (char *)bk.mv_data : "");
+                                 db == LEDGER_DB_ACCOUNTS ? (char *)bk.mv_data
+                                                          : "");
                 if (count)
                         (*count)++;
                 if (cmp <= 0)
@@ -211,7 +218,7 @@ static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
                         rb = mdb_cursor_get(b, &bk, &bv, MDB_NEXT);
         }
         if (ra != MDB_NOTFOUND || rb != MDB_NOTFOUND)
-                err = ledger_err_from_mdb(ra != MDB_NOTFOUND ? ra : rb);
+                err = ledger_txn_err(ra != MDB_NOTFOUND ? ra : rb);
 done:
         if (a)
                 mdb_cursor_close(a);
@@ -224,26 +231,27 @@ static enum ledger_err compare(struct check *c)
 {
         static const char *const meta[] = {"tree_size", "root", "keys_active",
                                            "keys_revoked"};
-        struct ltxn rt;
+        struct ledger_txn rt;
         enum ledger_err err;
         uint64_t *count;
         size_t i;
 
-        if ((err = lread_begin(c->r, &rt)))
+        if ((err = ledger_txn_begin_read(c->r, &rt)))
                 return err;
         for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
-                count = derived[i].db == LDB_ACCOUNTS ? &c->rep->accounts
-                        : derived[i].db == LDB_KEYS   ? &c->rep->keys
-                                                      : NULL;
+                count = derived[i].db == LEDGER_DB_ACCOUNTS ? &c->rep->accounts
+                        : derived[i].db == LEDGER_DB_KEYS   ? &c->rep->keys
+                                                            : NULL;
                 if ((err = compare_db(c, &rt, derived[i].db, derived[i].name,
                                       count)))
                         goto done;
         }
         for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
                 MDB_val a, b;
-                int ra =
-                    ltxn_get(&c->t, LDB_META, meta[i], strlen(meta[i]), &a);
-                int rb = ltxn_get(&rt, LDB_META, meta[i], strlen(meta[i]), &b);
+                int ra = ledger_txn_get(&c->t, LEDGER_DB_META, meta[i],
+                                        strlen(meta[i]), &a);
+                int rb = ledger_txn_get(&rt, LEDGER_DB_META, meta[i],
+                                        strlen(meta[i]), &b);
 
                 if (ra || rb || a.mv_size != b.mv_size ||
                     memcmp(a.mv_data, b.mv_data, a.mv_size))
@@ -251,9 +259,9 @@ static enum ledger_err compare(struct check *c)
                                  meta[i]);
         }
         if (c->t.rc || rt.rc)
-                err = ledger_err_from_mdb(c->t.rc ? c->t.rc : rt.rc);
+                err = ledger_txn_err(c->t.rc ? c->t.rc : rt.rc);
 done:
-        lread_end(&rt);
+        ledger_txn_end_read(&rt);
         return err;
 }
 
@@ -298,9 +306,9 @@ enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
         c->rep = rep;
         o = l->opt;
         o.sync = 0;
-        if ((err = lenv_create(dir, l->origin, l->key, 0, &o, &c->r)))
+        if ((err = ledger_env_create(dir, l->origin, l->key, 0, &o, &c->r)))
                 goto fail;
-        if ((err = lread_begin(l, &c->t)))
+        if ((err = ledger_txn_begin_read(l, &c->t)))
                 goto fail;
         reading = 1;
         if ((err = replay(c)) || (err = compare(c)))
@@ -308,7 +316,7 @@ enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
         err = LEDGER_OK;
 fail:
         if (reading)
-                lread_end(&c->t);
+                ledger_txn_end_read(&c->t);
         if (c)
                 ledger_close(c->r);
         free(c);

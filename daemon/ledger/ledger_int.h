@@ -15,26 +15,26 @@
 #include "ledger.h"
 #include "merkle.h"
 
-enum ldb {
-        LDB_LOG,         /* u64 seq -> record */
-        LDB_HASHES,      /* u64 StoredHashIndex -> 32-byte hash */
-        LDB_CHECKPOINTS, /* u64 tree size -> signed note */
-        LDB_ACCOUNTS,    /* account -> 9 x u64 */
-        LDB_HISTORY,     /* str8 account || u64 seq -> i64 delta, u64 bal */
-        LDB_IDEM,        /* pk || request id -> outcome, body hash */
-        LDB_KEYS,        /* pk -> roles, enrolled, revoked, name */
-        LDB_INTERVALS,   /* str8 account || u64 start -> u64 end, u64 seq */
-        LDB_DAILY,       /* str8 account || u32 day -> u32 minutes */
-        LDB_POLICY,      /* 'r' || activity -> u32 rate; 'c' -> caps */
-        LDB_REVERSED,    /* u64 seq -> u64 reversing seq */
-        LDB_META,        /* name -> value */
-        LDB__COUNT
+enum ledger_db {
+        LEDGER_DB_LOG,         /* u64 seq -> record */
+        LEDGER_DB_HASHES,      /* u64 StoredHashIndex -> 32-byte hash */
+        LEDGER_DB_CHECKPOINTS, /* u64 tree size -> signed note */
+        LEDGER_DB_ACCOUNTS,    /* account -> 9 x u64 */
+        LEDGER_DB_HISTORY,   /* str8 account || u64 seq -> i64 delta, u64 bal */
+        LEDGER_DB_IDEM,      /* pk || request id -> outcome, body hash */
+        LEDGER_DB_KEYS,      /* pk -> roles, enrolled, revoked, name */
+        LEDGER_DB_INTERVALS, /* str8 account || u64 start -> u64 end, u64 seq */
+        LEDGER_DB_DAILY,     /* str8 account || u32 day -> u32 minutes */
+        LEDGER_DB_POLICY,    /* 'r' || activity -> u32 rate; 'c' -> caps */
+        LEDGER_DB_REVERSED,  /* u64 seq -> u64 reversing seq */
+        LEDGER_DB_META,      /* name -> value */
+        LEDGER_DB__COUNT
 };
 
 /* Sticky-error codes of ours, outside LMDB's range and errno values. */
-#define LTXN_E_CORRUPT (-1)
-#define LTXN_E_CRYPTO  (-2)
-#define LTXN_E_RANGE   (-3)
+#define LEDGER_TXN_E_CORRUPT (-1)
+#define LEDGER_TXN_E_CRYPTO  (-2)
+#define LEDGER_TXN_E_RANGE   (-3)
 
 /* Sizes of stored values. */
 #define LACCOUNT_VAL    72
@@ -47,7 +47,7 @@ enum ldb {
 
 struct ledger {
         MDB_env *env;
-        MDB_dbi db[LDB__COUNT];
+        MDB_dbi db[LEDGER_DB__COUNT];
         struct ledger_options opt;
         char dir[PATH_MAX];
         char origin[TB_NAME_MAX + 1];
@@ -61,49 +61,53 @@ struct ledger {
 };
 
 /* A transaction with a sticky error: after the first failure every
- * operation is a no-op and ltxn_commit() aborts. */
-struct ltxn {
+ * operation is a no-op and ledger_txn_commit() aborts. */
+struct ledger_txn {
         MDB_txn *txn;
         struct ledger *l;
         int rc;
 };
 
-int ltxn_begin(struct ltxn *t, struct ledger *l, int rdonly);
-int ltxn_get(struct ltxn *t, enum ldb db, const void *k, size_t kl, MDB_val *v);
-void ltxn_put(struct ltxn *t, enum ldb db, const void *k, size_t kl,
-              const void *v, size_t vl, unsigned flags);
-void ltxn_del(struct ltxn *t, enum ldb db, const void *k, size_t kl);
-void ltxn_fail(struct ltxn *t, int rc);
-int ltxn_commit(struct ltxn *t);
-void ltxn_abort(struct ltxn *t);
+int ledger_txn_begin(struct ledger_txn *t, struct ledger *l, int rdonly);
+int ledger_txn_get(struct ledger_txn *t, enum ledger_db db, const void *k,
+                   size_t kl, MDB_val *v);
+void ledger_txn_put(struct ledger_txn *t, enum ledger_db db, const void *k,
+                    size_t kl, const void *v, size_t vl, unsigned flags);
+void ledger_txn_del(struct ledger_txn *t, enum ledger_db db, const void *k,
+                    size_t kl);
+void ledger_txn_fail(struct ledger_txn *t, int rc);
+int ledger_txn_commit(struct ledger_txn *t);
+void ledger_txn_abort(struct ledger_txn *t);
 
-/* The one place LMDB (and our LTXN_E_*) codes become ledger errors. */
-enum ledger_err ledger_err_from_mdb(int rc);
+/* The one place LMDB (and our LEDGER_TXN_E_*) codes become ledger errors. */
+enum ledger_err ledger_txn_err(int rc);
 
 /* Read helpers that take the resize lock around a read transaction. */
-enum ledger_err lread_begin(struct ledger *l, struct ltxn *t);
-void lread_end(struct ltxn *t);
+enum ledger_err ledger_txn_begin_read(struct ledger *l, struct ledger_txn *t);
+void ledger_txn_end_read(struct ledger_txn *t);
 
 /* Keys of the (account, u64/u32) indexes; returns the key length. */
-size_t lkey_account(uint8_t *out, const char *account, uint64_t n,
-                    unsigned nbytes);
+size_t ledger_txn_account_key(uint8_t *out, const char *account, uint64_t n,
+                              unsigned nbytes);
 
 /* Tree. */
-uint64_t lstored_hash_index(unsigned level, uint64_t n);
-enum tb_err ltree_read_cb(void *ctx, unsigned level, uint64_t index,
-                          uint8_t out[TB_HASH_SIZE]);
+uint64_t ledger_txn_stored_hash_index(unsigned level, uint64_t n);
+enum tb_err ledger_txn_tree_read_cb(void *ctx, unsigned level, uint64_t index,
+                                    uint8_t out[TB_HASH_SIZE]);
 
 /* Meta values. */
-uint64_t lmeta_u64(struct ltxn *t, const char *name);
-void lmeta_put_u64(struct ltxn *t, const char *name, uint64_t v);
+uint64_t ledger_txn_meta_u64(struct ledger_txn *t, const char *name);
+void ledger_txn_meta_put_u64(struct ledger_txn *t, const char *name,
+                             uint64_t v);
 
 /* Accounts. */
-int laccount_get(struct ltxn *t, const char *account,
-                 struct tb_balance_info *a);
-void laccount_put(struct ltxn *t, const struct tb_balance_info *a);
+int ledger_txn_account_get(struct ledger_txn *t, const char *account,
+                           struct tb_balance_info *a);
+void ledger_txn_account_put(struct ledger_txn *t,
+                            const struct tb_balance_info *a);
 
 /* What ledger_rules.c needs to know about the entry being applied. */
-struct lapply {
+struct ledger_rules_ctx {
         uint64_t seq;
         int64_t now;
         int replay; /* skip the admission time window */
@@ -118,20 +122,22 @@ struct lapply {
  * was written and r->detail says why.  LMDB failures go to t->rc (the
  * status is then meaningless).
  */
-unsigned lrules_apply(struct ledger *l, struct ltxn *t, const struct lapply *a,
-                      const struct tb_entry *e, struct ledger_result *r);
+unsigned ledger_rules_apply(struct ledger *l, struct ledger_txn *t,
+                            const struct ledger_rules_ctx *a,
+                            const struct tb_entry *e, struct ledger_result *r);
 
 /* Internal batch entry used by ledger_apply_batch and the full check. */
-#define LBATCH_REPLAY        0x01 /* no admission time window */
-#define LBATCH_NO_CHECKPOINT 0x02 /* do not sign a checkpoint */
-enum ledger_err lbatch_apply(struct ledger *l, const struct ledger_item *items,
-                             size_t n, struct ledger_result *results,
-                             unsigned flags);
+#define LEDGER_BATCH_REPLAY        0x01 /* no admission time window */
+#define LEDGER_BATCH_NO_CHECKPOINT 0x02 /* do not sign a checkpoint */
+enum ledger_err ledger_batch_apply(struct ledger *l,
+                                   const struct ledger_item *items, size_t n,
+                                   struct ledger_result *results,
+                                   unsigned flags);
 
 /* Create an empty environment in dir (which must exist) for origin/key. */
-enum ledger_err lenv_create(const char *dir, const char *origin,
-                            struct tb_skey *key, int owns_key,
-                            const struct ledger_options *o,
-                            struct ledger **out);
+enum ledger_err ledger_env_create(const char *dir, const char *origin,
+                                  struct tb_skey *key, int owns_key,
+                                  const struct ledger_options *o,
+                                  struct ledger **out);
 
 #endif

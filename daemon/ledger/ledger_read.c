@@ -40,7 +40,7 @@ const char *ledger_log_vkey(const struct ledger *l)
 enum ledger_err ledger_balance(struct ledger *l, const char *account,
                                struct tb_balance_info *out)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         enum ledger_err err;
         int found;
 
@@ -48,22 +48,22 @@ enum ledger_err ledger_balance(struct ledger *l, const char *account,
             tb_account_check(account,
                              strnlen(account, TB_ACCOUNT_ID_MAX + 1)) != TB_OK)
                 return LEDGER_E_INVALID;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        found = laccount_get(&t, account, out);
-        err = t.rc    ? ledger_err_from_mdb(t.rc)
+        found = ledger_txn_account_get(&t, account, out);
+        err = t.rc    ? ledger_txn_err(t.rc)
               : found ? LEDGER_OK
                       : LEDGER_E_NOT_FOUND;
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
-static int get_record(struct ltxn *t, uint64_t seq, MDB_val *v)
+static int get_record(struct ledger_txn *t, uint64_t seq, MDB_val *v)
 {
         uint8_t k[8];
 
         tb_store_u64be(k, seq);
-        return ltxn_get(t, LDB_LOG, k, 8, v);
+        return ledger_txn_get(t, LEDGER_DB_LOG, k, 8, v);
 }
 
 enum ledger_err ledger_history(struct ledger *l, const char *account,
@@ -71,7 +71,7 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
                                struct tb_history *out, uint8_t *buf, size_t cap)
 {
         struct tb_balance_info acct;
-        struct ltxn t;
+        struct ledger_txn t;
         uint8_t k[LACCT_KEY_MAX];
         MDB_cursor *c = NULL;
         MDB_val key, val, rec;
@@ -85,16 +85,16 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
                              strnlen(account, TB_ACCOUNT_ID_MAX + 1)) != TB_OK)
                 return LEDGER_E_INVALID;
         memset(out, 0, sizeof(*out));
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        if (!laccount_get(&t, account, &acct)) {
-                err = t.rc ? ledger_err_from_mdb(t.rc) : LEDGER_E_NOT_FOUND;
+        if (!ledger_txn_account_get(&t, account, &acct)) {
+                err = t.rc ? ledger_txn_err(t.rc) : LEDGER_E_NOT_FOUND;
                 goto done;
         }
-        kl = lkey_account(k, account, before, 8);
+        kl = ledger_txn_account_key(k, account, before, 8);
         pl = kl - 8;
-        if ((rc = mdb_cursor_open(t.txn, l->db[LDB_HISTORY], &c))) {
-                err = ledger_err_from_mdb(rc);
+        if ((rc = mdb_cursor_open(t.txn, l->db[LEDGER_DB_HISTORY], &c))) {
+                err = ledger_txn_err(rc);
                 goto done;
         }
         key.mv_size = kl;
@@ -131,18 +131,18 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
                 rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
         }
         if (rc && rc != MDB_NOTFOUND)
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
 done:
         if (c)
                 mdb_cursor_close(c);
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
 enum ledger_err ledger_entry(struct ledger *l, uint64_t seq, uint8_t *buf,
                              size_t cap, size_t *len)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         MDB_val v;
         size_t off = 0;
         enum ledger_err err;
@@ -150,22 +150,22 @@ enum ledger_err ledger_entry(struct ledger *l, uint64_t seq, uint8_t *buf,
 
         if (!l || !len || (!buf && cap))
                 return LEDGER_E_INVALID;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         rc = get_record(&t, seq, &v);
         if (rc)
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
         else if (!copy_out(&v, buf, cap, &off))
                 err = LEDGER_E_OVERFLOW;
         else
                 *len = v.mv_size;
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
 /* The checkpoint of exactly `size`, or with size == 0 the latest. */
-static enum ledger_err checkpoint_get(struct ltxn *t, uint64_t size, MDB_val *v,
-                                      uint64_t *got)
+static enum ledger_err checkpoint_get(struct ledger_txn *t, uint64_t size,
+                                      MDB_val *v, uint64_t *got)
 {
         MDB_cursor *c;
         uint8_t kb[8];
@@ -173,21 +173,21 @@ static enum ledger_err checkpoint_get(struct ltxn *t, uint64_t size, MDB_val *v,
         int rc;
 
         tb_store_u64be(kb, size);
-        if ((rc = mdb_cursor_open(t->txn, t->l->db[LDB_CHECKPOINTS], &c)))
-                return ledger_err_from_mdb(rc);
+        if ((rc = mdb_cursor_open(t->txn, t->l->db[LEDGER_DB_CHECKPOINTS], &c)))
+                return ledger_txn_err(rc);
         rc = mdb_cursor_get(c, &k, v, size ? MDB_SET_KEY : MDB_LAST);
         if (!rc && k.mv_size != 8)
-                rc = LTXN_E_CORRUPT;
+                rc = LEDGER_TXN_E_CORRUPT;
         if (!rc && got)
                 *got = tb_load_u64be(k.mv_data);
         mdb_cursor_close(c);
-        return ledger_err_from_mdb(rc);
+        return ledger_txn_err(rc);
 }
 
 enum ledger_err ledger_checkpoint(struct ledger *l, uint8_t *buf, size_t cap,
                                   size_t *len, uint64_t *size)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         MDB_val v;
         size_t off = 0;
         uint64_t got = 0;
@@ -195,7 +195,7 @@ enum ledger_err ledger_checkpoint(struct ledger *l, uint8_t *buf, size_t cap,
 
         if (!l || !len || (!buf && cap))
                 return LEDGER_E_INVALID;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         err = checkpoint_get(&t, 0, &v, &got);
         if (err == LEDGER_E_NOT_FOUND)
@@ -207,14 +207,14 @@ enum ledger_err ledger_checkpoint(struct ledger *l, uint8_t *buf, size_t cap,
                 if (size)
                         *size = got;
         }
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
 enum ledger_err ledger_checkpoint_at(struct ledger *l, uint64_t size,
                                      uint8_t *buf, size_t cap, size_t *len)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         MDB_val v;
         size_t off = 0;
         enum ledger_err err;
@@ -223,39 +223,40 @@ enum ledger_err ledger_checkpoint_at(struct ledger *l, uint64_t size,
                 return LEDGER_E_INVALID;
         if (size == 0)
                 return LEDGER_E_NOT_FOUND;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         err = checkpoint_get(&t, size, &v, NULL);
         if (!err && !copy_out(&v, buf, cap, &off))
                 err = LEDGER_E_OVERFLOW;
         if (!err)
                 *len = v.mv_size;
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
-static enum ledger_err tree_err(struct ltxn *t, enum tb_err e)
+static enum ledger_err tree_err(struct ledger_txn *t, enum tb_err e)
 {
         if (t->rc)
-                return ledger_err_from_mdb(t->rc);
+                return ledger_txn_err(t->rc);
         if (e == TB_E_PROOF_RANGE)
                 return LEDGER_E_RANGE;
         return e ? LEDGER_E_CORRUPT : LEDGER_OK;
 }
 
-static enum ledger_err resolve_size(struct ltxn *t, uint64_t *size)
+static enum ledger_err resolve_size(struct ledger_txn *t, uint64_t *size)
 {
-        uint64_t tree = lmeta_u64(t, "tree_size");
+        uint64_t tree = ledger_txn_meta_u64(t, "tree_size");
 
         if (t->rc)
-                return ledger_err_from_mdb(t->rc);
+                return ledger_txn_err(t->rc);
         if (*size == 0)
                 *size = tree;
         return *size > tree ? LEDGER_E_RANGE : LEDGER_OK;
 }
 
-static enum ledger_err attach_checkpoint(struct ltxn *t, struct tb_proof *out,
-                                         uint8_t *buf, size_t cap, size_t *off)
+static enum ledger_err attach_checkpoint(struct ledger_txn *t,
+                                         struct tb_proof *out, uint8_t *buf,
+                                         size_t cap, size_t *off)
 {
         MDB_val v;
         enum ledger_err err = checkpoint_get(t, out->size, &v, NULL);
@@ -274,7 +275,7 @@ enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
                                        uint64_t size, struct tb_proof *out,
                                        uint8_t *buf, size_t cap)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         MDB_val rec;
         size_t count = 0, off = 0;
         enum ledger_err err;
@@ -282,7 +283,7 @@ enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
         if (!l || !out || (!buf && cap))
                 return LEDGER_E_INVALID;
         memset(out, 0, sizeof(*out));
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         if ((err = resolve_size(&t, &size)))
                 goto done;
@@ -290,9 +291,9 @@ enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
                 err = LEDGER_E_RANGE;
                 goto done;
         }
-        err =
-            tree_err(&t, tb_merkle_prove_inclusion(ltree_read_cb, &t, seq, size,
-                                                   out->hashes, &count));
+        err = tree_err(&t, tb_merkle_prove_inclusion(ledger_txn_tree_read_cb,
+                                                     &t, seq, size, out->hashes,
+                                                     &count));
         if (err)
                 goto done;
         out->index = seq;
@@ -309,7 +310,7 @@ enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
         out->record_len = rec.mv_size;
         err = attach_checkpoint(&t, out, buf, cap, &off);
 done:
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
@@ -317,14 +318,14 @@ enum ledger_err ledger_prove_consistency(struct ledger *l, uint64_t old_size,
                                          uint64_t size, struct tb_proof *out,
                                          uint8_t *buf, size_t cap)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         size_t count = 0, off = 0;
         enum ledger_err err;
 
         if (!l || !out || (!buf && cap))
                 return LEDGER_E_INVALID;
         memset(out, 0, sizeof(*out));
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         if ((err = resolve_size(&t, &size)))
                 goto done;
@@ -332,9 +333,9 @@ enum ledger_err ledger_prove_consistency(struct ledger *l, uint64_t old_size,
                 err = LEDGER_E_RANGE;
                 goto done;
         }
-        err = tree_err(&t,
-                       tb_merkle_prove_consistency(ltree_read_cb, &t, old_size,
-                                                   size, out->hashes, &count));
+        err = tree_err(&t, tb_merkle_prove_consistency(ledger_txn_tree_read_cb,
+                                                       &t, old_size, size,
+                                                       out->hashes, &count));
         if (err)
                 goto done;
         out->index = old_size;
@@ -342,32 +343,32 @@ enum ledger_err ledger_prove_consistency(struct ledger *l, uint64_t old_size,
         out->count = (uint8_t)count;
         err = attach_checkpoint(&t, out, buf, cap, &off);
 done:
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
 enum ledger_err ledger_root(struct ledger *l, uint64_t size,
                             uint8_t root[TB_HASH_SIZE])
 {
-        struct ltxn t;
+        struct ledger_txn t;
         enum ledger_err err;
 
         if (!l || !root)
                 return LEDGER_E_INVALID;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         if (size == 0)
                 tb_merkle_empty_root(root);
         else if (!(err = resolve_size(&t, &size)))
-                err = tree_err(
-                    &t, tb_merkle_tree_hash(ltree_read_cb, &t, size, root));
-        lread_end(&t);
+                err = tree_err(&t, tb_merkle_tree_hash(ledger_txn_tree_read_cb,
+                                                       &t, size, root));
+        ledger_txn_end_read(&t);
         return err;
 }
 
 enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         MDB_stat st;
         MDB_envinfo info;
         struct stat fs;
@@ -380,18 +381,18 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
         memset(out, 0, sizeof(*out));
         snprintf(out->origin, sizeof(out->origin), "%s", l->origin);
         snprintf(out->log_key, sizeof(out->log_key), "%s", l->vkey_text);
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        out->tree_size = lmeta_u64(&t, "tree_size");
-        out->keys_active = lmeta_u64(&t, "keys_active");
-        out->keys_revoked = lmeta_u64(&t, "keys_revoked");
+        out->tree_size = ledger_txn_meta_u64(&t, "tree_size");
+        out->keys_active = ledger_txn_meta_u64(&t, "keys_active");
+        out->keys_revoked = ledger_txn_meta_u64(&t, "keys_revoked");
         if (t.rc) {
-                err = ledger_err_from_mdb(t.rc);
+                err = ledger_txn_err(t.rc);
                 goto done;
         }
-        if ((rc = mdb_stat(t.txn, l->db[LDB_ACCOUNTS], &st)) ||
+        if ((rc = mdb_stat(t.txn, l->db[LEDGER_DB_ACCOUNTS], &st)) ||
             (rc = mdb_env_info(l->env, &info))) {
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
                 goto done;
         }
         out->accounts = st.ms_entries;
@@ -404,6 +405,6 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
         }
         out->disk_bytes = (uint64_t)fs.st_blocks * 512;
 done:
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }

@@ -43,19 +43,19 @@ static unsigned refuse(struct ledger_result *r, unsigned status,
         return status;
 }
 
-static int key_get(struct ltxn *t, const uint8_t pk[TB_PUBKEY_SIZE],
+static int key_get(struct ledger_txn *t, const uint8_t pk[TB_PUBKEY_SIZE],
                    struct lkey *k)
 {
         MDB_val v;
         const uint8_t *p;
         size_t n;
 
-        if (ltxn_get(t, LDB_KEYS, pk, TB_PUBKEY_SIZE, &v))
+        if (ledger_txn_get(t, LEDGER_DB_KEYS, pk, TB_PUBKEY_SIZE, &v))
                 return 0;
         p = v.mv_data;
         if (v.mv_size < 18 || v.mv_size != 18 + (size_t)p[17] ||
             p[17] > TB_NAME_MAX) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return 0;
         }
         k->roles = p[0];
@@ -67,7 +67,7 @@ static int key_get(struct ltxn *t, const uint8_t pk[TB_PUBKEY_SIZE],
         return 1;
 }
 
-static void key_put(struct ltxn *t, const uint8_t pk[TB_PUBKEY_SIZE],
+static void key_put(struct ledger_txn *t, const uint8_t pk[TB_PUBKEY_SIZE],
                     const struct lkey *k)
 {
         uint8_t p[18 + TB_NAME_MAX];
@@ -78,19 +78,19 @@ static void key_put(struct ltxn *t, const uint8_t pk[TB_PUBKEY_SIZE],
         tb_store_u64be(p + 9, k->revoked);
         p[17] = (uint8_t)n;
         memcpy(p + 18, k->name, n);
-        ltxn_put(t, LDB_KEYS, pk, TB_PUBKEY_SIZE, p, 18 + n, 0);
+        ledger_txn_put(t, LEDGER_DB_KEYS, pk, TB_PUBKEY_SIZE, p, 18 + n, 0);
 }
 
-static void caps_get(struct ltxn *t, struct lcaps *c)
+static void caps_get(struct ledger_txn *t, struct lcaps *c)
 {
         MDB_val v;
         const uint8_t *p;
 
         memset(c, 0, sizeof(*c));
-        if (ltxn_get(t, LDB_POLICY, "c", 1, &v))
+        if (ledger_txn_get(t, LEDGER_DB_POLICY, "c", 1, &v))
                 return;
         if (v.mv_size != 10) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return;
         }
         p = v.mv_data;
@@ -98,14 +98,14 @@ static void caps_get(struct ltxn *t, struct lcaps *c)
         c->max_balance = tb_load_u64be(p + 2);
 }
 
-static void caps_put(struct ltxn *t, const struct lcaps *c)
+static void caps_put(struct ledger_txn *t, const struct lcaps *c)
 {
         uint8_t p[10];
 
         p[0] = (uint8_t)(c->daily_minutes >> 8);
         p[1] = (uint8_t)c->daily_minutes;
         tb_store_u64be(p + 2, c->max_balance);
-        ltxn_put(t, LDB_POLICY, "c", 1, p, sizeof(p), 0);
+        ledger_txn_put(t, LEDGER_DB_POLICY, "c", 1, p, sizeof(p), 0);
 }
 
 static size_t rate_key(uint8_t *k, const char *activity)
@@ -117,41 +117,41 @@ static size_t rate_key(uint8_t *k, const char *activity)
         return 1 + n;
 }
 
-static void rate_put(struct ltxn *t, const char *activity, uint32_t rate)
+static void rate_put(struct ledger_txn *t, const char *activity, uint32_t rate)
 {
         uint8_t k[LPOLICY_KEY_MAX], v[4];
         size_t kl = rate_key(k, activity);
 
         tb_store_u32be(v, rate);
-        ltxn_put(t, LDB_POLICY, k, kl, v, 4, 0);
+        ledger_txn_put(t, LEDGER_DB_POLICY, k, kl, v, 4, 0);
 }
 
 /* The activity's own rate if the policy set one, else the default. */
-static uint32_t rate_get(struct ltxn *t, const char *activity)
+static uint32_t rate_get(struct ledger_txn *t, const char *activity)
 {
         uint8_t k[LPOLICY_KEY_MAX];
         size_t kl = rate_key(k, activity);
         MDB_val v;
 
-        if (ltxn_get(t, LDB_POLICY, k, kl, &v) &&
-            ltxn_get(t, LDB_POLICY, "r", 1, &v))
+        if (ledger_txn_get(t, LEDGER_DB_POLICY, k, kl, &v) &&
+            ledger_txn_get(t, LEDGER_DB_POLICY, "r", 1, &v))
                 return 0;
         if (v.mv_size != 4) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return 0;
         }
         return tb_load_u32be(v.mv_data);
 }
 
-static void history_put(struct ltxn *t, const char *account, uint64_t seq,
+static void history_put(struct ledger_txn *t, const char *account, uint64_t seq,
                         int64_t delta, uint64_t balance)
 {
         uint8_t k[LACCT_KEY_MAX], v[LHISTORY_VAL];
-        size_t kl = lkey_account(k, account, seq, 8);
+        size_t kl = ledger_txn_account_key(k, account, seq, 8);
 
         tb_store_u64be(v, (uint64_t)delta);
         tb_store_u64be(v + 8, balance);
-        ltxn_put(t, LDB_HISTORY, k, kl, v, sizeof(v), 0);
+        ledger_txn_put(t, LEDGER_DB_HISTORY, k, kl, v, sizeof(v), 0);
 }
 
 static void touch(struct tb_balance_info *a, uint64_t seq)
@@ -160,33 +160,36 @@ static void touch(struct tb_balance_info *a, uint64_t seq)
         a->last_seq = seq;
 }
 
-static uint32_t daily_get(struct ltxn *t, const char *account, int64_t start)
+static uint32_t daily_get(struct ledger_txn *t, const char *account,
+                          int64_t start)
 {
         uint8_t k[LACCT_KEY_MAX];
-        size_t kl = lkey_account(k, account, (uint64_t)(start / 86400), 4);
+        size_t kl =
+            ledger_txn_account_key(k, account, (uint64_t)(start / 86400), 4);
         MDB_val v;
 
-        if (ltxn_get(t, LDB_DAILY, k, kl, &v))
+        if (ledger_txn_get(t, LEDGER_DB_DAILY, k, kl, &v))
                 return 0;
         if (v.mv_size != 4) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return 0;
         }
         return tb_load_u32be(v.mv_data);
 }
 
-static void daily_put(struct ltxn *t, const char *account, int64_t start,
+static void daily_put(struct ledger_txn *t, const char *account, int64_t start,
                       uint32_t minutes)
 {
         uint8_t k[LACCT_KEY_MAX], v[4];
-        size_t kl = lkey_account(k, account, (uint64_t)(start / 86400), 4);
+        size_t kl =
+            ledger_txn_account_key(k, account, (uint64_t)(start / 86400), 4);
 
         if (minutes == 0) {
-                ltxn_del(t, LDB_DAILY, k, kl);
+                ledger_txn_del(t, LEDGER_DB_DAILY, k, kl);
                 return;
         }
         tb_store_u32be(v, minutes);
-        ltxn_put(t, LDB_DAILY, k, kl, v, 4, 0);
+        ledger_txn_put(t, LEDGER_DB_DAILY, k, kl, v, 4, 0);
 }
 
 /*
@@ -194,11 +197,11 @@ static void daily_put(struct ltxn *t, const char *account, int64_t start,
  * one of them iff it overlaps the last one starting at or before start or
  * the first one starting after it.
  */
-static int interval_overlaps(struct ltxn *t, const char *account, int64_t start,
-                             int64_t end)
+static int interval_overlaps(struct ledger_txn *t, const char *account,
+                             int64_t start, int64_t end)
 {
         uint8_t k[LACCT_KEY_MAX];
-        size_t kl = lkey_account(k, account, (uint64_t)start, 8);
+        size_t kl = ledger_txn_account_key(k, account, (uint64_t)start, 8);
         size_t pl = kl - 8;
         MDB_cursor *c = NULL;
         MDB_val key = {kl, k}, val;
@@ -206,7 +209,7 @@ static int interval_overlaps(struct ltxn *t, const char *account, int64_t start,
 
         if (t->rc)
                 return 0;
-        if ((rc = mdb_cursor_open(t->txn, t->l->db[LDB_INTERVALS], &c)))
+        if ((rc = mdb_cursor_open(t->txn, t->l->db[LEDGER_DB_INTERVALS], &c)))
                 goto fail;
         rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
         if (rc == 0 && key.mv_size == kl && memcmp(key.mv_data, k, pl) == 0) {
@@ -219,7 +222,7 @@ static int interval_overlaps(struct ltxn *t, const char *account, int64_t start,
         rc = mdb_cursor_get(c, &key, &val, rc ? MDB_LAST : MDB_PREV);
         if (rc == 0 && key.mv_size == kl && memcmp(key.mv_data, k, pl) == 0) {
                 if (val.mv_size != LINTERVAL_VAL) {
-                        rc = LTXN_E_CORRUPT;
+                        rc = LEDGER_TXN_E_CORRUPT;
                         goto fail;
                 }
                 if (tb_load_u64be(val.mv_data) > (uint64_t)start)
@@ -232,32 +235,33 @@ static int interval_overlaps(struct ltxn *t, const char *account, int64_t start,
 fail:
         if (c)
                 mdb_cursor_close(c);
-        ltxn_fail(t, rc);
+        ledger_txn_fail(t, rc);
         return 0;
 }
 
-static void interval_put(struct ltxn *t, const char *account, int64_t start,
-                         int64_t end, uint64_t seq)
+static void interval_put(struct ledger_txn *t, const char *account,
+                         int64_t start, int64_t end, uint64_t seq)
 {
         uint8_t k[LACCT_KEY_MAX], v[LINTERVAL_VAL];
-        size_t kl = lkey_account(k, account, (uint64_t)start, 8);
+        size_t kl = ledger_txn_account_key(k, account, (uint64_t)start, 8);
 
         tb_store_u64be(v, (uint64_t)end);
         tb_store_u64be(v + 8, seq);
-        ltxn_put(t, LDB_INTERVALS, k, kl, v, sizeof(v), 0);
+        ledger_txn_put(t, LEDGER_DB_INTERVALS, k, kl, v, sizeof(v), 0);
 }
 
-static void interval_del(struct ltxn *t, const char *account, int64_t start)
+static void interval_del(struct ledger_txn *t, const char *account,
+                         int64_t start)
 {
         uint8_t k[LACCT_KEY_MAX];
-        size_t kl = lkey_account(k, account, (uint64_t)start, 8);
+        size_t kl = ledger_txn_account_key(k, account, (uint64_t)start, 8);
 
-        ltxn_del(t, LDB_INTERVALS, k, kl);
+        ledger_txn_del(t, LEDGER_DB_INTERVALS, k, kl);
 }
 
-static unsigned apply_genesis(struct ledger *l, struct ltxn *t,
-                              const struct lapply *a, const struct tb_entry *e,
-                              struct ledger_result *r)
+static unsigned apply_genesis(struct ledger *l, struct ledger_txn *t,
+                              const struct ledger_rules_ctx *a,
+                              const struct tb_entry *e, struct ledger_result *r)
 {
         const struct tb_genesis *g = &e->u.genesis;
         struct lkey k;
@@ -287,12 +291,13 @@ static unsigned apply_genesis(struct ledger *l, struct ltxn *t,
         c.daily_minutes = g->daily_minutes_cap;
         c.max_balance = g->max_balance;
         caps_put(t, &c);
-        lmeta_put_u64(t, "keys_active", 1);
-        lmeta_put_u64(t, "keys_revoked", 0);
+        ledger_txn_meta_put_u64(t, "keys_active", 1);
+        ledger_txn_meta_put_u64(t, "keys_revoked", 0);
         return TB_ST_OK;
 }
 
-static unsigned apply_enroll(struct ltxn *t, const struct lapply *a,
+static unsigned apply_enroll(struct ledger_txn *t,
+                             const struct ledger_rules_ctx *a,
                              const struct tb_entry *e, struct ledger_result *r)
 {
         const struct tb_enroll *en = &e->u.enroll;
@@ -307,11 +312,13 @@ static unsigned apply_enroll(struct ltxn *t, const struct lapply *a,
         k.enrolled = a->seq;
         snprintf(k.name, sizeof(k.name), "%s", en->name);
         key_put(t, en->key, &k);
-        lmeta_put_u64(t, "keys_active", lmeta_u64(t, "keys_active") + 1);
+        ledger_txn_meta_put_u64(t, "keys_active",
+                                ledger_txn_meta_u64(t, "keys_active") + 1);
         return TB_ST_OK;
 }
 
-static unsigned apply_revoke(struct ltxn *t, const struct lapply *a,
+static unsigned apply_revoke(struct ledger_txn *t,
+                             const struct ledger_rules_ctx *a,
                              const struct tb_entry *e, struct ledger_result *r)
 {
         struct lkey k;
@@ -324,12 +331,14 @@ static unsigned apply_revoke(struct ltxn *t, const struct lapply *a,
                               (unsigned long long)k.revoked);
         k.revoked = a->seq;
         key_put(t, e->u.revoke.key, &k);
-        lmeta_put_u64(t, "keys_active", lmeta_u64(t, "keys_active") - 1);
-        lmeta_put_u64(t, "keys_revoked", lmeta_u64(t, "keys_revoked") + 1);
+        ledger_txn_meta_put_u64(t, "keys_active",
+                                ledger_txn_meta_u64(t, "keys_active") - 1);
+        ledger_txn_meta_put_u64(t, "keys_revoked",
+                                ledger_txn_meta_u64(t, "keys_revoked") + 1);
         return TB_ST_OK;
 }
 
-static unsigned apply_policy(struct ltxn *t, const struct tb_entry *e)
+static unsigned apply_policy(struct ledger_txn *t, const struct tb_entry *e)
 {
         const struct tb_policy *p = &e->u.policy;
         struct lcaps c;
@@ -347,19 +356,20 @@ static unsigned apply_policy(struct ltxn *t, const struct tb_entry *e)
         return TB_ST_OK;
 }
 
-static unsigned apply_register(struct ltxn *t, const struct lapply *a,
+static unsigned apply_register(struct ledger_txn *t,
+                               const struct ledger_rules_ctx *a,
                                const struct tb_entry *e,
                                struct ledger_result *r)
 {
         struct tb_balance_info acct;
 
-        if (laccount_get(t, e->u.reg.account, &acct))
+        if (ledger_txn_account_get(t, e->u.reg.account, &acct))
                 return refuse(r, TB_ST_ACCOUNT_EXISTS, "account %s exists",
                               e->u.reg.account);
         snprintf(acct.account, sizeof(acct.account), "%s", e->u.reg.account);
         acct.opened_seq = a->seq;
         touch(&acct, a->seq);
-        laccount_put(t, &acct);
+        ledger_txn_account_put(t, &acct);
         history_put(t, acct.account, a->seq, 0, 0);
         return TB_ST_OK;
 }
@@ -372,9 +382,9 @@ static int over_cap(uint64_t balance, uint64_t credit, uint64_t max)
         return max != 0 && balance + credit > max;
 }
 
-static unsigned apply_service(struct ledger *l, struct ltxn *t,
-                              const struct lapply *a, const struct tb_entry *e,
-                              struct ledger_result *r)
+static unsigned apply_service(struct ledger *l, struct ledger_txn *t,
+                              const struct ledger_rules_ctx *a,
+                              const struct tb_entry *e, struct ledger_result *r)
 {
         const struct tb_service *s = &e->u.service;
         struct tb_balance_info acct;
@@ -383,7 +393,7 @@ static unsigned apply_service(struct ledger *l, struct ltxn *t,
         uint32_t day;
         uint64_t points;
 
-        if (!laccount_get(t, s->account, &acct))
+        if (!ledger_txn_account_get(t, s->account, &acct))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               s->account);
         if (!a->replay) {
@@ -414,7 +424,7 @@ static unsigned apply_service(struct ledger *l, struct ltxn *t,
         acct.earned += points;
         acct.minutes += s->minutes;
         touch(&acct, a->seq);
-        laccount_put(t, &acct);
+        ledger_txn_account_put(t, &acct);
         interval_put(t, s->account, s->start, end, a->seq);
         daily_put(t, s->account, s->start, day + s->minutes);
         history_put(t, s->account, a->seq, (int64_t)points, acct.balance);
@@ -423,13 +433,14 @@ static unsigned apply_service(struct ledger *l, struct ltxn *t,
         return TB_ST_OK;
 }
 
-static unsigned apply_redeem(struct ltxn *t, const struct lapply *a,
+static unsigned apply_redeem(struct ledger_txn *t,
+                             const struct ledger_rules_ctx *a,
                              const struct tb_entry *e, struct ledger_result *r)
 {
         const struct tb_redeem *d = &e->u.redeem;
         struct tb_balance_info acct;
 
-        if (!laccount_get(t, d->account, &acct))
+        if (!ledger_txn_account_get(t, d->account, &acct))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               d->account);
         if (acct.balance < d->points)
@@ -439,14 +450,15 @@ static unsigned apply_redeem(struct ltxn *t, const struct lapply *a,
         acct.balance -= d->points;
         acct.redeemed += d->points;
         touch(&acct, a->seq);
-        laccount_put(t, &acct);
+        ledger_txn_account_put(t, &acct);
         history_put(t, d->account, a->seq, -(int64_t)d->points, acct.balance);
         r->points = -(int64_t)d->points;
         r->balance = acct.balance;
         return TB_ST_OK;
 }
 
-static unsigned apply_transfer(struct ltxn *t, const struct lapply *a,
+static unsigned apply_transfer(struct ledger_txn *t,
+                               const struct ledger_rules_ctx *a,
                                const struct tb_entry *e,
                                struct ledger_result *r)
 {
@@ -456,10 +468,10 @@ static unsigned apply_transfer(struct ltxn *t, const struct lapply *a,
 
         if (strcmp(x->from, x->to) == 0)
                 return refuse(r, TB_ST_SAME_ACCOUNT, "from equals to");
-        if (!laccount_get(t, x->from, &from))
+        if (!ledger_txn_account_get(t, x->from, &from))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               x->from);
-        if (!laccount_get(t, x->to, &to))
+        if (!ledger_txn_account_get(t, x->to, &to))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s", x->to);
         if (from.balance < x->points)
                 return refuse(r, TB_ST_INSUFFICIENT_POINTS, "balance %llu < %u",
@@ -476,8 +488,8 @@ static unsigned apply_transfer(struct ltxn *t, const struct lapply *a,
         to.transferred_in += x->points;
         touch(&from, a->seq);
         touch(&to, a->seq);
-        laccount_put(t, &from);
-        laccount_put(t, &to);
+        ledger_txn_account_put(t, &from);
+        ledger_txn_account_put(t, &to);
         history_put(t, x->from, a->seq, -(int64_t)x->points, from.balance);
         history_put(t, x->to, a->seq, (int64_t)x->points, to.balance);
         r->points = -(int64_t)x->points;
@@ -485,20 +497,23 @@ static unsigned apply_transfer(struct ltxn *t, const struct lapply *a,
         return TB_ST_OK;
 }
 
-static int64_t history_delta(struct ltxn *t, const char *account, uint64_t seq)
+static int64_t history_delta(struct ledger_txn *t, const char *account,
+                             uint64_t seq)
 {
         uint8_t k[LACCT_KEY_MAX];
-        size_t kl = lkey_account(k, account, seq, 8);
+        size_t kl = ledger_txn_account_key(k, account, seq, 8);
         MDB_val v;
 
-        if (ltxn_get(t, LDB_HISTORY, k, kl, &v) || v.mv_size != LHISTORY_VAL) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        if (ledger_txn_get(t, LEDGER_DB_HISTORY, k, kl, &v) ||
+            v.mv_size != LHISTORY_VAL) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return 0;
         }
         return (int64_t)tb_load_u64be(v.mv_data);
 }
 
-static unsigned reverse_service(struct ltxn *t, const struct lapply *a,
+static unsigned reverse_service(struct ledger_txn *t,
+                                const struct ledger_rules_ctx *a,
                                 const struct tb_record *o,
                                 struct ledger_result *r)
 {
@@ -507,8 +522,8 @@ static unsigned reverse_service(struct ltxn *t, const struct lapply *a,
         int64_t delta;
         uint64_t points;
 
-        if (!laccount_get(t, s->account, &acct)) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        if (!ledger_txn_account_get(t, s->account, &acct)) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return TB_ST_INTERNAL;
         }
         delta = history_delta(t, s->account, o->seq);
@@ -525,7 +540,7 @@ static unsigned reverse_service(struct ltxn *t, const struct lapply *a,
         acct.earned -= points;
         acct.minutes -= s->minutes;
         touch(&acct, a->seq);
-        laccount_put(t, &acct);
+        ledger_txn_account_put(t, &acct);
         interval_del(t, s->account, s->start);
         daily_put(t, s->account, s->start,
                   daily_get(t, s->account, s->start) - s->minutes);
@@ -535,15 +550,16 @@ static unsigned reverse_service(struct ltxn *t, const struct lapply *a,
         return TB_ST_OK;
 }
 
-static unsigned reverse_redeem(struct ltxn *t, const struct lapply *a,
+static unsigned reverse_redeem(struct ledger_txn *t,
+                               const struct ledger_rules_ctx *a,
                                const struct tb_record *o,
                                struct ledger_result *r)
 {
         const struct tb_redeem *d = &o->entry.u.redeem;
         struct tb_balance_info acct;
 
-        if (!laccount_get(t, d->account, &acct)) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        if (!ledger_txn_account_get(t, d->account, &acct)) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return TB_ST_INTERNAL;
         }
         if (over_cap(acct.balance, d->points, 0))
@@ -552,22 +568,24 @@ static unsigned reverse_redeem(struct ltxn *t, const struct lapply *a,
         acct.balance += d->points;
         acct.redeemed -= d->points;
         touch(&acct, a->seq);
-        laccount_put(t, &acct);
+        ledger_txn_account_put(t, &acct);
         history_put(t, d->account, a->seq, d->points, acct.balance);
         r->points = d->points;
         r->balance = acct.balance;
         return TB_ST_OK;
 }
 
-static unsigned reverse_transfer(struct ltxn *t, const struct lapply *a,
+static unsigned reverse_transfer(struct ledger_txn *t,
+                                 const struct ledger_rules_ctx *a,
                                  const struct tb_record *o,
                                  struct ledger_result *r)
 {
         const struct tb_transfer *x = &o->entry.u.transfer;
         struct tb_balance_info from, to;
 
-        if (!laccount_get(t, x->from, &from) || !laccount_get(t, x->to, &to)) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        if (!ledger_txn_account_get(t, x->from, &from) ||
+            !ledger_txn_account_get(t, x->to, &to)) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return TB_ST_INTERNAL;
         }
         if (to.balance < x->points)
@@ -583,8 +601,8 @@ static unsigned reverse_transfer(struct ltxn *t, const struct lapply *a,
         from.transferred_out -= x->points;
         touch(&from, a->seq);
         touch(&to, a->seq);
-        laccount_put(t, &from);
-        laccount_put(t, &to);
+        ledger_txn_account_put(t, &from);
+        ledger_txn_account_put(t, &to);
         history_put(t, x->from, a->seq, x->points, from.balance);
         history_put(t, x->to, a->seq, -(int64_t)x->points, to.balance);
         r->points = x->points;
@@ -592,7 +610,8 @@ static unsigned reverse_transfer(struct ltxn *t, const struct lapply *a,
         return TB_ST_OK;
 }
 
-static unsigned apply_reverse(struct ltxn *t, const struct lapply *a,
+static unsigned apply_reverse(struct ledger_txn *t,
+                              const struct ledger_rules_ctx *a,
                               const struct tb_entry *e, const struct lkey *k,
                               struct ledger_result *r)
 {
@@ -606,9 +625,9 @@ static unsigned apply_reverse(struct ltxn *t, const struct lapply *a,
                 return refuse(r, TB_ST_NO_SUCH_ENTRY, "no entry %llu",
                               (unsigned long long)seq);
         tb_store_u64be(kb, seq);
-        if (ltxn_get(t, LDB_LOG, kb, 8, &v) ||
+        if (ledger_txn_get(t, LEDGER_DB_LOG, kb, 8, &v) ||
             tb_record_decode(v.mv_data, v.mv_size, &o) != TB_OK) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return TB_ST_INTERNAL;
         }
         if (o.entry.kind != TB_KIND_SERVICE && o.entry.kind != TB_KIND_REDEEM &&
@@ -616,7 +635,7 @@ static unsigned apply_reverse(struct ltxn *t, const struct lapply *a,
                 return refuse(r, TB_ST_NOT_REVERSIBLE,
                               "a %s entry cannot be reversed",
                               tb_kind_name(o.entry.kind));
-        if (ltxn_get(t, LDB_REVERSED, kb, 8, &v) == 0)
+        if (ledger_txn_get(t, LEDGER_DB_REVERSED, kb, 8, &v) == 0)
                 return refuse(r, TB_ST_ALREADY_REVERSED,
                               "already reversed by seq %llu",
                               v.mv_size == 8
@@ -643,13 +662,14 @@ static unsigned apply_reverse(struct ltxn *t, const struct lapply *a,
         if (st == TB_ST_OK) {
                 uint8_t vb[8];
                 tb_store_u64be(vb, a->seq);
-                ltxn_put(t, LDB_REVERSED, kb, 8, vb, 8, 0);
+                ledger_txn_put(t, LEDGER_DB_REVERSED, kb, 8, vb, 8, 0);
         }
         return st;
 }
 
-unsigned lrules_apply(struct ledger *l, struct ltxn *t, const struct lapply *a,
-                      const struct tb_entry *e, struct ledger_result *r)
+unsigned ledger_rules_apply(struct ledger *l, struct ledger_txn *t,
+                            const struct ledger_rules_ctx *a,
+                            const struct tb_entry *e, struct ledger_result *r)
 {
         struct lkey k;
         uint8_t need;

@@ -13,7 +13,7 @@
 #include "buf.h"
 #include "ledger_int.h"
 
-enum ledger_err ledger_err_from_mdb(int rc)
+enum ledger_err ledger_txn_err(int rc)
 {
         switch (rc) {
         case MDB_SUCCESS:
@@ -29,13 +29,13 @@ enum ledger_err ledger_err_from_mdb(int rc)
         case MDB_INVALID:
         case MDB_CORRUPTED:
         case MDB_PAGE_NOTFOUND:
-        case LTXN_E_CORRUPT:
+        case LEDGER_TXN_E_CORRUPT:
                 return LEDGER_E_CORRUPT;
         case MDB_VERSION_MISMATCH:
                 return LEDGER_E_VERSION;
-        case LTXN_E_CRYPTO:
+        case LEDGER_TXN_E_CRYPTO:
                 return LEDGER_E_CRYPTO;
-        case LTXN_E_RANGE:
+        case LEDGER_TXN_E_RANGE:
                 return LEDGER_E_RANGE;
         case ENOMEM:
                 return LEDGER_E_NOMEM;
@@ -51,7 +51,7 @@ enum ledger_err ledger_err_from_mdb(int rc)
         }
 }
 
-int ltxn_begin(struct ltxn *t, struct ledger *l, int rdonly)
+int ledger_txn_begin(struct ledger_txn *t, struct ledger *l, int rdonly)
 {
         t->l = l;
         t->txn = NULL;
@@ -59,7 +59,8 @@ int ltxn_begin(struct ltxn *t, struct ledger *l, int rdonly)
         return t->rc;
 }
 
-int ltxn_get(struct ltxn *t, enum ldb db, const void *k, size_t kl, MDB_val *v)
+int ledger_txn_get(struct ledger_txn *t, enum ledger_db db, const void *k,
+                   size_t kl, MDB_val *v)
 {
         MDB_val key = {kl, (void *)k};
         int rc;
@@ -72,8 +73,8 @@ int ltxn_get(struct ltxn *t, enum ldb db, const void *k, size_t kl, MDB_val *v)
         return rc;
 }
 
-void ltxn_put(struct ltxn *t, enum ldb db, const void *k, size_t kl,
-              const void *v, size_t vl, unsigned flags)
+void ledger_txn_put(struct ledger_txn *t, enum ledger_db db, const void *k,
+                    size_t kl, const void *v, size_t vl, unsigned flags)
 {
         MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
 
@@ -82,7 +83,8 @@ void ltxn_put(struct ltxn *t, enum ldb db, const void *k, size_t kl,
         t->rc = mdb_put(t->txn, t->l->db[db], &key, &val, flags);
 }
 
-void ltxn_del(struct ltxn *t, enum ldb db, const void *k, size_t kl)
+void ledger_txn_del(struct ledger_txn *t, enum ledger_db db, const void *k,
+                    size_t kl)
 {
         MDB_val key = {kl, (void *)k};
 
@@ -91,13 +93,13 @@ void ltxn_del(struct ltxn *t, enum ldb db, const void *k, size_t kl)
         t->rc = mdb_del(t->txn, t->l->db[db], &key, NULL);
 }
 
-void ltxn_fail(struct ltxn *t, int rc)
+void ledger_txn_fail(struct ledger_txn *t, int rc)
 {
         if (!t->rc)
                 t->rc = rc;
 }
 
-int ltxn_commit(struct ltxn *t)
+int ledger_txn_commit(struct ledger_txn *t)
 {
         int rc;
 
@@ -114,7 +116,7 @@ int ltxn_commit(struct ltxn *t)
         return rc;
 }
 
-void ltxn_abort(struct ltxn *t)
+void ledger_txn_abort(struct ledger_txn *t)
 {
         if (t->txn)
                 mdb_txn_abort(t->txn);
@@ -123,13 +125,13 @@ void ltxn_abort(struct ltxn *t)
 
 /* Readers hold the resize lock shared: mdb_env_set_mapsize() must not run
  * while any transaction of this process is active. */
-enum ledger_err lread_begin(struct ledger *l, struct ltxn *t)
+enum ledger_err ledger_txn_begin_read(struct ledger *l, struct ledger_txn *t)
 {
         int rc;
 
         if (pthread_rwlock_rdlock(&l->resize_lock))
                 return LEDGER_E_LMDB;
-        rc = ltxn_begin(t, l, 1);
+        rc = ledger_txn_begin(t, l, 1);
         if (rc == MDB_MAP_RESIZED) {
                 /* another process grew the map; adopt its size, with the
                  * writer idle too (same lock order as the writer) */
@@ -141,23 +143,23 @@ enum ledger_err lread_begin(struct ledger *l, struct ltxn *t)
                 pthread_mutex_unlock(&l->write_lock);
                 pthread_rwlock_rdlock(&l->resize_lock);
                 if (!rc)
-                        rc = ltxn_begin(t, l, 1);
+                        rc = ledger_txn_begin(t, l, 1);
         }
         if (rc) {
                 pthread_rwlock_unlock(&l->resize_lock);
-                return ledger_err_from_mdb(rc);
+                return ledger_txn_err(rc);
         }
         return LEDGER_OK;
 }
 
-void lread_end(struct ltxn *t)
+void ledger_txn_end_read(struct ledger_txn *t)
 {
-        ltxn_abort(t);
+        ledger_txn_abort(t);
         pthread_rwlock_unlock(&t->l->resize_lock);
 }
 
-size_t lkey_account(uint8_t *out, const char *account, uint64_t n,
-                    unsigned nbytes)
+size_t ledger_txn_account_key(uint8_t *out, const char *account, uint64_t n,
+                              unsigned nbytes)
 {
         size_t len = strlen(account);
         unsigned i;
@@ -169,29 +171,30 @@ size_t lkey_account(uint8_t *out, const char *account, uint64_t n,
         return 1 + len + nbytes;
 }
 
-uint64_t lmeta_u64(struct ltxn *t, const char *name)
+uint64_t ledger_txn_meta_u64(struct ledger_txn *t, const char *name)
 {
         MDB_val v;
 
-        if (ltxn_get(t, LDB_META, name, strlen(name), &v))
+        if (ledger_txn_get(t, LEDGER_DB_META, name, strlen(name), &v))
                 return 0;
         if (v.mv_size != 8) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return 0;
         }
         return tb_load_u64be(v.mv_data);
 }
 
-void lmeta_put_u64(struct ltxn *t, const char *name, uint64_t v)
+void ledger_txn_meta_put_u64(struct ledger_txn *t, const char *name, uint64_t v)
 {
         uint8_t b[8];
 
         tb_store_u64be(b, v);
-        ltxn_put(t, LDB_META, name, strlen(name), b, 8, 0);
+        ledger_txn_put(t, LEDGER_DB_META, name, strlen(name), b, 8, 0);
 }
 
 /* Returns 1 if found (a filled), 0 if not (or on failure, see t->rc). */
-int laccount_get(struct ltxn *t, const char *account, struct tb_balance_info *a)
+int ledger_txn_account_get(struct ledger_txn *t, const char *account,
+                           struct tb_balance_info *a)
 {
         MDB_val v;
         const uint8_t *p;
@@ -200,10 +203,10 @@ int laccount_get(struct ltxn *t, const char *account, struct tb_balance_info *a)
         memset(a, 0, sizeof(*a));
         if (len == 0 || len > TB_ACCOUNT_ID_MAX)
                 return 0;
-        if (ltxn_get(t, LDB_ACCOUNTS, account, len, &v))
+        if (ledger_txn_get(t, LEDGER_DB_ACCOUNTS, account, len, &v))
                 return 0;
         if (v.mv_size != LACCOUNT_VAL) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return 0;
         }
         p = v.mv_data;
@@ -220,7 +223,8 @@ int laccount_get(struct ltxn *t, const char *account, struct tb_balance_info *a)
         return 1;
 }
 
-void laccount_put(struct ltxn *t, const struct tb_balance_info *a)
+void ledger_txn_account_put(struct ledger_txn *t,
+                            const struct tb_balance_info *a)
 {
         uint8_t p[LACCOUNT_VAL];
 
@@ -233,11 +237,11 @@ void laccount_put(struct ltxn *t, const struct tb_balance_info *a)
         tb_store_u64be(p + 48, a->entries);
         tb_store_u64be(p + 56, a->opened_seq);
         tb_store_u64be(p + 64, a->last_seq);
-        ltxn_put(t, LDB_ACCOUNTS, a->account, strlen(a->account), p, sizeof(p),
-                 0);
+        ledger_txn_put(t, LEDGER_DB_ACCOUNTS, a->account, strlen(a->account), p,
+                       sizeof(p), 0);
 }
 
-uint64_t lstored_hash_index(unsigned level, uint64_t n)
+uint64_t ledger_txn_stored_hash_index(unsigned level, uint64_t n)
 {
         uint64_t i = 0;
         unsigned l;
@@ -251,18 +255,18 @@ uint64_t lstored_hash_index(unsigned level, uint64_t n)
 
 /* A missing or malformed hash is a corrupt store: the sticky error says
  * so, and the Merkle code passes TB_E_IO back to us unchanged. */
-enum tb_err ltree_read_cb(void *ctx, unsigned level, uint64_t index,
-                          uint8_t out[TB_HASH_SIZE])
+enum tb_err ledger_txn_tree_read_cb(void *ctx, unsigned level, uint64_t index,
+                                    uint8_t out[TB_HASH_SIZE])
 {
-        struct ltxn *t = ctx;
+        struct ledger_txn *t = ctx;
         uint8_t k[8];
         MDB_val v;
         int rc;
 
-        tb_store_u64be(k, lstored_hash_index(level, index));
-        rc = ltxn_get(t, LDB_HASHES, k, 8, &v);
+        tb_store_u64be(k, ledger_txn_stored_hash_index(level, index));
+        rc = ledger_txn_get(t, LEDGER_DB_HASHES, k, 8, &v);
         if (rc == MDB_NOTFOUND || (!rc && v.mv_size != TB_HASH_SIZE)) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return TB_E_IO;
         }
         if (rc)
