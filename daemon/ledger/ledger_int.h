@@ -1,7 +1,7 @@
 /*
- * daemon/ledger_int.h - shared internals of the ledger module (ledger.c,
- * ledger_txn.c, ledger_rules.c, ledger_read.c, ledger_check.c).  Only these
- * files include this header, and so <lmdb.h>.  docs/storage.md is the
+ * daemon/ledger/ledger_int.h - shared internals of the ledger module (the
+ * files of daemon/ledger/).  Only these files include this header, and so
+ * <lmdb.h>.  docs/storage.md is the
  * byte-by-byte description of every database named here.
  */
 #ifndef TB_LEDGER_INT_H
