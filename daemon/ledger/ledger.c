@@ -17,9 +17,8 @@
 
 #include <sodium.h>
 
-#include "buf.h"
 #include "keyfile.h"
-#include "ledger_int.h"
+#include "ledger_store.h"
 #include "note.h"
 
 static const char *const db_names[LEDGER_DB__COUNT] = {
@@ -182,7 +181,6 @@ enum ledger_err ledger_env_create(const char *dir, const char *origin,
         struct ledger *l;
         struct ledger_txn t;
         enum ledger_err err;
-        uint8_t v[4];
         int rc;
 
         *out = NULL;
@@ -202,13 +200,10 @@ enum ledger_err ledger_env_create(const char *dir, const char *origin,
                 err = ledger_txn_err(rc);
                 goto fail;
         }
-        tb_store_u32be(v, LEDGER_FORMAT_VERSION);
-        ledger_txn_put(&t, LEDGER_DB_META, "version", 7, v, 4, 0);
-        ledger_txn_put(&t, LEDGER_DB_META, "origin", 6, origin, strlen(origin),
-                       0);
-        ledger_txn_put(&t, LEDGER_DB_META, "log_vkey", 8, l->vkey_text,
-                       strlen(l->vkey_text), 0);
-        ledger_txn_meta_put_u64(&t, "tree_size", 0);
+        ledger_store_meta_version_put(&t, LEDGER_FORMAT_VERSION);
+        ledger_store_meta_origin_put(&t, origin);
+        ledger_store_meta_log_vkey_put(&t, &l->vkey);
+        ledger_store_meta_tree_size_put(&t, 0);
         if ((rc = ledger_txn_commit(&t))) {
                 err = ledger_txn_err(rc);
                 goto fail;
@@ -346,51 +341,32 @@ fail:
         return err;
 }
 
+/* docs/storage.md, "Quick check": O(log n) reads. */
 static enum ledger_err quick_check(struct ledger *l)
 {
         struct ledger_txn t;
         struct tb_checkpoint cp;
-        uint8_t root[TB_HASH_SIZE];
-        MDB_cursor *c = NULL;
-        MDB_val k, v;
-        uint64_t size;
-        enum ledger_err err = LEDGER_E_CHECK;
-        int rc;
+        uint8_t root[TB_HASH_SIZE], tree_root[TB_HASH_SIZE];
+        const uint8_t *note;
+        size_t len;
+        uint64_t size, cp_size, last;
+        enum ledger_err err;
+        int ok;
 
         if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        err = LEDGER_E_CHECK;
-        size = ledger_txn_meta_u64(&t, "tree_size");
-        if (ledger_txn_get(&t, LEDGER_DB_META, "root", 4, &v) ||
-            v.mv_size != TB_HASH_SIZE)
-                goto fail;
-        memcpy(root, v.mv_data, TB_HASH_SIZE);
-        if ((rc = mdb_cursor_open(t.txn, l->db[LEDGER_DB_CHECKPOINTS], &c)))
-                goto fail;
-        if (mdb_cursor_get(c, &k, &v, MDB_LAST) || k.mv_size != 8 ||
-            tb_load_u64be(k.mv_data) != size)
-                goto fail;
-        if (tb_checkpoint_open(v.mv_data, v.mv_size, l->origin, &l->vkey,
-                               &cp) != TB_OK ||
-            cp.size != size || memcmp(cp.root, root, TB_HASH_SIZE) != 0)
-                goto fail;
-        if (tb_merkle_tree_hash(ledger_txn_tree_read_cb, &t, size, root) !=
-                TB_OK ||
-            memcmp(cp.root, root, TB_HASH_SIZE) != 0)
-                goto fail;
-        mdb_cursor_close(c);
-        c = NULL;
-        if ((rc = mdb_cursor_open(t.txn, l->db[LEDGER_DB_LOG], &c)))
-                goto fail;
-        if (mdb_cursor_get(c, &k, &v, MDB_LAST) || k.mv_size != 8 ||
-            tb_load_u64be(k.mv_data) + 1 != size)
-                goto fail;
-        err = LEDGER_OK;
-fail:
-        if (c)
-                mdb_cursor_close(c);
+        ok = ledger_store_meta_tree_size_get(&t, &size) &&
+             ledger_store_meta_root_get(&t, root) &&
+             ledger_store_checkpoints_last(&t, &cp_size, &note, &len) &&
+             cp_size == size &&
+             tb_checkpoint_open(note, len, l->origin, &l->vkey, &cp) == TB_OK &&
+             cp.size == size && memcmp(cp.root, root, TB_HASH_SIZE) == 0 &&
+             tb_merkle_tree_hash(ledger_store_hashes_read_cb, &t, size,
+                                 tree_root) == TB_OK &&
+             memcmp(cp.root, tree_root, TB_HASH_SIZE) == 0 &&
+             ledger_store_log_last(&t, &last) && last + 1 == size;
         ledger_txn_end_read(&t);
-        return err;
+        return ok ? LEDGER_OK : LEDGER_E_CHECK;
 }
 
 enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
@@ -401,7 +377,7 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
         struct tb_vkey stored;
         struct ledger_txn t;
         char path[PATH_MAX];
-        MDB_val v;
+        uint32_t version;
         enum ledger_err err;
         int rc, dead;
 
@@ -428,17 +404,12 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
                 goto fail;
         }
         err = LEDGER_E_VERSION;
-        if (ledger_txn_get(&t, LEDGER_DB_META, "version", 7, &v) ||
-            v.mv_size != 4 || tb_load_u32be(v.mv_data) != LEDGER_FORMAT_VERSION)
+        if (!ledger_store_meta_version_get(&t, &version) ||
+            version != LEDGER_FORMAT_VERSION)
                 goto fail_txn;
         err = LEDGER_E_CORRUPT;
-        if (ledger_txn_get(&t, LEDGER_DB_META, "origin", 6, &v) ||
-            v.mv_size == 0 || v.mv_size > TB_NAME_MAX)
-                goto fail_txn;
-        memcpy(l->origin, v.mv_data, v.mv_size);
-        l->origin[v.mv_size] = '\0';
-        if (ledger_txn_get(&t, LEDGER_DB_META, "log_vkey", 8, &v) ||
-            tb_vkey_parse(v.mv_data, v.mv_size, &stored) != TB_OK)
+        if (!ledger_store_meta_origin_get(&t, l->origin) ||
+            !ledger_store_meta_log_vkey_get(&t, &stored))
                 goto fail_txn;
         ledger_txn_abort(&t);
         err = LEDGER_E_KEY;

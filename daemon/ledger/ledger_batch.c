@@ -15,8 +15,7 @@
 
 #include <sodium.h>
 
-#include "buf.h"
-#include "ledger_int.h"
+#include "ledger_store.h"
 #include "note.h"
 
 static int remembered(unsigned st)
@@ -28,84 +27,70 @@ static int remembered(unsigned st)
                st != TB_ST_REQUEST_ID_REUSED && st != TB_ST_SAME_ACCOUNT;
 }
 
-static void idem_put(struct ledger_txn *t, const uint8_t *key,
-                     const struct ledger_result *r,
-                     const uint8_t hash[crypto_hash_sha256_BYTES])
-{
-        uint8_t v[LIDEM_VAL];
-
-        v[0] = (uint8_t)(r->status >> 8);
-        v[1] = (uint8_t)r->status;
-        tb_store_u64be(v + 2, r->seq);
-        tb_store_u64be(v + 10, (uint64_t)r->points);
-        tb_store_u64be(v + 18, r->balance);
-        memcpy(v + 26, hash, 32);
-        ledger_txn_put(t, LEDGER_DB_IDEM, key, LIDEM_KEY, v, sizeof(v), 0);
-}
-
 /* 1 if (signer, request id) was seen: r then holds the answer. */
-static int idem_lookup(struct ledger_txn *t, const uint8_t *key,
-                       const uint8_t hash[crypto_hash_sha256_BYTES],
+static int idem_lookup(struct ledger_txn *t, const struct tb_entry *e,
+                       const uint8_t hash[TB_HASH_SIZE],
                        struct ledger_result *r)
 {
-        const uint8_t *p;
-        unsigned st;
-        MDB_val v;
+        struct ledger_store_idem d;
 
-        if (ledger_txn_get(t, LEDGER_DB_IDEM, key, LIDEM_KEY, &v))
+        if (!ledger_store_idem_get(t, e->signer, e->request_id, &d))
                 return 0;
-        if (v.mv_size != LIDEM_VAL) {
-                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
-                return 1;
-        }
-        p = v.mv_data;
-        if (memcmp(p + 26, hash, 32) != 0) {
+        if (memcmp(d.hash, hash, TB_HASH_SIZE) != 0) {
                 r->status = TB_ST_REQUEST_ID_REUSED;
                 snprintf(r->detail, sizeof(r->detail),
                          "request id used before for another entry");
                 return 1;
         }
-        st = (unsigned)(p[0] << 8 | p[1]);
-        r->status = st == TB_ST_OK ? TB_ST_DUPLICATE : (uint16_t)st;
-        r->seq = tb_load_u64be(p + 2);
-        r->points = (int64_t)tb_load_u64be(p + 10);
-        r->balance = tb_load_u64be(p + 18);
-        if (st != TB_ST_OK)
+        r->status = d.status == TB_ST_OK ? TB_ST_DUPLICATE : d.status;
+        r->seq = d.seq;
+        r->points = d.points;
+        r->balance = d.balance;
+        if (d.status != TB_ST_OK)
                 snprintf(r->detail, sizeof(r->detail),
                          "retry of a refused request");
         return 1;
 }
 
+static void idem_remember(struct ledger_txn *t, const struct tb_entry *e,
+                          const uint8_t hash[TB_HASH_SIZE],
+                          const struct ledger_result *r)
+{
+        struct ledger_store_idem d;
+
+        d.status = r->status;
+        d.seq = r->seq;
+        d.points = r->points;
+        d.balance = r->balance;
+        memcpy(d.hash, hash, TB_HASH_SIZE);
+        ledger_store_idem_put(t, e->signer, e->request_id, &d);
+}
+
+/* The record goes to the log and its leaf into the tree. */
 static void append_record(struct ledger_txn *t, uint64_t seq, int64_t received,
                           const uint8_t *body, size_t blen, const uint8_t *sig)
 {
-        uint8_t rec[TB_RECORD_MAX], kb[8];
+        uint8_t rec[TB_RECORD_MAX];
         uint8_t hashes[TB_MERKLE_APPEND_MAX][TB_HASH_SIZE];
         uint8_t leaf[TB_HASH_SIZE];
-        size_t len, count, i;
-        uint64_t idx;
+        size_t len, count;
 
         if (tb_record_encode(seq, received, body, blen, sig, rec, sizeof(rec),
                              &len) != TB_OK) {
                 ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return;
         }
-        tb_store_u64be(kb, seq);
-        ledger_txn_put(t, LEDGER_DB_LOG, kb, 8, rec, len, MDB_APPEND);
+        ledger_store_log_put(t, seq, rec, len);
         tb_merkle_leaf_hash(rec, len, leaf);
         if (t->rc)
                 return;
-        if (tb_merkle_append(ledger_txn_tree_read_cb, t, seq, leaf, hashes,
+        if (tb_merkle_append(ledger_store_hashes_read_cb, t, seq, leaf, hashes,
                              &count) != TB_OK) {
                 ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return;
         }
-        idx = ledger_txn_stored_hash_index(0, seq);
-        for (i = 0; i < count; i++) {
-                tb_store_u64be(kb, idx + i);
-                ledger_txn_put(t, LEDGER_DB_HASHES, kb, 8, hashes[i],
-                               TB_HASH_SIZE, MDB_APPEND);
-        }
+        ledger_store_hashes_put(t, seq, (const uint8_t(*)[TB_HASH_SIZE])hashes,
+                                count);
 }
 
 /*
@@ -115,7 +100,7 @@ static void append_record(struct ledger_txn *t, uint64_t seq, int64_t received,
  * the same request, and must get the first outcome, not REQUEST_ID_REUSED.
  */
 static void idem_hash(const uint8_t *body, size_t blen,
-                      uint8_t hash[crypto_hash_sha256_BYTES])
+                      uint8_t hash[TB_HASH_SIZE])
 {
         static const uint8_t zero[8];
         crypto_hash_sha256_state st;
@@ -135,7 +120,7 @@ static void apply_one(struct ledger *l, struct ledger_txn *t,
 {
         struct tb_entry e;
         const uint8_t *body;
-        uint8_t hash[crypto_hash_sha256_BYTES], ikey[LIDEM_KEY];
+        uint8_t hash[TB_HASH_SIZE];
         struct ledger_rules_ctx a;
         size_t blen;
 
@@ -151,15 +136,11 @@ static void apply_one(struct ledger *l, struct ledger_txn *t,
         if (r->status != TB_ST_OK)
                 return;
         idem_hash(body, blen, hash);
-        memcpy(ikey, e.signer, TB_PUBKEY_SIZE);
-        memcpy(ikey + TB_PUBKEY_SIZE, e.request_id, TB_REQUEST_ID_SIZE);
-        if (idem_lookup(t, ikey, hash, r))
+        if (idem_lookup(t, &e, hash, r) || t->rc)
                 return;
         a.seq = *size;
         a.now = it->received;
         a.replay = (flags & LEDGER_BATCH_REPLAY) != 0;
-        a.signed_entry = it->signed_entry;
-        a.signed_len = it->len;
         r->status = (uint16_t)ledger_rules_apply(l, t, &a, &e, r);
         if (t->rc)
                 return;
@@ -169,14 +150,14 @@ static void apply_one(struct ledger *l, struct ledger_txn *t,
                 r->seq = (*size)++;
         }
         if (remembered(r->status))
-                idem_put(t, ikey, r, hash);
+                idem_remember(t, &e, hash, r);
 }
 
 static void checkpoint_store(struct ledger *l, struct ledger_txn *t,
                              uint64_t size)
 {
         struct tb_checkpoint cp;
-        uint8_t note[TB_CHECKPOINT_MAX], kb[8];
+        uint8_t note[TB_CHECKPOINT_MAX];
         size_t len;
 
         if (t->rc)
@@ -185,8 +166,8 @@ static void checkpoint_store(struct ledger *l, struct ledger_txn *t,
         snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
         cp.origin_len = strlen(cp.origin);
         cp.size = size;
-        if (tb_merkle_tree_hash(ledger_txn_tree_read_cb, t, size, cp.root) !=
-            TB_OK) {
+        if (tb_merkle_tree_hash(ledger_store_hashes_read_cb, t, size,
+                                cp.root) != TB_OK) {
                 ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return;
         }
@@ -195,9 +176,8 @@ static void checkpoint_store(struct ledger *l, struct ledger_txn *t,
                 ledger_txn_fail(t, LEDGER_TXN_E_CRYPTO);
                 return;
         }
-        tb_store_u64be(kb, size);
-        ledger_txn_put(t, LEDGER_DB_CHECKPOINTS, kb, 8, note, len, MDB_APPEND);
-        ledger_txn_put(t, LEDGER_DB_META, "root", 4, cp.root, TB_HASH_SIZE, 0);
+        ledger_store_checkpoints_put(t, size, note, len);
+        ledger_store_meta_root_put(t, cp.root);
 }
 
 static int batch_once(struct ledger *l, const struct ledger_item *items,
@@ -218,13 +198,14 @@ static int batch_once(struct ledger *l, const struct ledger_item *items,
         }
         if (rc)
                 return rc;
-        start = size = ledger_txn_meta_u64(&t, "tree_size");
+        ledger_txn_require(&t, ledger_store_meta_tree_size_get(&t, &start));
+        size = start;
         for (i = 0; i < n && !t.rc; i++)
                 apply_one(l, &t, &items[i], &size, &results[i], flags);
         if (size != start) {
                 if (!(flags & LEDGER_BATCH_NO_CHECKPOINT))
                         checkpoint_store(l, &t, size);
-                ledger_txn_meta_put_u64(&t, "tree_size", size);
+                ledger_store_meta_tree_size_put(&t, size);
         }
         return ledger_txn_commit(&t);
 }

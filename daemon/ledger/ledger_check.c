@@ -1,7 +1,7 @@
 /*
- * daemon/ledger_check.c - the full self-check: balances are a pure function
- * of the log (invariant 3), so replaying the log into an empty ledger with
- * the same apply code must rebuild exactly what is stored.
+ * daemon/ledger/ledger_check.c - the full self-check: balances are a pure
+ * function of the log (invariant 3), so replaying the log into an empty ledger
+ * with the same apply code must rebuild exactly what is stored.
  *
  * The replay is cut into batches that end where the original ledger issued
  * its checkpoints, so the replayed ledger signs a checkpoint at the same
@@ -15,8 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "ledger_int.h"
+#include "ledger_store.h"
 
 #define LEDGER_CHECK_CHUNK 512
 
@@ -39,6 +38,12 @@ struct check {
         struct ledger_result results[LEDGER_CHECK_CHUNK];
         uint64_t first_seq;
         size_t n;
+        uint64_t expect;   /* the seq of the next record */
+        int cp_found;      /* a stored checkpoint is still ahead: */
+        uint64_t cp_size;  /* its tree size */
+        const uint8_t *cp; /* its note */
+        size_t cp_len;
+        enum ledger_err err; /* of the replay, stopping the walk */
 };
 
 static void mismatch(struct ledger_check_report *rep, const char *fmt, ...)
@@ -56,7 +61,8 @@ static void mismatch(struct ledger_check_report *rep, const char *fmt, ...)
 }
 
 static enum ledger_err compare_checkpoint(struct check *c, uint64_t size,
-                                          const MDB_val *stored)
+                                          const uint8_t *stored,
+                                          size_t stored_len)
 {
         uint8_t note[TB_CHECKPOINT_MAX];
         size_t len;
@@ -66,8 +72,7 @@ static enum ledger_err compare_checkpoint(struct check *c, uint64_t size,
         if (err && err != LEDGER_E_NOT_FOUND)
                 return err;
         c->rep->checkpoints++;
-        if (err || len != stored->mv_size ||
-            memcmp(note, stored->mv_data, len) != 0)
+        if (err || len != stored_len || memcmp(note, stored, len) != 0)
                 mismatch(c->rep, "checkpoint %llu differs on replay",
                          (unsigned long long)size);
         return LEDGER_OK;
@@ -104,68 +109,52 @@ static enum ledger_err flush(struct check *c, int checkpoint)
         return LEDGER_OK;
 }
 
+/* The next stored checkpoint the replay must reproduce. */
+static void next_checkpoint(struct check *c, uint64_t from)
+{
+        c->cp_found = ledger_store_checkpoints_from(&c->t, from, &c->cp_size,
+                                                    &c->cp, &c->cp_len);
+}
+
+static int replay_record_cb(void *ctx, uint64_t seq,
+                            const struct ledger_store_record *rec)
+{
+        struct check *c = ctx;
+        struct ledger_item *it = &c->items[c->n];
+
+        if (seq != c->expect || rec->seq != c->expect)
+                mismatch(c->rep, "log record %llu is out of place",
+                         (unsigned long long)c->expect);
+        it->signed_entry = rec->signed_entry;
+        it->len = rec->signed_len;
+        it->received = rec->received;
+        it->verified = 0;
+        c->n++;
+        c->expect++;
+        if (c->cp_found && c->expect == c->cp_size) {
+                if ((c->err = flush(c, 1)) ||
+                    (c->err =
+                         compare_checkpoint(c, c->cp_size, c->cp, c->cp_len)))
+                        return 1;
+                next_checkpoint(c, c->cp_size + 1);
+        } else if (c->n == LEDGER_CHECK_CHUNK && (c->err = flush(c, 0))) {
+                return 1;
+        }
+        return 0;
+}
+
 static enum ledger_err replay(struct check *c)
 {
-        MDB_cursor *log = NULL, *cps = NULL;
-        MDB_val k, v, ck, cv;
-        uint64_t expect = 0, next_cp = 0;
-        enum ledger_err err = LEDGER_OK;
-        int rc, crc;
-
-        if ((rc = mdb_cursor_open(c->t.txn, c->l->db[LEDGER_DB_LOG], &log)) ||
-            (rc = mdb_cursor_open(c->t.txn, c->l->db[LEDGER_DB_CHECKPOINTS],
-                                  &cps))) {
-                err = ledger_txn_err(rc);
-                goto done;
-        }
-        crc = mdb_cursor_get(cps, &ck, &cv, MDB_FIRST);
-        if (!crc)
-                next_cp = tb_load_u64be(ck.mv_data);
-        for (rc = mdb_cursor_get(log, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(log, &k, &v, MDB_NEXT)) {
-                struct ledger_item *it = &c->items[c->n];
-                const uint8_t *p = v.mv_data;
-
-                if (k.mv_size != 8 || v.mv_size <= TB_RECORD_HEADER) {
-                        err = LEDGER_E_CORRUPT;
-                        goto done;
-                }
-                if (tb_load_u64be(k.mv_data) != expect ||
-                    tb_load_u64be(p) != expect)
-                        mismatch(c->rep, "log record %llu is out of place",
-                                 (unsigned long long)expect);
-                it->signed_entry = p + TB_RECORD_HEADER;
-                it->len = v.mv_size - TB_RECORD_HEADER;
-                it->received = (int64_t)tb_load_u64be(p + 8);
-                it->verified = 0;
-                c->n++;
-                expect++;
-                if (!crc && expect == next_cp) {
-                        if ((err = flush(c, 1)) ||
-                            (err = compare_checkpoint(c, next_cp, &cv)))
-                                goto done;
-                        crc = mdb_cursor_get(cps, &ck, &cv, MDB_NEXT);
-                        if (!crc)
-                                next_cp = tb_load_u64be(ck.mv_data);
-                } else if (c->n == LEDGER_CHECK_CHUNK && (err = flush(c, 0))) {
-                        goto done;
-                }
-        }
-        if (rc != MDB_NOTFOUND) {
-                err = ledger_txn_err(rc);
-                goto done;
-        }
-        if ((err = flush(c, 0)))
-                goto done;
-        if (!crc)
+        next_checkpoint(c, 0);
+        ledger_store_log_walk(&c->t, replay_record_cb, c);
+        if (c->t.rc)
+                return ledger_txn_err(c->t.rc);
+        if (c->err || (c->err = flush(c, 0)))
+                return c->err;
+        if (c->cp_found)
                 mismatch(c->rep, "checkpoint %llu is beyond the log",
-                         (unsigned long long)next_cp);
-done:
-        if (log)
-                mdb_cursor_close(log);
-        if (cps)
-                mdb_cursor_close(cps);
-        return err;
+                         (unsigned long long)c->cp_size);
+        return LEDGER_OK;
 }
 
 /* Walk two sorted databases side by side; every difference counts. */
@@ -248,12 +237,12 @@ static enum ledger_err compare(struct check *c)
         }
         for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
                 MDB_val a, b;
-                int ra = ledger_txn_get(&c->t, LEDGER_DB_META, meta[i],
+                int fa = ledger_txn_get(&c->t, LEDGER_DB_META, meta[i],
                                         strlen(meta[i]), &a);
-                int rb = ledger_txn_get(&rt, LEDGER_DB_META, meta[i],
+                int fb = ledger_txn_get(&rt, LEDGER_DB_META, meta[i],
                                         strlen(meta[i]), &b);
 
-                if (ra || rb || a.mv_size != b.mv_size ||
+                if (!fa || !fb || a.mv_size != b.mv_size ||
                     memcmp(a.mv_data, b.mv_data, a.mv_size))
                         mismatch(c->rep, "meta %s differs from the replay",
                                  meta[i]);
