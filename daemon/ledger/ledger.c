@@ -200,10 +200,11 @@ enum ledger_err ledger_env_create(const char *dir, const char *origin,
                 err = ledger_txn_err(rc);
                 goto fail;
         }
-        ledger_store_meta_version_put(&t, LEDGER_FORMAT_VERSION);
+        ledger_store_meta_uint_put(&t, LEDGER_STORE_VERSION,
+                                   LEDGER_FORMAT_VERSION);
         ledger_store_meta_origin_put(&t, origin);
         ledger_store_meta_log_vkey_put(&t, &l->vkey);
-        ledger_store_meta_tree_size_put(&t, 0);
+        ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, 0);
         if ((rc = ledger_txn_commit(&t))) {
                 err = ledger_txn_err(rc);
                 goto fail;
@@ -355,7 +356,7 @@ static enum ledger_err quick_check(struct ledger *l)
 
         if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        ok = ledger_store_meta_tree_size_get(&t, &size) &&
+        ok = ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &size) &&
              ledger_store_meta_root_get(&t, root) &&
              ledger_store_checkpoints_last(&t, &cp_size, &note, &len) &&
              cp_size == size &&
@@ -377,7 +378,7 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
         struct tb_vkey stored;
         struct ledger_txn t;
         char path[PATH_MAX];
-        uint32_t version;
+        uint64_t version;
         enum ledger_err err;
         int rc, dead;
 
@@ -404,7 +405,7 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
                 goto fail;
         }
         err = LEDGER_E_VERSION;
-        if (!ledger_store_meta_version_get(&t, &version) ||
+        if (!ledger_store_meta_uint_get(&t, LEDGER_STORE_VERSION, &version) ||
             version != LEDGER_FORMAT_VERSION)
                 goto fail_txn;
         err = LEDGER_E_CORRUPT;

@@ -198,14 +198,15 @@ static int batch_once(struct ledger *l, const struct ledger_item *items,
         }
         if (rc)
                 return rc;
-        ledger_txn_require(&t, ledger_store_meta_tree_size_get(&t, &start));
+        ledger_txn_require(
+            &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &start));
         size = start;
         for (i = 0; i < n && !t.rc; i++)
                 apply_one(l, &t, &items[i], &size, &results[i], flags);
         if (size != start) {
                 if (!(flags & LEDGER_BATCH_NO_CHECKPOINT))
                         checkpoint_store(l, &t, size);
-                ledger_store_meta_tree_size_put(&t, size);
+                ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, size);
         }
         return ledger_txn_commit(&t);
 }

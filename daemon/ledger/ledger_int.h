@@ -19,6 +19,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 
+#include "buf.h"
 #include "key.h"
 #include "ledger.h"
 #include "merkle.h"
@@ -123,6 +124,55 @@ TB_WUR int ledger_txn_cursor_get(struct ledger_txn *t, MDB_cursor *c,
 
 /* Close c (NULL is fine). */
 void ledger_txn_cursor_close(MDB_cursor *c);
+
+/*
+ * Rows built and read with the proto/buf.h cursors (the codec,
+ * ledger_store.c): a key whose tb_wbuf failed (overflowed) is not used and
+ * sets LEDGER_TXN_E_RANGE.  get_row answers like ledger_txn_get(), with v
+ * over the stored value (empty when 0).
+ */
+void ledger_txn_put_row(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k, const void *v, size_t vl,
+                        unsigned flags);
+TB_WUR int ledger_txn_get_row(struct ledger_txn *t, enum ledger_db db,
+                              const struct tb_wbuf *k, struct tb_rbuf *v);
+void ledger_txn_del_row(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k);
+
+/* The last call of a decode: 1 if r has no error and no byte left, else
+ * 0 with LEDGER_TXN_E_CORRUPT (a stored value of the wrong shape). */
+TB_WUR int ledger_txn_decoded(struct ledger_txn *t, const struct tb_rbuf *r);
+
+/* Values that are one big-endian integer of size 4 or 8 bytes, or exactly
+ * n bytes; gets zero their output when they answer 0. */
+void ledger_txn_put_uint(struct ledger_txn *t, enum ledger_db db,
+                         const struct tb_wbuf *k, uint64_t n, unsigned size);
+TB_WUR int ledger_txn_get_uint(struct ledger_txn *t, enum ledger_db db,
+                               const struct tb_wbuf *k, unsigned size,
+                               uint64_t *n);
+TB_WUR int ledger_txn_get_fixed(struct ledger_txn *t, enum ledger_db db,
+                                const struct tb_wbuf *k, uint8_t *out,
+                                size_t n);
+
+/* A cursor on db (NULL after a failure) and key set to k's bytes, to
+ * position it with MDB_SET_RANGE or ledger_txn_cursor_before(). */
+MDB_cursor *ledger_txn_cursor_at(struct ledger_txn *t, enum ledger_db db,
+                                 const struct tb_wbuf *k, MDB_val *key);
+
+/* Position c on the last row before *key: 1 = positioned (key and val
+ * hold it), 0 = no such row or failed (t->rc). */
+TB_WUR int ledger_txn_cursor_before(struct ledger_txn *t, MDB_cursor *c,
+                                    MDB_val *key, MDB_val *val);
+
+/* The u64 of a u64 key (a key of another size is corrupt). */
+TB_WUR int ledger_txn_key_u64(struct ledger_txn *t, const MDB_val *k,
+                              uint64_t *n);
+
+/* In a u64-keyed db, the row a cursor op reaches (MDB_SET_RANGE from
+ * `from`, MDB_LAST, ...): 1 with its key in *n and its value in *val. */
+TB_WUR int ledger_txn_cursor_u64(struct ledger_txn *t, enum ledger_db db,
+                                 MDB_cursor_op op, uint64_t from, uint64_t *n,
+                                 MDB_val *val);
 
 /* The number of rows of db (0 after a failure). */
 uint64_t ledger_txn_count(struct ledger_txn *t, enum ledger_db db);

@@ -215,7 +215,8 @@ static enum ledger_err resolve_size(struct ledger_txn *t, uint64_t *size)
 {
         uint64_t tree;
 
-        ledger_txn_require(t, ledger_store_meta_tree_size_get(t, &tree));
+        ledger_txn_require(
+            t, ledger_store_meta_uint_get(t, LEDGER_STORE_TREE_SIZE, &tree));
         if (t->rc)
                 return ledger_txn_err(t->rc);
         if (*size == 0)
@@ -351,12 +352,16 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
         if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         ledger_txn_require(
-            &t, ledger_store_meta_tree_size_get(&t, &out->tree_size));
-        /* a ledger whose genesis never committed has no key counts yet */
-        if (!ledger_store_meta_keys_get(&t, &out->keys_active,
+            &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE,
+                                           &out->tree_size));
+        /* a ledger whose genesis never committed has no key counts yet:
+         * they read 0 */
+        if (!ledger_store_meta_uint_get(&t, LEDGER_STORE_KEYS_ACTIVE,
+                                        &out->keys_active) ||
+            !ledger_store_meta_uint_get(&t, LEDGER_STORE_KEYS_REVOKED,
                                         &out->keys_revoked))
                 out->keys_active = out->keys_revoked = 0;
-        out->accounts = ledger_store_accounts_count(&t);
+        out->accounts = ledger_txn_count(&t, LEDGER_DB_ACCOUNTS);
         if (t.rc) {
                 err = ledger_txn_err(t.rc);
                 goto done;

@@ -41,6 +41,17 @@ static uint32_t rate(struct ledger_txn *t, const char *activity)
         return r;
 }
 
+/* keys_active and keys_revoked, which genesis starts, follow every
+ * enroll and revoke. */
+static void count_keys(struct ledger_txn *t, enum ledger_store_meta_uint which,
+                       int delta)
+{
+        uint64_t n;
+
+        ledger_txn_require(t, ledger_store_meta_uint_get(t, which, &n));
+        ledger_store_meta_uint_put(t, which, n + (uint64_t)(int64_t)delta);
+}
+
 /* A ledger without a caps row has no caps (0 = no cap). */
 static void caps(struct ledger_txn *t, struct ledger_store_caps *c)
 {
@@ -74,10 +85,10 @@ static int overlaps(struct ledger_txn *t, const char *account, int64_t start,
 {
         struct ledger_store_interval iv;
 
-        if (ledger_store_intervals_from(t, account, start, &iv) &&
+        if (ledger_store_intervals_near(t, account, start, 0, &iv) &&
             iv.start < end)
                 return 1;
-        return ledger_store_intervals_before(t, account, start, &iv) &&
+        return ledger_store_intervals_near(t, account, start, 1, &iv) &&
                iv.end > start;
 }
 
@@ -134,7 +145,8 @@ static unsigned apply_genesis(struct ledger *l, struct ledger_txn *t,
         c.daily_minutes = g->daily_minutes_cap;
         c.max_balance = g->max_balance;
         ledger_store_policy_caps_put(t, &c);
-        ledger_store_meta_keys_put(t, 1, 0);
+        ledger_store_meta_uint_put(t, LEDGER_STORE_KEYS_ACTIVE, 1);
+        ledger_store_meta_uint_put(t, LEDGER_STORE_KEYS_REVOKED, 0);
         return TB_ST_OK;
 }
 
@@ -144,7 +156,6 @@ static unsigned apply_enroll(struct ledger_txn *t,
 {
         const struct tb_enroll *en = &e->u.enroll;
         struct ledger_store_key k;
-        uint64_t active, revoked;
 
         if (ledger_store_keys_get(t, en->key, &k))
                 return refuse(r, TB_ST_KEY_EXISTS,
@@ -155,8 +166,7 @@ static unsigned apply_enroll(struct ledger_txn *t,
         k.enrolled = a->seq;
         snprintf(k.name, sizeof(k.name), "%s", en->name);
         ledger_store_keys_put(t, en->key, &k);
-        ledger_txn_require(t, ledger_store_meta_keys_get(t, &active, &revoked));
-        ledger_store_meta_keys_put(t, active + 1, revoked);
+        count_keys(t, LEDGER_STORE_KEYS_ACTIVE, 1);
         return TB_ST_OK;
 }
 
@@ -165,7 +175,6 @@ static unsigned apply_revoke(struct ledger_txn *t,
                              const struct tb_entry *e, struct ledger_result *r)
 {
         struct ledger_store_key k;
-        uint64_t active, revoked;
 
         if (!ledger_store_keys_get(t, e->u.revoke.key, &k))
                 return refuse(r, TB_ST_KEY_NOT_ENROLLED, "key not enrolled");
@@ -175,8 +184,8 @@ static unsigned apply_revoke(struct ledger_txn *t,
                               (unsigned long long)k.revoked);
         k.revoked = a->seq;
         ledger_store_keys_put(t, e->u.revoke.key, &k);
-        ledger_txn_require(t, ledger_store_meta_keys_get(t, &active, &revoked));
-        ledger_store_meta_keys_put(t, active - 1, revoked + 1);
+        count_keys(t, LEDGER_STORE_KEYS_ACTIVE, -1);
+        count_keys(t, LEDGER_STORE_KEYS_REVOKED, 1);
         return TB_ST_OK;
 }
 

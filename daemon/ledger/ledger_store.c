@@ -43,56 +43,21 @@ static struct tb_wbuf *row_account(struct row *r, const char *account)
         return &r->w;
 }
 
-static int row_key_ok(struct ledger_txn *t, const struct row *k)
-{
-        if (k->w.err == TB_OK)
-                return 1;
-        ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
-        return 0;
-}
-
-static void row_put_bytes(struct ledger_txn *t, enum ledger_db db,
-                          const struct row *k, const void *v, size_t vl,
-                          unsigned flags)
-{
-        if (row_key_ok(t, k))
-                ledger_txn_put(t, db, k->b, k->w.len, v, vl, flags);
-}
-
 static void row_put(struct ledger_txn *t, enum ledger_db db,
-                    const struct row *k, const struct row *v)
+                    const struct tb_wbuf *k, const struct row *v)
 {
         if (v->w.err != TB_OK)
                 ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
-        row_put_bytes(t, db, k, v->b, v->w.len, 0);
+        ledger_txn_put_row(t, db, k, v->b, v->w.len, 0);
 }
 
-static int row_get(struct ledger_txn *t, enum ledger_db db, const struct row *k,
-                   struct tb_rbuf *v)
-{
-        MDB_val val;
-
-        tb_rbuf_init(v, NULL, 0);
-        if (!row_key_ok(t, k) || !ledger_txn_get(t, db, k->b, k->w.len, &val))
-                return 0;
-        tb_rbuf_init(v, val.mv_data, val.mv_size);
-        return 1;
-}
-
-static void row_del(struct ledger_txn *t, enum ledger_db db,
-                    const struct row *k)
-{
-        if (row_key_ok(t, k))
-                ledger_txn_del(t, db, k->b, k->w.len);
-}
-
-/* The end of every decode: all bytes used, else corrupt (out zeroed). */
+/* The end of every decode (ledger_txn_decoded), with out zeroed when it
+ * fails. */
 static int decoded(struct ledger_txn *t, const struct tb_rbuf *r, void *out,
                    size_t size)
 {
-        if (tb_rbuf_end(r) == TB_OK)
+        if (ledger_txn_decoded(t, r))
                 return 1;
-        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
         memset(out, 0, size);
         return 0;
 }
@@ -106,19 +71,10 @@ static int row_same_account(const MDB_val *k, const struct row *ours)
 }
 
 /* A u64 key (log, hashes, checkpoints, reversed). */
-static const struct row *row_u64(struct row *r, uint64_t n)
+static const struct tb_wbuf *row_u64(struct row *r, uint64_t n)
 {
         tb_put_u64(row_init(r), n);
-        return r;
-}
-
-static int key_u64(struct ledger_txn *t, const MDB_val *k, uint64_t *n)
-{
-        struct tb_rbuf r;
-
-        tb_rbuf_init(&r, k->mv_data, k->mv_size);
-        *n = tb_get_u64(&r);
-        return decoded(t, &r, n, sizeof(*n));
+        return &r->w;
 }
 
 /* ------------------------------------------------------------------ log */
@@ -142,7 +98,8 @@ void ledger_store_log_put(struct ledger_txn *t, uint64_t seq,
 {
         struct row k;
 
-        row_put_bytes(t, LEDGER_DB_LOG, row_u64(&k, seq), rec, len, MDB_APPEND);
+        ledger_txn_put_row(t, LEDGER_DB_LOG, row_u64(&k, seq), rec, len,
+                           MDB_APPEND);
 }
 
 int ledger_store_log_get(struct ledger_txn *t, uint64_t seq,
@@ -152,22 +109,17 @@ int ledger_store_log_get(struct ledger_txn *t, uint64_t seq,
         struct tb_rbuf v;
 
         memset(r, 0, sizeof(*r));
-        if (!row_get(t, LEDGER_DB_LOG, row_u64(&k, seq), &v))
+        if (!ledger_txn_get_row(t, LEDGER_DB_LOG, row_u64(&k, seq), &v))
                 return 0;
         return log_decode(t, &v, r);
 }
 
 int ledger_store_log_last(struct ledger_txn *t, uint64_t *seq)
 {
-        MDB_cursor *c = ledger_txn_cursor_open(t, LEDGER_DB_LOG);
-        MDB_val k, v;
-        int found;
+        MDB_val v;
 
         *seq = 0;
-        found = ledger_txn_cursor_get(t, c, &k, &v, MDB_LAST) &&
-                key_u64(t, &k, seq);
-        ledger_txn_cursor_close(c);
-        return found;
+        return ledger_txn_cursor_u64(t, LEDGER_DB_LOG, MDB_LAST, 0, seq, &v);
 }
 
 void ledger_store_log_walk(struct ledger_txn *t, ledger_store_log_cb *cb,
@@ -181,7 +133,7 @@ void ledger_store_log_walk(struct ledger_txn *t, ledger_store_log_cb *cb,
         MDB_cursor_op op = MDB_FIRST;
 
         while (ledger_txn_cursor_get(t, c, &k, &v, op) &&
-               key_u64(t, &k, &seq)) {
+               ledger_txn_key_u64(t, &k, &seq)) {
                 tb_rbuf_init(&r, v.mv_data, v.mv_size);
                 if (!log_decode(t, &r, &rec) || cb(ctx, seq, &rec))
                         break;
@@ -214,22 +166,8 @@ void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
         size_t i;
 
         for (i = 0; i < count; i++)
-                row_put_bytes(t, LEDGER_DB_HASHES, row_u64(&k, idx + i),
-                              hashes[i], TB_HASH_SIZE, MDB_APPEND);
-}
-
-int ledger_store_hashes_get(struct ledger_txn *t, unsigned level,
-                            uint64_t index, uint8_t out[TB_HASH_SIZE])
-{
-        struct row k;
-        struct tb_rbuf r;
-
-        memset(out, 0, TB_HASH_SIZE);
-        if (!row_get(t, LEDGER_DB_HASHES,
-                     row_u64(&k, stored_hash_index(level, index)), &r))
-                return 0;
-        tb_get_bytes(&r, out, TB_HASH_SIZE);
-        return decoded(t, &r, out, TB_HASH_SIZE);
+                ledger_txn_put_row(t, LEDGER_DB_HASHES, row_u64(&k, idx + i),
+                                   hashes[i], TB_HASH_SIZE, MDB_APPEND);
 }
 
 enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
@@ -237,8 +175,11 @@ enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
                                         uint8_t out[TB_HASH_SIZE])
 {
         struct ledger_txn *t = ctx;
+        struct row k;
 
-        if (ledger_store_hashes_get(t, level, index, out))
+        if (ledger_txn_get_fixed(t, LEDGER_DB_HASHES,
+                                 row_u64(&k, stored_hash_index(level, index)),
+                                 out, TB_HASH_SIZE))
                 return TB_OK;
         ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
         return TB_E_IO;
@@ -251,8 +192,8 @@ void ledger_store_checkpoints_put(struct ledger_txn *t, uint64_t size,
 {
         struct row k;
 
-        row_put_bytes(t, LEDGER_DB_CHECKPOINTS, row_u64(&k, size), note, len,
-                      MDB_APPEND);
+        ledger_txn_put_row(t, LEDGER_DB_CHECKPOINTS, row_u64(&k, size), note,
+                           len, MDB_APPEND);
 }
 
 int ledger_store_checkpoints_get(struct ledger_txn *t, uint64_t size,
@@ -260,37 +201,23 @@ int ledger_store_checkpoints_get(struct ledger_txn *t, uint64_t size,
 {
         struct row k;
         struct tb_rbuf r;
+        int found =
+            ledger_txn_get_row(t, LEDGER_DB_CHECKPOINTS, row_u64(&k, size), &r);
 
-        *note = NULL;
-        *len = 0;
-        if (!row_get(t, LEDGER_DB_CHECKPOINTS, row_u64(&k, size), &r))
-                return 0;
-        *note = r.p;
+        *note = r.p; /* NULL, 0 when not found */
         *len = r.len;
-        return 1;
+        return found;
 }
 
-/* The row a cursor op lands on (MDB_SET_RANGE from `from`, or MDB_LAST). */
 static int checkpoints_at(struct ledger_txn *t, MDB_cursor_op op, uint64_t from,
                           uint64_t *size, const uint8_t **note, size_t *len)
 {
-        MDB_cursor *c = ledger_txn_cursor_open(t, LEDGER_DB_CHECKPOINTS);
-        struct row key;
-        MDB_val k, v;
-        int found;
+        MDB_val v;
+        int found =
+            ledger_txn_cursor_u64(t, LEDGER_DB_CHECKPOINTS, op, from, size, &v);
 
-        row_u64(&key, from);
-        k.mv_size = key.w.len;
-        k.mv_data = key.b;
-        *size = 0;
-        *note = NULL;
-        *len = 0;
-        found = ledger_txn_cursor_get(t, c, &k, &v, op) && key_u64(t, &k, size);
-        ledger_txn_cursor_close(c);
-        if (found) {
-                *note = v.mv_data;
-                *len = v.mv_size;
-        }
+        *note = found ? v.mv_data : NULL;
+        *len = found ? v.mv_size : 0;
         return found;
 }
 
@@ -309,29 +236,34 @@ int ledger_store_checkpoints_last(struct ledger_txn *t, uint64_t *size,
 
 /* ------------------------------------------------------------- accounts */
 
+/* The value: these nine u64, in this order. */
+#define ACCOUNT_FIELDS(a)                                                      \
+        {                                                                      \
+                &(a)->balance, &(a)->earned, &(a)->redeemed,                   \
+                    &(a)->transferred_in, &(a)->transferred_out,               \
+                    &(a)->minutes, &(a)->entries, &(a)->opened_seq,            \
+                    &(a)->last_seq                                             \
+        }
+
 void ledger_store_accounts_put(struct ledger_txn *t,
                                const struct tb_balance_info *a)
 {
+        const uint64_t *f[] = ACCOUNT_FIELDS(a);
         struct row k, v;
-        struct tb_wbuf *w = row_init(&v);
+        size_t i;
 
         tb_put_bytes(row_init(&k), a->account, strlen(a->account));
-        tb_put_u64(w, a->balance);
-        tb_put_u64(w, a->earned);
-        tb_put_u64(w, a->redeemed);
-        tb_put_u64(w, a->transferred_in);
-        tb_put_u64(w, a->transferred_out);
-        tb_put_u64(w, a->minutes);
-        tb_put_u64(w, a->entries);
-        tb_put_u64(w, a->opened_seq);
-        tb_put_u64(w, a->last_seq);
-        row_put(t, LEDGER_DB_ACCOUNTS, &k, &v);
+        row_init(&v);
+        for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+                tb_put_u64(&v.w, *f[i]);
+        row_put(t, LEDGER_DB_ACCOUNTS, &k.w, &v);
 }
 
 int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
                               struct tb_balance_info *a)
 {
-        size_t len = strlen(account);
+        uint64_t *f[] = ACCOUNT_FIELDS(a);
+        size_t i, len = strlen(account);
         struct row k;
         struct tb_rbuf r;
 
@@ -339,101 +271,112 @@ int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
         if (len == 0 || len > TB_ACCOUNT_ID_MAX)
                 return 0;
         tb_put_bytes(row_init(&k), account, len);
-        if (!row_get(t, LEDGER_DB_ACCOUNTS, &k, &r))
+        if (!ledger_txn_get_row(t, LEDGER_DB_ACCOUNTS, &k.w, &r))
                 return 0;
         memcpy(a->account, account, len + 1);
-        a->balance = tb_get_u64(&r);
-        a->earned = tb_get_u64(&r);
-        a->redeemed = tb_get_u64(&r);
-        a->transferred_in = tb_get_u64(&r);
-        a->transferred_out = tb_get_u64(&r);
-        a->minutes = tb_get_u64(&r);
-        a->entries = tb_get_u64(&r);
-        a->opened_seq = tb_get_u64(&r);
-        a->last_seq = tb_get_u64(&r);
+        for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+                *f[i] = tb_get_u64(&r);
         return decoded(t, &r, a, sizeof(*a));
-}
-
-uint64_t ledger_store_accounts_count(struct ledger_txn *t)
-{
-        return ledger_txn_count(t, LEDGER_DB_ACCOUNTS);
 }
 
 /* -------------------------------------------------------------- history */
 
-void ledger_store_history_put(struct ledger_txn *t, const char *account,
-                              const struct ledger_store_history *h)
+/* history and intervals rows: acct ‖ u64 n -> u64 a ‖ u64 b. */
+static void pair_put(struct ledger_txn *t, enum ledger_db db,
+                     const char *account, uint64_t n, uint64_t a, uint64_t b)
 {
         struct row k, v;
 
-        tb_put_u64(row_account(&k, account), h->seq);
-        tb_put_u64(row_init(&v), (uint64_t)h->delta);
-        tb_put_u64(&v.w, h->balance_after);
-        row_put(t, LEDGER_DB_HISTORY, &k, &v);
+        tb_put_u64(row_account(&k, account), n);
+        tb_put_u64(row_init(&v), a);
+        tb_put_u64(&v.w, b);
+        row_put(t, db, &k.w, &v);
+}
+
+/* n, a, b of a pair row of k's account (key, val as a cursor found them). */
+static int pair_decode(struct ledger_txn *t, const struct row *k,
+                       const MDB_val *key, const MDB_val *val, uint64_t f[3])
+{
+        struct tb_rbuf r;
+
+        tb_rbuf_init(&r, (const uint8_t *)key->mv_data + k->prefix,
+                     key->mv_size - k->prefix);
+        f[0] = tb_get_u64(&r);
+        if (!decoded(t, &r, f, 3 * sizeof(f[0])))
+                return 0;
+        tb_rbuf_init(&r, val->mv_data, val->mv_size);
+        f[1] = tb_get_u64(&r);
+        f[2] = tb_get_u64(&r);
+        return decoded(t, &r, f, 3 * sizeof(f[0]));
+}
+
+void ledger_store_history_put(struct ledger_txn *t, const char *account,
+                              const struct ledger_store_history *h)
+{
+        pair_put(t, LEDGER_DB_HISTORY, account, h->seq, (uint64_t)h->delta,
+                 h->balance_after);
 }
 
 static int history_decode(struct ledger_txn *t, const struct row *k,
                           const MDB_val *key, const MDB_val *val,
                           struct ledger_store_history *h)
 {
-        struct tb_rbuf r;
+        uint64_t f[3];
 
-        tb_rbuf_init(&r, (const uint8_t *)key->mv_data + k->prefix,
-                     key->mv_size - k->prefix);
-        h->seq = tb_get_u64(&r);
-        if (!decoded(t, &r, h, sizeof(*h)))
+        if (!pair_decode(t, k, key, val, f))
                 return 0;
-        tb_rbuf_init(&r, val->mv_data, val->mv_size);
-        h->delta = (int64_t)tb_get_u64(&r);
-        h->balance_after = tb_get_u64(&r);
-        return decoded(t, &r, h, sizeof(*h));
+        h->seq = f[0];
+        h->delta = (int64_t)f[1];
+        h->balance_after = f[2];
+        return 1;
 }
 
 int ledger_store_history_get(struct ledger_txn *t, const char *account,
                              uint64_t seq, struct ledger_store_history *h)
 {
         struct row k;
+        struct tb_rbuf r;
         MDB_val key, val;
 
         memset(h, 0, sizeof(*h));
         tb_put_u64(row_account(&k, account), seq);
-        if (!row_key_ok(t, &k) ||
-            !ledger_txn_get(t, LEDGER_DB_HISTORY, k.b, k.w.len, &val))
+        if (!ledger_txn_get_row(t, LEDGER_DB_HISTORY, &k.w, &r))
                 return 0;
-        key.mv_size = k.w.len;
-        key.mv_data = k.b;
+        key = (MDB_val){k.w.len, k.b};
+        val = (MDB_val){r.len, (void *)r.p};
         return history_decode(t, &k, &key, &val, h);
 }
 
-/* Newest first: land on the first row at or after acct ‖ before (or past
- * the end of the database), then step back while the rows are the
- * account's. */
+/* Newest first: from the last row before acct ‖ before, step back while
+ * the rows are the account's. */
 void ledger_store_history_walk(struct ledger_txn *t, const char *account,
                                uint64_t before, ledger_store_history_cb *cb,
                                void *ctx)
 {
         struct ledger_store_history h;
         struct row k;
-        MDB_cursor *c;
-        MDB_cursor_op op = MDB_PREV;
         MDB_val key, val;
+        MDB_cursor *c;
+        int more;
 
         tb_put_u64(row_account(&k, account), before);
-        if (!row_key_ok(t, &k))
-                return;
-        c = ledger_txn_cursor_open(t, LEDGER_DB_HISTORY);
-        key.mv_size = k.w.len;
-        key.mv_data = k.b;
-        if (!ledger_txn_cursor_get(t, c, &key, &val, MDB_SET_RANGE))
-                op = MDB_LAST;
-        while (ledger_txn_cursor_get(t, c, &key, &val, op) &&
-               row_same_account(&key, &k) &&
-               history_decode(t, &k, &key, &val, &h) && !cb(ctx, &h))
-                op = MDB_PREV;
+        c = ledger_txn_cursor_at(t, LEDGER_DB_HISTORY, &k.w, &key);
+        for (more = ledger_txn_cursor_before(t, c, &key, &val);
+             more && row_same_account(&key, &k) &&
+             history_decode(t, &k, &key, &val, &h) && !cb(ctx, &h);
+             more = ledger_txn_cursor_get(t, c, &key, &val, MDB_PREV))
+                ;
         ledger_txn_cursor_close(c);
 }
 
 /* ----------------------------------------------------------------- idem */
+
+static void idem_key(struct row *k, const uint8_t pk[TB_PUBKEY_SIZE],
+                     const uint8_t rid[TB_REQUEST_ID_SIZE])
+{
+        tb_put_bytes(row_init(k), pk, TB_PUBKEY_SIZE);
+        tb_put_bytes(&k->w, rid, TB_REQUEST_ID_SIZE);
+}
 
 void ledger_store_idem_put(struct ledger_txn *t,
                            const uint8_t pk[TB_PUBKEY_SIZE],
@@ -443,14 +386,13 @@ void ledger_store_idem_put(struct ledger_txn *t,
         struct row k, v;
         struct tb_wbuf *w = row_init(&v);
 
-        tb_put_bytes(row_init(&k), pk, TB_PUBKEY_SIZE);
-        tb_put_bytes(&k.w, rid, TB_REQUEST_ID_SIZE);
+        idem_key(&k, pk, rid);
         tb_put_u16(w, d->status);
         tb_put_u64(w, d->seq);
         tb_put_u64(w, (uint64_t)d->points);
         tb_put_u64(w, d->balance);
         tb_put_bytes(w, d->hash, TB_HASH_SIZE);
-        row_put(t, LEDGER_DB_IDEM, &k, &v);
+        row_put(t, LEDGER_DB_IDEM, &k.w, &v);
 }
 
 int ledger_store_idem_get(struct ledger_txn *t,
@@ -462,9 +404,8 @@ int ledger_store_idem_get(struct ledger_txn *t,
         struct tb_rbuf r;
 
         memset(d, 0, sizeof(*d));
-        tb_put_bytes(row_init(&k), pk, TB_PUBKEY_SIZE);
-        tb_put_bytes(&k.w, rid, TB_REQUEST_ID_SIZE);
-        if (!row_get(t, LEDGER_DB_IDEM, &k, &r))
+        idem_key(&k, pk, rid);
+        if (!ledger_txn_get_row(t, LEDGER_DB_IDEM, &k.w, &r))
                 return 0;
         d->status = tb_get_u16(&r);
         d->seq = tb_get_u64(&r);
@@ -488,7 +429,7 @@ void ledger_store_keys_put(struct ledger_txn *t,
         tb_put_u64(w, key->enrolled);
         tb_put_u64(w, key->revoked);
         tb_put_str8(w, key->name, strlen(key->name));
-        row_put(t, LEDGER_DB_KEYS, &k, &v);
+        row_put(t, LEDGER_DB_KEYS, &k.w, &v);
 }
 
 int ledger_store_keys_get(struct ledger_txn *t,
@@ -502,7 +443,7 @@ int ledger_store_keys_get(struct ledger_txn *t,
 
         memset(key, 0, sizeof(*key));
         tb_put_bytes(row_init(&k), pk, TB_PUBKEY_SIZE);
-        if (!row_get(t, LEDGER_DB_KEYS, &k, &r))
+        if (!ledger_txn_get_row(t, LEDGER_DB_KEYS, &k.w, &r))
                 return 0;
         key->roles = tb_get_u8(&r);
         key->enrolled = tb_get_u64(&r);
@@ -520,12 +461,8 @@ int ledger_store_keys_get(struct ledger_txn *t,
 void ledger_store_intervals_put(struct ledger_txn *t, const char *account,
                                 const struct ledger_store_interval *iv)
 {
-        struct row k, v;
-
-        tb_put_u64(row_account(&k, account), (uint64_t)iv->start);
-        tb_put_u64(row_init(&v), (uint64_t)iv->end);
-        tb_put_u64(&v.w, iv->seq);
-        row_put(t, LEDGER_DB_INTERVALS, &k, &v);
+        pair_put(t, LEDGER_DB_INTERVALS, account, (uint64_t)iv->start,
+                 (uint64_t)iv->end, iv->seq);
 }
 
 void ledger_store_intervals_del(struct ledger_txn *t, const char *account,
@@ -534,57 +471,32 @@ void ledger_store_intervals_del(struct ledger_txn *t, const char *account,
         struct row k;
 
         tb_put_u64(row_account(&k, account), (uint64_t)start);
-        row_del(t, LEDGER_DB_INTERVALS, &k);
+        ledger_txn_del_row(t, LEDGER_DB_INTERVALS, &k.w);
 }
 
-/*
- * The account's row a cursor reaches from acct ‖ start: MDB_SET_RANGE
- * lands on the first row at or after it; the one before that (or the last
- * row of all, when nothing is at or after) is the last row before it.
- */
-static int intervals_near(struct ledger_txn *t, const char *account,
-                          int64_t start, int before,
-                          struct ledger_store_interval *iv)
+int ledger_store_intervals_near(struct ledger_txn *t, const char *account,
+                                int64_t start, int before,
+                                struct ledger_store_interval *iv)
 {
         struct row k;
-        struct tb_rbuf r;
-        MDB_cursor *c;
         MDB_val key, val;
+        MDB_cursor *c;
+        uint64_t f[3];
         int found;
 
         memset(iv, 0, sizeof(*iv));
         tb_put_u64(row_account(&k, account), (uint64_t)start);
-        if (!row_key_ok(t, &k))
-                return 0;
-        c = ledger_txn_cursor_open(t, LEDGER_DB_INTERVALS);
-        key.mv_size = k.w.len;
-        key.mv_data = k.b;
-        found = ledger_txn_cursor_get(t, c, &key, &val, MDB_SET_RANGE);
-        if (before && !t->rc)
-                found = ledger_txn_cursor_get(t, c, &key, &val,
-                                              found ? MDB_PREV : MDB_LAST);
+        c = ledger_txn_cursor_at(t, LEDGER_DB_INTERVALS, &k.w, &key);
+        found = before ? ledger_txn_cursor_before(t, c, &key, &val)
+                       : ledger_txn_cursor_get(t, c, &key, &val, MDB_SET_RANGE);
         ledger_txn_cursor_close(c);
-        if (!found || !row_same_account(&key, &k))
+        if (!found || !row_same_account(&key, &k) ||
+            !pair_decode(t, &k, &key, &val, f))
                 return 0;
-        tb_rbuf_init(&r, (const uint8_t *)key.mv_data + k.prefix, 8);
-        iv->start = (int64_t)tb_get_u64(&r);
-        tb_rbuf_init(&r, val.mv_data, val.mv_size);
-        iv->end = (int64_t)tb_get_u64(&r);
-        iv->seq = tb_get_u64(&r);
-        return decoded(t, &r, iv, sizeof(*iv));
-}
-
-int ledger_store_intervals_from(struct ledger_txn *t, const char *account,
-                                int64_t start, struct ledger_store_interval *iv)
-{
-        return intervals_near(t, account, start, 0, iv);
-}
-
-int ledger_store_intervals_before(struct ledger_txn *t, const char *account,
-                                  int64_t start,
-                                  struct ledger_store_interval *iv)
-{
-        return intervals_near(t, account, start, 1, iv);
+        iv->start = (int64_t)f[0];
+        iv->end = (int64_t)f[1];
+        iv->seq = f[2];
+        return 1;
 }
 
 /* ---------------------------------------------------------------- daily */
@@ -592,67 +504,64 @@ int ledger_store_intervals_before(struct ledger_txn *t, const char *account,
 void ledger_store_daily_put(struct ledger_txn *t, const char *account,
                             uint32_t day, uint32_t minutes)
 {
-        struct row k, v;
+        struct row k;
 
         tb_put_u32(row_account(&k, account), day);
-        if (minutes == 0) {
-                row_del(t, LEDGER_DB_DAILY, &k);
-                return;
-        }
-        tb_put_u32(row_init(&v), minutes);
-        row_put(t, LEDGER_DB_DAILY, &k, &v);
+        if (minutes == 0)
+                ledger_txn_del_row(t, LEDGER_DB_DAILY, &k.w);
+        else
+                ledger_txn_put_uint(t, LEDGER_DB_DAILY, &k.w, minutes, 4);
 }
 
 int ledger_store_daily_get(struct ledger_txn *t, const char *account,
                            uint32_t day, uint32_t *minutes)
 {
         struct row k;
-        struct tb_rbuf r;
+        uint64_t n;
+        int found;
 
         tb_put_u32(row_account(&k, account), day);
-        *minutes = 0;
-        if (!row_get(t, LEDGER_DB_DAILY, &k, &r))
-                return 0;
-        *minutes = tb_get_u32(&r);
-        return decoded(t, &r, minutes, sizeof(*minutes));
+        found = ledger_txn_get_uint(t, LEDGER_DB_DAILY, &k.w, 4, &n);
+        *minutes = (uint32_t)n;
+        return found;
 }
 
 /* --------------------------------------------------------------- policy */
 
 /* LMDB forbids empty keys: hence the type byte, 'r' alone the default. */
-static const struct row *policy_rate_key(struct row *k, const char *activity)
+static const struct tb_wbuf *policy_rate_key(struct row *k,
+                                             const char *activity)
 {
         tb_put_u8(row_init(k), 'r');
         tb_put_bytes(&k->w, activity, strlen(activity));
-        return k;
+        return &k->w;
 }
 
-static const struct row *policy_caps_key(struct row *k)
+static const struct tb_wbuf *policy_caps_key(struct row *k)
 {
         tb_put_u8(row_init(k), 'c');
-        return k;
+        return &k->w;
 }
 
 void ledger_store_policy_rate_put(struct ledger_txn *t, const char *activity,
                                   uint32_t rate)
 {
-        struct row k, v;
+        struct row k;
 
-        tb_put_u32(row_init(&v), rate);
-        row_put(t, LEDGER_DB_POLICY, policy_rate_key(&k, activity), &v);
+        ledger_txn_put_uint(t, LEDGER_DB_POLICY, policy_rate_key(&k, activity),
+                            rate, 4);
 }
 
 int ledger_store_policy_rate_get(struct ledger_txn *t, const char *activity,
                                  uint32_t *rate)
 {
         struct row k;
-        struct tb_rbuf r;
+        uint64_t n;
+        int found = ledger_txn_get_uint(t, LEDGER_DB_POLICY,
+                                        policy_rate_key(&k, activity), 4, &n);
 
-        *rate = 0;
-        if (!row_get(t, LEDGER_DB_POLICY, policy_rate_key(&k, activity), &r))
-                return 0;
-        *rate = tb_get_u32(&r);
-        return decoded(t, &r, rate, sizeof(*rate));
+        *rate = (uint32_t)n;
+        return found;
 }
 
 void ledger_store_policy_caps_put(struct ledger_txn *t,
@@ -672,7 +581,7 @@ int ledger_store_policy_caps_get(struct ledger_txn *t,
         struct tb_rbuf r;
 
         memset(c, 0, sizeof(*c));
-        if (!row_get(t, LEDGER_DB_POLICY, policy_caps_key(&k), &r))
+        if (!ledger_txn_get_row(t, LEDGER_DB_POLICY, policy_caps_key(&k), &r))
                 return 0;
         c->daily_minutes = tb_get_u16(&r);
         c->max_balance = tb_get_u64(&r);
@@ -681,68 +590,57 @@ int ledger_store_policy_caps_get(struct ledger_txn *t,
 
 /* ------------------------------------------------------------- reversed */
 
-/* A u64 value under a u64 key (reversed) or a name (meta). */
-static void put_u64(struct ledger_txn *t, enum ledger_db db,
-                    const struct row *k, uint64_t n)
-{
-        struct row v;
-
-        tb_put_u64(row_init(&v), n);
-        row_put(t, db, k, &v);
-}
-
-static int get_u64(struct ledger_txn *t, enum ledger_db db, const struct row *k,
-                   uint64_t *n)
-{
-        struct tb_rbuf r;
-
-        *n = 0;
-        if (!row_get(t, db, k, &r))
-                return 0;
-        *n = tb_get_u64(&r);
-        return decoded(t, &r, n, sizeof(*n));
-}
-
 void ledger_store_reversed_put(struct ledger_txn *t, uint64_t seq, uint64_t by)
 {
         struct row k;
 
-        put_u64(t, LEDGER_DB_REVERSED, row_u64(&k, seq), by);
+        ledger_txn_put_uint(t, LEDGER_DB_REVERSED, row_u64(&k, seq), by, 8);
 }
 
 int ledger_store_reversed_get(struct ledger_txn *t, uint64_t seq, uint64_t *by)
 {
         struct row k;
 
-        return get_u64(t, LEDGER_DB_REVERSED, row_u64(&k, seq), by);
+        return ledger_txn_get_uint(t, LEDGER_DB_REVERSED, row_u64(&k, seq), 8,
+                                   by);
 }
 
 /* ----------------------------------------------------------------- meta */
 
-static const struct row *meta_key(struct row *k, const char *name)
+static const struct tb_wbuf *meta_key(struct row *k, const char *name)
 {
         tb_put_bytes(row_init(k), name, strlen(name));
-        return k;
+        return &k->w;
 }
 
-void ledger_store_meta_version_put(struct ledger_txn *t, uint32_t version)
-{
-        struct row k, v;
+static const struct {
+        const char *name;
+        unsigned size;
+} meta_uint[] = {
+    [LEDGER_STORE_VERSION] = {"version", 4},
+    [LEDGER_STORE_TREE_SIZE] = {"tree_size", 8},
+    [LEDGER_STORE_KEYS_ACTIVE] = {"keys_active", 8},
+    [LEDGER_STORE_KEYS_REVOKED] = {"keys_revoked", 8},
+};
 
-        tb_put_u32(row_init(&v), version);
-        row_put(t, LEDGER_DB_META, meta_key(&k, "version"), &v);
-}
-
-int ledger_store_meta_version_get(struct ledger_txn *t, uint32_t *version)
+void ledger_store_meta_uint_put(struct ledger_txn *t,
+                                enum ledger_store_meta_uint which, uint64_t n)
 {
         struct row k;
-        struct tb_rbuf r;
 
-        *version = 0;
-        if (!row_get(t, LEDGER_DB_META, meta_key(&k, "version"), &r))
-                return 0;
-        *version = tb_get_u32(&r);
-        return decoded(t, &r, version, sizeof(*version));
+        ledger_txn_put_uint(t, LEDGER_DB_META,
+                            meta_key(&k, meta_uint[which].name), n,
+                            meta_uint[which].size);
+}
+
+int ledger_store_meta_uint_get(struct ledger_txn *t,
+                               enum ledger_store_meta_uint which, uint64_t *n)
+{
+        struct row k;
+
+        return ledger_txn_get_uint(t, LEDGER_DB_META,
+                                   meta_key(&k, meta_uint[which].name),
+                                   meta_uint[which].size, n);
 }
 
 void ledger_store_meta_origin_put(struct ledger_txn *t, const char *origin)
@@ -761,7 +659,7 @@ int ledger_store_meta_origin_get(struct ledger_txn *t,
         size_t n;
 
         memset(origin, 0, TB_NAME_MAX + 1);
-        if (!row_get(t, LEDGER_DB_META, meta_key(&k, "origin"), &r))
+        if (!ledger_txn_get_row(t, LEDGER_DB_META, meta_key(&k, "origin"), &r))
                 return 0;
         n = tb_rbuf_left(&r);
         if (n == 0 || n > TB_NAME_MAX)
@@ -780,8 +678,8 @@ void ledger_store_meta_log_vkey_put(struct ledger_txn *t,
                 ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
                 return;
         }
-        row_put_bytes(t, LEDGER_DB_META, meta_key(&k, "log_vkey"), text,
-                      strlen(text), 0);
+        ledger_txn_put_row(t, LEDGER_DB_META, meta_key(&k, "log_vkey"), text,
+                           strlen(text), 0);
 }
 
 int ledger_store_meta_log_vkey_get(struct ledger_txn *t, struct tb_vkey *vk)
@@ -791,7 +689,8 @@ int ledger_store_meta_log_vkey_get(struct ledger_txn *t, struct tb_vkey *vk)
         size_t n;
 
         memset(vk, 0, sizeof(*vk));
-        if (!row_get(t, LEDGER_DB_META, meta_key(&k, "log_vkey"), &r))
+        if (!ledger_txn_get_row(t, LEDGER_DB_META, meta_key(&k, "log_vkey"),
+                                &r))
                 return 0;
         n = tb_rbuf_left(&r);
         if (tb_vkey_parse((const char *)tb_get_ref(&r, n), n, vk) != TB_OK)
@@ -799,59 +698,19 @@ int ledger_store_meta_log_vkey_get(struct ledger_txn *t, struct tb_vkey *vk)
         return decoded(t, &r, vk, sizeof(*vk));
 }
 
-void ledger_store_meta_tree_size_put(struct ledger_txn *t, uint64_t size)
-{
-        struct row k;
-
-        put_u64(t, LEDGER_DB_META, meta_key(&k, "tree_size"), size);
-}
-
-int ledger_store_meta_tree_size_get(struct ledger_txn *t, uint64_t *size)
-{
-        struct row k;
-
-        return get_u64(t, LEDGER_DB_META, meta_key(&k, "tree_size"), size);
-}
-
 void ledger_store_meta_root_put(struct ledger_txn *t,
                                 const uint8_t root[TB_HASH_SIZE])
 {
-        struct row k, v;
+        struct row k;
 
-        tb_put_bytes(row_init(&v), root, TB_HASH_SIZE);
-        row_put(t, LEDGER_DB_META, meta_key(&k, "root"), &v);
+        ledger_txn_put_row(t, LEDGER_DB_META, meta_key(&k, "root"), root,
+                           TB_HASH_SIZE, 0);
 }
 
 int ledger_store_meta_root_get(struct ledger_txn *t, uint8_t root[TB_HASH_SIZE])
 {
         struct row k;
-        struct tb_rbuf r;
 
-        memset(root, 0, TB_HASH_SIZE);
-        if (!row_get(t, LEDGER_DB_META, meta_key(&k, "root"), &r))
-                return 0;
-        tb_get_bytes(&r, root, TB_HASH_SIZE);
-        return decoded(t, &r, root, TB_HASH_SIZE);
-}
-
-void ledger_store_meta_keys_put(struct ledger_txn *t, uint64_t active,
-                                uint64_t revoked)
-{
-        struct row k;
-
-        put_u64(t, LEDGER_DB_META, meta_key(&k, "keys_active"), active);
-        put_u64(t, LEDGER_DB_META, meta_key(&k, "keys_revoked"), revoked);
-}
-
-int ledger_store_meta_keys_get(struct ledger_txn *t, uint64_t *active,
-                               uint64_t *revoked)
-{
-        struct row k;
-        int found_active, found_revoked;
-
-        found_active =
-            get_u64(t, LEDGER_DB_META, meta_key(&k, "keys_active"), active);
-        found_revoked =
-            get_u64(t, LEDGER_DB_META, meta_key(&k, "keys_revoked"), revoked);
-        return found_active && found_revoked;
+        return ledger_txn_get_fixed(t, LEDGER_DB_META, meta_key(&k, "root"),
+                                    root, TB_HASH_SIZE);
 }

@@ -68,14 +68,11 @@ void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
                              const uint8_t (*hashes)[TB_HASH_SIZE],
                              size_t count);
 
-/* The hash of subtree (level, index). */
-TB_WUR int ledger_store_hashes_get(struct ledger_txn *t, unsigned level,
-                                   uint64_t index, uint8_t out[TB_HASH_SIZE]);
-
 /*
- * ledger_store_hashes_get() as a tb_merkle_read_fn, ctx a struct
- * ledger_txn: a missing hash is corruption (LEDGER_TXN_E_CORRUPT), and
- * any failure returns TB_E_IO, which the Merkle code passes back unchanged.
+ * The get, as the tb_merkle_read_fn of proto/merkle.h (ctx a struct
+ * ledger_txn): the hash of subtree (level, index) into out.  A missing
+ * hash is corruption (LEDGER_TXN_E_CORRUPT); any failure returns TB_E_IO,
+ * which the Merkle code passes back unchanged.
  */
 enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
                                         uint64_t index,
@@ -112,9 +109,6 @@ void ledger_store_accounts_put(struct ledger_txn *t,
 /* An account id of a length out of 1..TB_ACCOUNT_ID_MAX is not found. */
 TB_WUR int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
                                      struct tb_balance_info *a);
-
-/* The number of accounts. */
-uint64_t ledger_store_accounts_count(struct ledger_txn *t);
 
 /*
  * history: acct ‖ u64 seq -> i64 delta ‖ u64 balance_after.
@@ -200,15 +194,12 @@ void ledger_store_intervals_put(struct ledger_txn *t, const char *account,
 void ledger_store_intervals_del(struct ledger_txn *t, const char *account,
                                 int64_t start);
 
-/* The account's first interval starting at or after start. */
-TB_WUR int ledger_store_intervals_from(struct ledger_txn *t,
+/* before 0: the account's first interval starting at or after start;
+ * before 1: its last interval starting before start. */
+TB_WUR int ledger_store_intervals_near(struct ledger_txn *t,
                                        const char *account, int64_t start,
+                                       int before,
                                        struct ledger_store_interval *iv);
-
-/* The account's last interval starting before start. */
-TB_WUR int ledger_store_intervals_before(struct ledger_txn *t,
-                                         const char *account, int64_t start,
-                                         struct ledger_store_interval *iv);
 
 /*
  * daily: acct ‖ u32 day (unix s / 86400) -> u32 minutes.
@@ -254,13 +245,22 @@ TB_WUR int ledger_store_reversed_get(struct ledger_txn *t, uint64_t seq,
                                      uint64_t *by);
 
 /*
- * meta: ASCII name -> value, one pair per name (keys_active and
- * keys_revoked together).
+ * meta: ASCII name -> value.
  */
 
-void ledger_store_meta_version_put(struct ledger_txn *t, uint32_t version);
-TB_WUR int ledger_store_meta_version_get(struct ledger_txn *t,
-                                         uint32_t *version);
+/* The integers: version (u32), tree_size, keys_active, keys_revoked (u64). */
+enum ledger_store_meta_uint {
+        LEDGER_STORE_VERSION,      /* of the schema, LEDGER_FORMAT_VERSION */
+        LEDGER_STORE_TREE_SIZE,    /* records in log */
+        LEDGER_STORE_KEYS_ACTIVE,  /* enrolled and not revoked */
+        LEDGER_STORE_KEYS_REVOKED, /* revoked */
+};
+
+void ledger_store_meta_uint_put(struct ledger_txn *t,
+                                enum ledger_store_meta_uint which, uint64_t n);
+TB_WUR int ledger_store_meta_uint_get(struct ledger_txn *t,
+                                      enum ledger_store_meta_uint which,
+                                      uint64_t *n);
 
 /* origin: 1..TB_NAME_MAX bytes, NUL-terminated on get. */
 void ledger_store_meta_origin_put(struct ledger_txn *t, const char *origin);
@@ -275,19 +275,9 @@ void ledger_store_meta_log_vkey_put(struct ledger_txn *t,
 TB_WUR int ledger_store_meta_log_vkey_get(struct ledger_txn *t,
                                           struct tb_vkey *vk);
 
-void ledger_store_meta_tree_size_put(struct ledger_txn *t, uint64_t size);
-TB_WUR int ledger_store_meta_tree_size_get(struct ledger_txn *t,
-                                           uint64_t *size);
-
 void ledger_store_meta_root_put(struct ledger_txn *t,
                                 const uint8_t root[TB_HASH_SIZE]);
 TB_WUR int ledger_store_meta_root_get(struct ledger_txn *t,
                                       uint8_t root[TB_HASH_SIZE]);
-
-/* keys_active and keys_revoked; get is 1 only when both are stored. */
-void ledger_store_meta_keys_put(struct ledger_txn *t, uint64_t active,
-                                uint64_t revoked);
-TB_WUR int ledger_store_meta_keys_get(struct ledger_txn *t, uint64_t *active,
-                                      uint64_t *revoked);
 
 #endif

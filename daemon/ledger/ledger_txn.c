@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "buf.h"
 #include "ledger_int.h"
 
 enum ledger_err ledger_txn_err(int rc)
@@ -201,4 +202,137 @@ uint64_t ledger_txn_count(struct ledger_txn *t, enum ledger_db db)
         if ((t->rc = mdb_stat(t->txn, t->l->db[db], &st)))
                 return 0;
         return st.ms_entries;
+}
+
+static int key_ok(struct ledger_txn *t, const struct tb_wbuf *k)
+{
+        if (k->err == TB_OK)
+                return 1;
+        ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+        return 0;
+}
+
+void ledger_txn_put_row(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k, const void *v, size_t vl,
+                        unsigned flags)
+{
+        if (key_ok(t, k))
+                ledger_txn_put(t, db, k->p, k->len, v, vl, flags);
+}
+
+int ledger_txn_get_row(struct ledger_txn *t, enum ledger_db db,
+                       const struct tb_wbuf *k, struct tb_rbuf *v)
+{
+        MDB_val val;
+
+        tb_rbuf_init(v, NULL, 0);
+        if (!key_ok(t, k) || !ledger_txn_get(t, db, k->p, k->len, &val))
+                return 0;
+        tb_rbuf_init(v, val.mv_data, val.mv_size);
+        return 1;
+}
+
+void ledger_txn_del_row(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k)
+{
+        if (key_ok(t, k))
+                ledger_txn_del(t, db, k->p, k->len);
+}
+
+int ledger_txn_decoded(struct ledger_txn *t, const struct tb_rbuf *r)
+{
+        if (tb_rbuf_end(r) == TB_OK)
+                return 1;
+        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+        return 0;
+}
+
+MDB_cursor *ledger_txn_cursor_at(struct ledger_txn *t, enum ledger_db db,
+                                 const struct tb_wbuf *k, MDB_val *key)
+{
+        key->mv_size = k->len;
+        key->mv_data = k->p;
+        return key_ok(t, k) ? ledger_txn_cursor_open(t, db) : NULL;
+}
+
+/* MDB_SET_RANGE lands on the first row at or after key, whose previous row
+ * is the one; landing on nothing, the last row of all is. */
+int ledger_txn_cursor_before(struct ledger_txn *t, MDB_cursor *c, MDB_val *key,
+                             MDB_val *val)
+{
+        if (ledger_txn_cursor_get(t, c, key, val, MDB_SET_RANGE))
+                return ledger_txn_cursor_get(t, c, key, val, MDB_PREV);
+        return !t->rc && ledger_txn_cursor_get(t, c, key, val, MDB_LAST);
+}
+
+void ledger_txn_put_uint(struct ledger_txn *t, enum ledger_db db,
+                         const struct tb_wbuf *k, uint64_t n, unsigned size)
+{
+        uint8_t b[8];
+        struct tb_wbuf v;
+
+        tb_wbuf_init(&v, b, sizeof(b));
+        if (size == 4)
+                tb_put_u32(&v, (uint32_t)n);
+        else
+                tb_put_u64(&v, n);
+        ledger_txn_put_row(t, db, k, b, v.len, 0);
+}
+
+int ledger_txn_get_uint(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k, unsigned size, uint64_t *n)
+{
+        struct tb_rbuf r;
+
+        *n = 0;
+        if (!ledger_txn_get_row(t, db, k, &r))
+                return 0;
+        *n = size == 4 ? tb_get_u32(&r) : tb_get_u64(&r);
+        if (ledger_txn_decoded(t, &r))
+                return 1;
+        *n = 0;
+        return 0;
+}
+
+int ledger_txn_get_fixed(struct ledger_txn *t, enum ledger_db db,
+                         const struct tb_wbuf *k, uint8_t *out, size_t n)
+{
+        struct tb_rbuf r;
+
+        memset(out, 0, n);
+        if (!ledger_txn_get_row(t, db, k, &r))
+                return 0;
+        tb_get_bytes(&r, out, n);
+        if (ledger_txn_decoded(t, &r))
+                return 1;
+        memset(out, 0, n);
+        return 0;
+}
+
+int ledger_txn_key_u64(struct ledger_txn *t, const MDB_val *k, uint64_t *n)
+{
+        struct tb_rbuf r;
+
+        tb_rbuf_init(&r, k->mv_data, k->mv_size);
+        *n = tb_get_u64(&r);
+        return ledger_txn_decoded(t, &r);
+}
+
+int ledger_txn_cursor_u64(struct ledger_txn *t, enum ledger_db db,
+                          MDB_cursor_op op, uint64_t from, uint64_t *n,
+                          MDB_val *val)
+{
+        uint8_t b[8];
+        struct tb_wbuf k;
+        MDB_val key;
+        MDB_cursor *c;
+        int found;
+
+        tb_wbuf_init(&k, b, sizeof(b));
+        tb_put_u64(&k, from);
+        c = ledger_txn_cursor_at(t, db, &k, &key);
+        found = ledger_txn_cursor_get(t, c, &key, val, op) &&
+                ledger_txn_key_u64(t, &key, n);
+        ledger_txn_cursor_close(c);
+        return found;
 }
