@@ -239,6 +239,23 @@ static enum ledger_err attach_checkpoint(struct ledger_txn *t,
         return LEDGER_OK;
 }
 
+/* Both proofs: check the arguments, begin the read, resolve size. */
+static enum ledger_err proof_begin(struct ledger *l, struct tb_proof *out,
+                                   const uint8_t *buf, size_t cap,
+                                   struct ledger_txn *t, uint64_t *size)
+{
+        enum ledger_err err;
+
+        if (!l || !out || (!buf && cap))
+                return LEDGER_E_INVALID;
+        memset(out, 0, sizeof(*out));
+        if ((err = ledger_txn_begin_read(l, t)))
+                return err;
+        if ((err = resolve_size(t, size)))
+                ledger_txn_end_read(t);
+        return err;
+}
+
 enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
                                        uint64_t size, struct tb_proof *out,
                                        uint8_t *buf, size_t cap)
@@ -248,13 +265,8 @@ enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
         size_t count = 0, off = 0;
         enum ledger_err err;
 
-        if (!l || !out || (!buf && cap))
-                return LEDGER_E_INVALID;
-        memset(out, 0, sizeof(*out));
-        if ((err = ledger_txn_begin_read(l, &t)))
+        if ((err = proof_begin(l, out, buf, cap, &t, &size)))
                 return err;
-        if ((err = resolve_size(&t, &size)))
-                goto done;
         if (seq >= size) {
                 err = LEDGER_E_RANGE;
                 goto done;
@@ -290,13 +302,8 @@ enum ledger_err ledger_prove_consistency(struct ledger *l, uint64_t old_size,
         size_t count = 0, off = 0;
         enum ledger_err err;
 
-        if (!l || !out || (!buf && cap))
-                return LEDGER_E_INVALID;
-        memset(out, 0, sizeof(*out));
-        if ((err = ledger_txn_begin_read(l, &t)))
+        if ((err = proof_begin(l, out, buf, cap, &t, &size)))
                 return err;
-        if ((err = resolve_size(&t, &size)))
-                goto done;
         if (old_size == 0 || old_size > size) {
                 err = LEDGER_E_RANGE;
                 goto done;

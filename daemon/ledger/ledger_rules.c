@@ -41,6 +41,15 @@ static uint32_t rate(struct ledger_txn *t, const char *activity)
         return r;
 }
 
+/* OK, with the primary account's change and balance after (ledger.h). */
+static unsigned accepted(struct ledger_result *r, int64_t points,
+                         uint64_t balance)
+{
+        r->points = points;
+        r->balance = balance;
+        return TB_ST_OK;
+}
+
 /* keys_active and keys_revoked, which genesis starts, follow every
  * enroll and revoke. */
 static void count_keys(struct ledger_txn *t, enum ledger_store_meta_uint which,
@@ -281,9 +290,7 @@ static unsigned apply_service(struct ledger *l, struct ledger_txn *t,
         ledger_store_intervals_put(t, s->account, &iv);
         ledger_store_daily_put(t, s->account, utc_day(s->start),
                                day + s->minutes);
-        r->points = (int64_t)points;
-        r->balance = acct.balance;
-        return TB_ST_OK;
+        return accepted(r, (int64_t)points, acct.balance);
 }
 
 static unsigned apply_redeem(struct ledger_txn *t,
@@ -303,9 +310,7 @@ static unsigned apply_redeem(struct ledger_txn *t,
         acct.balance -= d->points;
         acct.redeemed += d->points;
         account_write(t, &acct, a->seq, -(int64_t)d->points);
-        r->points = -(int64_t)d->points;
-        r->balance = acct.balance;
-        return TB_ST_OK;
+        return accepted(r, -(int64_t)d->points, acct.balance);
 }
 
 static unsigned apply_transfer(struct ledger_txn *t,
@@ -339,9 +344,7 @@ static unsigned apply_transfer(struct ledger_txn *t,
         to.transferred_in += x->points;
         account_write(t, &from, a->seq, -(int64_t)x->points);
         account_write(t, &to, a->seq, (int64_t)x->points);
-        r->points = -(int64_t)x->points;
-        r->balance = from.balance;
-        return TB_ST_OK;
+        return accepted(r, -(int64_t)x->points, from.balance);
 }
 
 static unsigned reverse_service(struct ledger_txn *t,
@@ -376,9 +379,7 @@ static unsigned reverse_service(struct ledger_txn *t,
         ledger_store_daily_put(t, s->account, utc_day(s->start),
                                day_minutes(t, s->account, s->start) -
                                    s->minutes);
-        r->points = -credited.delta;
-        r->balance = acct.balance;
-        return TB_ST_OK;
+        return accepted(r, -credited.delta, acct.balance);
 }
 
 static unsigned reverse_redeem(struct ledger_txn *t,
@@ -397,9 +398,7 @@ static unsigned reverse_redeem(struct ledger_txn *t,
         acct.balance += d->points;
         acct.redeemed -= d->points;
         account_write(t, &acct, a->seq, d->points);
-        r->points = d->points;
-        r->balance = acct.balance;
-        return TB_ST_OK;
+        return accepted(r, d->points, acct.balance);
 }
 
 static unsigned reverse_transfer(struct ledger_txn *t,
@@ -426,9 +425,7 @@ static unsigned reverse_transfer(struct ledger_txn *t,
         from.transferred_out -= x->points;
         account_write(t, &from, a->seq, x->points);
         account_write(t, &to, a->seq, -(int64_t)x->points);
-        r->points = x->points;
-        r->balance = from.balance;
-        return TB_ST_OK;
+        return accepted(r, x->points, from.balance);
 }
 
 static unsigned apply_reverse(struct ledger_txn *t,

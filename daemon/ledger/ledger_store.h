@@ -3,8 +3,8 @@
  * LMDB database of docs/storage.md, in that page's order.  No other ledger
  * file knows a key layout, a byte offset or a value size.
  *
- * Every function takes a transaction of ledger_txn.c (ledger_int.h) and follows
- * its sticky error:
+ * Every function takes a transaction of ledger_txn.c (ledger_int.h) and
+ * follows its sticky error:
  *
  *   - a put writes (or overwrites) one row; on failure it leaves the
  *     error in t->rc, and after a failure it does nothing;

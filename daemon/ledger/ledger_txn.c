@@ -1,11 +1,13 @@
 /*
  * daemon/ledger/ledger_txn.c - the LMDB transaction wrapper with a sticky
  * error, its cursors, the read transactions that cooperate with map
- * growth, and the one mapping of LMDB codes to ours.
+ * growth, the one mapping of LMDB codes to ours, and the row primitives
+ * (keys and values over the proto/buf.h cursors) the codec is built on.
  *
  * The sticky error lets rule code be a straight list of reads and writes
  * followed by one check: after the first failure nothing more is written,
  * and the commit becomes an abort, so a half-applied batch never lands.
+ * The row primitives know no database's layout: that is ledger_store.c.
  */
 #include <errno.h>
 #include <string.h>
