@@ -1,6 +1,7 @@
 /*
- * daemon/ledger/ledger_rules.c - the ledger rules: what each kind of entry must
- * satisfy and what it changes.  docs/ledger-rules.md is the reasoning.
+ * daemon/ledger/ledger_rules.c - the ledger rules: what each kind of entry
+ * must satisfy and what it changes.  docs/ledger-rules.md is the
+ * reasoning; the bytes they read and write are ledger_store.c's.
  *
  * Every kind is checked completely before anything is written, so a
  * refusal leaves no trace but its status; the writes that follow the checks
@@ -94,10 +95,12 @@ static int overlaps(struct ledger_txn *t, const char *account, int64_t start,
 {
         struct ledger_store_interval iv;
 
-        if (ledger_store_intervals_near(t, account, start, 0, &iv) &&
+        if (ledger_store_intervals_near(t, account, start,
+                                        LEDGER_STORE_FIRST_FROM, &iv) &&
             iv.start < end)
                 return 1;
-        return ledger_store_intervals_near(t, account, start, 1, &iv) &&
+        return ledger_store_intervals_near(t, account, start,
+                                           LEDGER_STORE_LAST_BEFORE, &iv) &&
                iv.end > start;
 }
 

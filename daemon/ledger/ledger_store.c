@@ -475,7 +475,7 @@ void ledger_store_intervals_del(struct ledger_txn *t, const char *account,
 }
 
 int ledger_store_intervals_near(struct ledger_txn *t, const char *account,
-                                int64_t start, int before,
+                                int64_t start, enum ledger_store_near near,
                                 struct ledger_store_interval *iv)
 {
         struct row k;
@@ -487,8 +487,9 @@ int ledger_store_intervals_near(struct ledger_txn *t, const char *account,
         memset(iv, 0, sizeof(*iv));
         tb_put_u64(row_account(&k, account), (uint64_t)start);
         c = ledger_txn_cursor_at(t, LEDGER_DB_INTERVALS, &k.w, &key);
-        found = before ? ledger_txn_cursor_before(t, c, &key, &val)
-                       : ledger_txn_cursor_get(t, c, &key, &val, MDB_SET_RANGE);
+        found = near == LEDGER_STORE_LAST_BEFORE
+                    ? ledger_txn_cursor_before(t, c, &key, &val)
+                    : ledger_txn_cursor_get(t, c, &key, &val, MDB_SET_RANGE);
         ledger_txn_cursor_close(c);
         if (!found || !row_same_account(&key, &k) ||
             !pair_decode(t, &k, &key, &val, f))

@@ -194,11 +194,14 @@ void ledger_store_intervals_put(struct ledger_txn *t, const char *account,
 void ledger_store_intervals_del(struct ledger_txn *t, const char *account,
                                 int64_t start);
 
-/* before 0: the account's first interval starting at or after start;
- * before 1: its last interval starting before start. */
+/* The account's interval next to start, on the side `near` says. */
+enum ledger_store_near {
+        LEDGER_STORE_FIRST_FROM,  /* the first starting at or after start */
+        LEDGER_STORE_LAST_BEFORE, /* the last starting before start */
+};
 TB_WUR int ledger_store_intervals_near(struct ledger_txn *t,
                                        const char *account, int64_t start,
-                                       int before,
+                                       enum ledger_store_near near,
                                        struct ledger_store_interval *iv);
 
 /*
