@@ -665,7 +665,8 @@ int ledger_store_meta_origin_get(struct ledger_txn *t,
         n = tb_rbuf_left(&r);
         if (n == 0 || n > TB_NAME_MAX)
                 tb_rbuf_fail(&r, TB_E_TOO_LARGE);
-        tb_get_bytes(&r, origin, n);
+        else
+                tb_get_bytes(&r, origin, n);
         return decoded(t, &r, origin, TB_NAME_MAX + 1);
 }
 
