@@ -1,13 +1,10 @@
 /*
- * daemon/ledger.c - the ledger's life cycle (init, open, close) and the
- * write path: one LMDB write transaction per batch, one checkpoint per
- * batch, one durable commit.
+ * daemon/ledger/ledger.c - the ledger's life cycle: init (a new environment,
+ * log key and genesis), open (with the quick self-check), close, and the
+ * error texts.  The write path is ledger_batch.c.
  *
- * The batch is retried as a whole after the map grows: LMDB can only be
- * resized with no transaction active, so MDB_MAP_FULL aborts everything
- * the batch did, the map doubles, and the same items are applied again
- * from the same state (the rules are deterministic, so the results are the
- * same as if the map had been big enough from the start).
+ * Init is all or nothing: any failure removes the files it made, so a
+ * directory holds either a complete ledger (genesis committed) or none.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,24 +17,23 @@
 
 #include <sodium.h>
 
-#include "buf.h"
 #include "keyfile.h"
-#include "ledger_int.h"
+#include "ledger_store.h"
 #include "note.h"
 
-static const char *const db_names[LDB__COUNT] = {
-    [LDB_LOG] = "log",
-    [LDB_HASHES] = "hashes",
-    [LDB_CHECKPOINTS] = "checkpoints",
-    [LDB_ACCOUNTS] = "accounts",
-    [LDB_HISTORY] = "history",
-    [LDB_IDEM] = "idem",
-    [LDB_KEYS] = "keys",
-    [LDB_INTERVALS] = "intervals",
-    [LDB_DAILY] = "daily",
-    [LDB_POLICY] = "policy",
-    [LDB_REVERSED] = "reversed",
-    [LDB_META] = "meta",
+static const char *const db_names[LEDGER_DB__COUNT] = {
+    [LEDGER_DB_LOG] = "log",
+    [LEDGER_DB_HASHES] = "hashes",
+    [LEDGER_DB_CHECKPOINTS] = "checkpoints",
+    [LEDGER_DB_ACCOUNTS] = "accounts",
+    [LEDGER_DB_HISTORY] = "history",
+    [LEDGER_DB_IDEM] = "idem",
+    [LEDGER_DB_KEYS] = "keys",
+    [LEDGER_DB_INTERVALS] = "intervals",
+    [LEDGER_DB_DAILY] = "daily",
+    [LEDGER_DB_POLICY] = "policy",
+    [LEDGER_DB_REVERSED] = "reversed",
+    [LEDGER_DB_META] = "meta",
 };
 
 static const char *const err_text[LEDGER_E__COUNT] = {
@@ -131,14 +127,14 @@ void ledger_close(struct ledger *l)
 
 static int env_open(struct ledger *l, int create)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         MDB_envinfo info;
         unsigned flags = MDB_NOTLS | (l->opt.sync ? 0 : MDB_NOSYNC);
         int rc, i;
 
         if ((rc = mdb_env_create(&l->env)))
                 return rc;
-        if ((rc = mdb_env_set_maxdbs(l->env, LDB__COUNT)))
+        if ((rc = mdb_env_set_maxdbs(l->env, LEDGER_DB__COUNT)))
                 return rc;
         if (create && (rc = mdb_env_set_mapsize(l->env, l->opt.map_initial)))
                 return rc;
@@ -152,17 +148,17 @@ static int env_open(struct ledger *l, int create)
         if ((rc = mdb_env_info(l->env, &info)))
                 return rc;
         l->map_size = info.me_mapsize;
-        if ((rc = ltxn_begin(&t, l, 0)))
+        if ((rc = ledger_txn_begin(&t, l, 0)))
                 return rc;
-        for (i = 0; i < LDB__COUNT; i++) {
+        for (i = 0; i < LEDGER_DB__COUNT; i++) {
                 rc = mdb_dbi_open(t.txn, db_names[i], create ? MDB_CREATE : 0,
                                   &l->db[i]);
                 if (rc) {
-                        ltxn_abort(&t);
+                        ledger_txn_abort(&t);
                         return rc;
                 }
         }
-        return ltxn_commit(&t);
+        return ledger_txn_commit(&t);
 }
 
 static enum ledger_err set_key(struct ledger *l, struct tb_skey *key,
@@ -177,14 +173,14 @@ static enum ledger_err set_key(struct ledger *l, struct tb_skey *key,
         return LEDGER_OK;
 }
 
-enum ledger_err lenv_create(const char *dir, const char *origin,
-                            struct tb_skey *key, int owns_key,
-                            const struct ledger_options *o, struct ledger **out)
+enum ledger_err ledger_env_create(const char *dir, const char *origin,
+                                  struct tb_skey *key, int owns_key,
+                                  const struct ledger_options *o,
+                                  struct ledger **out)
 {
         struct ledger *l;
-        struct ltxn t;
+        struct ledger_txn t;
         enum ledger_err err;
-        uint8_t v[4];
         int rc;
 
         *out = NULL;
@@ -197,21 +193,20 @@ enum ledger_err lenv_create(const char *dir, const char *origin,
         if ((err = set_key(l, key, owns_key)))
                 goto fail;
         if ((rc = env_open(l, 1))) {
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
                 goto fail;
         }
-        if ((rc = ltxn_begin(&t, l, 0))) {
-                err = ledger_err_from_mdb(rc);
+        if ((rc = ledger_txn_begin(&t, l, 0))) {
+                err = ledger_txn_err(rc);
                 goto fail;
         }
-        tb_store_u32be(v, LEDGER_FORMAT_VERSION);
-        ltxn_put(&t, LDB_META, "version", 7, v, 4, 0);
-        ltxn_put(&t, LDB_META, "origin", 6, origin, strlen(origin), 0);
-        ltxn_put(&t, LDB_META, "log_vkey", 8, l->vkey_text,
-                 strlen(l->vkey_text), 0);
-        lmeta_put_u64(&t, "tree_size", 0);
-        if ((rc = ltxn_commit(&t))) {
-                err = ledger_err_from_mdb(rc);
+        ledger_store_meta_uint_put(&t, LEDGER_STORE_VERSION,
+                                   LEDGER_FORMAT_VERSION);
+        ledger_store_meta_origin_put(&t, origin);
+        ledger_store_meta_log_vkey_put(&t, &l->vkey);
+        ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, 0);
+        if ((rc = ledger_txn_commit(&t))) {
+                err = ledger_txn_err(rc);
                 goto fail;
         }
         *out = l;
@@ -315,7 +310,7 @@ enum ledger_err ledger_init(const char *dir, const char *origin,
                 err = LEDGER_E_KEY;
                 goto fail;
         }
-        if ((err = lenv_create(dir, origin, key, 1, o, &l))) {
+        if ((err = ledger_env_create(dir, origin, key, 1, o, &l))) {
                 key = NULL;
                 goto fail;
         }
@@ -331,7 +326,7 @@ enum ledger_err ledger_init(const char *dir, const char *origin,
         item.signed_entry = signed_entry;
         item.received = (int64_t)time(NULL);
         item.verified = 0;
-        if ((err = lbatch_apply(l, &item, 1, &res, 0)))
+        if ((err = ledger_batch_apply(l, &item, 1, &res, 0)))
                 goto fail;
         if (res.status != TB_ST_OK) {
                 err = LEDGER_E_INVALID;
@@ -347,49 +342,32 @@ fail:
         return err;
 }
 
+/* docs/storage.md, "Quick check": O(log n) reads. */
 static enum ledger_err quick_check(struct ledger *l)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         struct tb_checkpoint cp;
-        uint8_t root[TB_HASH_SIZE];
-        MDB_cursor *c = NULL;
-        MDB_val k, v;
-        uint64_t size;
-        enum ledger_err err = LEDGER_E_CHECK;
-        int rc;
+        uint8_t root[TB_HASH_SIZE], tree_root[TB_HASH_SIZE];
+        const uint8_t *note;
+        size_t len;
+        uint64_t size, cp_size, last;
+        enum ledger_err err;
+        int ok;
 
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        err = LEDGER_E_CHECK;
-        size = lmeta_u64(&t, "tree_size");
-        if (ltxn_get(&t, LDB_META, "root", 4, &v) || v.mv_size != TB_HASH_SIZE)
-                goto fail;
-        memcpy(root, v.mv_data, TB_HASH_SIZE);
-        if ((rc = mdb_cursor_open(t.txn, l->db[LDB_CHECKPOINTS], &c)))
-                goto fail;
-        if (mdb_cursor_get(c, &k, &v, MDB_LAST) || k.mv_size != 8 ||
-            tb_load_u64be(k.mv_data) != size)
-                goto fail;
-        if (tb_checkpoint_open(v.mv_data, v.mv_size, l->origin, &l->vkey,
-                               &cp) != TB_OK ||
-            cp.size != size || memcmp(cp.root, root, TB_HASH_SIZE) != 0)
-                goto fail;
-        if (tb_merkle_tree_hash(ltree_read_cb, &t, size, root) != TB_OK ||
-            memcmp(cp.root, root, TB_HASH_SIZE) != 0)
-                goto fail;
-        mdb_cursor_close(c);
-        c = NULL;
-        if ((rc = mdb_cursor_open(t.txn, l->db[LDB_LOG], &c)))
-                goto fail;
-        if (mdb_cursor_get(c, &k, &v, MDB_LAST) || k.mv_size != 8 ||
-            tb_load_u64be(k.mv_data) + 1 != size)
-                goto fail;
-        err = LEDGER_OK;
-fail:
-        if (c)
-                mdb_cursor_close(c);
-        lread_end(&t);
-        return err;
+        ok = ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &size) &&
+             ledger_store_meta_root_get(&t, root) &&
+             ledger_store_checkpoints_last(&t, &cp_size, &note, &len) &&
+             cp_size == size &&
+             tb_checkpoint_open(note, len, l->origin, &l->vkey, &cp) == TB_OK &&
+             cp.size == size && memcmp(cp.root, root, TB_HASH_SIZE) == 0 &&
+             tb_merkle_tree_hash(ledger_store_hashes_read_cb, &t, size,
+                                 tree_root) == TB_OK &&
+             memcmp(cp.root, tree_root, TB_HASH_SIZE) == 0 &&
+             ledger_store_log_last(&t, &last) && last + 1 == size;
+        ledger_txn_end_read(&t);
+        return ok ? LEDGER_OK : LEDGER_E_CHECK;
 }
 
 enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
@@ -398,9 +376,9 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
         struct ledger *l = NULL;
         struct tb_skey *key = NULL;
         struct tb_vkey stored;
-        struct ltxn t;
+        struct ledger_txn t;
         char path[PATH_MAX];
-        MDB_val v;
+        uint64_t version;
         enum ledger_err err;
         int rc, dead;
 
@@ -415,31 +393,26 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
                 return LEDGER_E_NOMEM;
         if ((rc = env_open(l, 0))) {
                 err = rc == MDB_NOTFOUND ? LEDGER_E_NO_LEDGER
-                                         : ledger_err_from_mdb(rc);
+                                         : ledger_txn_err(rc);
                 goto fail;
         }
         if ((rc = mdb_reader_check(l->env, &dead))) {
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
                 goto fail;
         }
-        if ((rc = ltxn_begin(&t, l, 1))) {
-                err = ledger_err_from_mdb(rc);
+        if ((rc = ledger_txn_begin(&t, l, 1))) {
+                err = ledger_txn_err(rc);
                 goto fail;
         }
         err = LEDGER_E_VERSION;
-        if (ltxn_get(&t, LDB_META, "version", 7, &v) || v.mv_size != 4 ||
-            tb_load_u32be(v.mv_data) != LEDGER_FORMAT_VERSION)
+        if (!ledger_store_meta_uint_get(&t, LEDGER_STORE_VERSION, &version) ||
+            version != LEDGER_FORMAT_VERSION)
                 goto fail_txn;
         err = LEDGER_E_CORRUPT;
-        if (ltxn_get(&t, LDB_META, "origin", 6, &v) || v.mv_size == 0 ||
-            v.mv_size > TB_NAME_MAX)
+        if (!ledger_store_meta_origin_get(&t, l->origin) ||
+            !ledger_store_meta_log_vkey_get(&t, &stored))
                 goto fail_txn;
-        memcpy(l->origin, v.mv_data, v.mv_size);
-        l->origin[v.mv_size] = '\0';
-        if (ltxn_get(&t, LDB_META, "log_vkey", 8, &v) ||
-            tb_vkey_parse(v.mv_data, v.mv_size, &stored) != TB_OK)
-                goto fail_txn;
-        ltxn_abort(&t);
+        ledger_txn_abort(&t);
         err = LEDGER_E_KEY;
         if (path_join(path, sizeof(path), dir, LEDGER_KEY_FILE) ||
             tb_keyfile_read_secret(path, &key) != TB_OK)
@@ -456,288 +429,9 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
         *out = l;
         return LEDGER_OK;
 fail_txn:
-        ltxn_abort(&t);
+        ledger_txn_abort(&t);
 fail:
         tb_skey_free(key);
         ledger_close(l);
         return err;
-}
-
-static int remembered(unsigned st)
-{
-        if (st == TB_ST_OK)
-                return 1;
-        return tb_status_class(st) == TB_STC_REFUSED &&
-               st != TB_ST_BAD_SIGNATURE && st != TB_ST_UNKNOWN_KEY &&
-               st != TB_ST_REQUEST_ID_REUSED && st != TB_ST_SAME_ACCOUNT;
-}
-
-static void idem_put(struct ltxn *t, const uint8_t *key,
-                     const struct ledger_result *r,
-                     const uint8_t hash[crypto_hash_sha256_BYTES])
-{
-        uint8_t v[LIDEM_VAL];
-
-        v[0] = (uint8_t)(r->status >> 8);
-        v[1] = (uint8_t)r->status;
-        tb_store_u64be(v + 2, r->seq);
-        tb_store_u64be(v + 10, (uint64_t)r->points);
-        tb_store_u64be(v + 18, r->balance);
-        memcpy(v + 26, hash, 32);
-        ltxn_put(t, LDB_IDEM, key, LIDEM_KEY, v, sizeof(v), 0);
-}
-
-/* 1 if (signer, request id) was seen: r then holds the answer. */
-static int idem_lookup(struct ltxn *t, const uint8_t *key,
-                       const uint8_t hash[crypto_hash_sha256_BYTES],
-                       struct ledger_result *r)
-{
-        const uint8_t *p;
-        unsigned st;
-        MDB_val v;
-
-        if (ltxn_get(t, LDB_IDEM, key, LIDEM_KEY, &v))
-                return 0;
-        if (v.mv_size != LIDEM_VAL) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return 1;
-        }
-        p = v.mv_data;
-        if (memcmp(p + 26, hash, 32) != 0) {
-                r->status = TB_ST_REQUEST_ID_REUSED;
-                snprintf(r->detail, sizeof(r->detail),
-                         "request id used before for another entry");
-                return 1;
-        }
-        st = (unsigned)(p[0] << 8 | p[1]);
-        r->status = st == TB_ST_OK ? TB_ST_DUPLICATE : (uint16_t)st;
-        r->seq = tb_load_u64be(p + 2);
-        r->points = (int64_t)tb_load_u64be(p + 10);
-        r->balance = tb_load_u64be(p + 18);
-        if (st != TB_ST_OK)
-                snprintf(r->detail, sizeof(r->detail),
-                         "retry of a refused request");
-        return 1;
-}
-
-static void append_record(struct ltxn *t, uint64_t seq, int64_t received,
-                          const uint8_t *body, size_t blen, const uint8_t *sig)
-{
-        uint8_t rec[TB_RECORD_MAX], kb[8];
-        uint8_t hashes[TB_MERKLE_APPEND_MAX][TB_HASH_SIZE];
-        uint8_t leaf[TB_HASH_SIZE];
-        size_t len, count, i;
-        uint64_t idx;
-
-        if (tb_record_encode(seq, received, body, blen, sig, rec, sizeof(rec),
-                             &len) != TB_OK) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return;
-        }
-        tb_store_u64be(kb, seq);
-        ltxn_put(t, LDB_LOG, kb, 8, rec, len, MDB_APPEND);
-        tb_merkle_leaf_hash(rec, len, leaf);
-        if (t->rc)
-                return;
-        if (tb_merkle_append(ltree_read_cb, t, seq, leaf, hashes, &count) !=
-            TB_OK) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return;
-        }
-        idx = lstored_hash_index(0, seq);
-        for (i = 0; i < count; i++) {
-                tb_store_u64be(kb, idx + i);
-                ltxn_put(t, LDB_HASHES, kb, 8, hashes[i], TB_HASH_SIZE,
-                         MDB_APPEND);
-        }
-}
-
-/*
- * What "the same request" means for idempotency: the body with the
- * terminal's clock zeroed.  A terminal (or a person re-running the CLI)
- * that retries a request a second later signs a new clock; that is still
- * the same request, and must get the first outcome, not REQUEST_ID_REUSED.
- */
-static void idem_hash(const uint8_t *body, size_t blen,
-                      uint8_t hash[crypto_hash_sha256_BYTES])
-{
-        static const uint8_t zero[8];
-        crypto_hash_sha256_state st;
-
-        /* the decoder guarantees blen > TB_ENTRY_CLOCK_OFF + 8 */
-        crypto_hash_sha256_init(&st);
-        crypto_hash_sha256_update(&st, body, TB_ENTRY_CLOCK_OFF);
-        crypto_hash_sha256_update(&st, zero, sizeof(zero));
-        crypto_hash_sha256_update(&st, body + TB_ENTRY_CLOCK_OFF + 8,
-                                  blen - TB_ENTRY_CLOCK_OFF - 8);
-        crypto_hash_sha256_final(&st, hash);
-}
-
-static void apply_one(struct ledger *l, struct ltxn *t,
-                      const struct ledger_item *it, uint64_t *size,
-                      struct ledger_result *r, unsigned flags)
-{
-        struct tb_entry e;
-        const uint8_t *body;
-        uint8_t hash[crypto_hash_sha256_BYTES], ikey[LIDEM_KEY];
-        struct lapply a;
-        size_t blen;
-
-        memset(r, 0, sizeof(*r));
-        if (it->received < 0 || it->received > TB_TIME_MAX) {
-                r->status = TB_ST_INTERNAL;
-                snprintf(r->detail, sizeof(r->detail), "bad receive time");
-                return;
-        }
-        r->status = (uint16_t)tb_signed_check(
-            l->origin, it->signed_entry, it->len, !it->verified, &e, &body,
-            &blen, r->detail, sizeof(r->detail));
-        if (r->status != TB_ST_OK)
-                return;
-        idem_hash(body, blen, hash);
-        memcpy(ikey, e.signer, TB_PUBKEY_SIZE);
-        memcpy(ikey + TB_PUBKEY_SIZE, e.request_id, TB_REQUEST_ID_SIZE);
-        if (idem_lookup(t, ikey, hash, r))
-                return;
-        a.seq = *size;
-        a.now = it->received;
-        a.replay = (flags & LBATCH_REPLAY) != 0;
-        a.signed_entry = it->signed_entry;
-        a.signed_len = it->len;
-        r->status = (uint16_t)lrules_apply(l, t, &a, &e, r);
-        if (t->rc)
-                return;
-        if (r->status == TB_ST_OK) {
-                append_record(t, *size, it->received, body, blen,
-                              body + blen); /* body || signature */
-                r->seq = (*size)++;
-        }
-        if (remembered(r->status))
-                idem_put(t, ikey, r, hash);
-}
-
-static void checkpoint_store(struct ledger *l, struct ltxn *t, uint64_t size)
-{
-        struct tb_checkpoint cp;
-        uint8_t note[TB_CHECKPOINT_MAX], kb[8];
-        size_t len;
-
-        if (t->rc)
-                return;
-        memset(&cp, 0, sizeof(cp));
-        snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
-        cp.origin_len = strlen(cp.origin);
-        cp.size = size;
-        if (tb_merkle_tree_hash(ltree_read_cb, t, size, cp.root) != TB_OK) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return;
-        }
-        if (tb_checkpoint_sign(&cp, l->key, note, sizeof(note), &len) !=
-            TB_OK) {
-                ltxn_fail(t, LTXN_E_CRYPTO);
-                return;
-        }
-        tb_store_u64be(kb, size);
-        ltxn_put(t, LDB_CHECKPOINTS, kb, 8, note, len, MDB_APPEND);
-        ltxn_put(t, LDB_META, "root", 4, cp.root, TB_HASH_SIZE, 0);
-}
-
-static int batch_once(struct ledger *l, const struct ledger_item *items,
-                      size_t n, struct ledger_result *results, unsigned flags)
-{
-        struct ltxn t;
-        uint64_t size, start;
-        size_t i;
-        int rc;
-
-        rc = ltxn_begin(&t, l, 0);
-        if (rc == MDB_MAP_RESIZED) {
-                pthread_rwlock_wrlock(&l->resize_lock);
-                rc = mdb_env_set_mapsize(l->env, 0);
-                pthread_rwlock_unlock(&l->resize_lock);
-                if (!rc)
-                        rc = ltxn_begin(&t, l, 0);
-        }
-        if (rc)
-                return rc;
-        start = size = lmeta_u64(&t, "tree_size");
-        for (i = 0; i < n && !t.rc; i++)
-                apply_one(l, &t, &items[i], &size, &results[i], flags);
-        if (size != start) {
-                if (!(flags & LBATCH_NO_CHECKPOINT))
-                        checkpoint_store(l, &t, size);
-                lmeta_put_u64(&t, "tree_size", size);
-        }
-        return ltxn_commit(&t);
-}
-
-static int grow(struct ledger *l)
-{
-        MDB_envinfo info;
-        uint64_t want;
-        int rc;
-
-        if (l->map_size >= l->opt.map_max)
-                return MDB_MAP_FULL;
-        want =
-            l->map_size > l->opt.map_max / 2 ? l->opt.map_max : l->map_size * 2;
-        pthread_rwlock_wrlock(&l->resize_lock);
-        rc = mdb_env_set_mapsize(l->env, want);
-        if (!rc)
-                rc = mdb_env_info(l->env, &info);
-        pthread_rwlock_unlock(&l->resize_lock);
-        if (!rc)
-                l->map_size = info.me_mapsize;
-        return rc;
-}
-
-static void fill_all(struct ledger_result *results, size_t n, unsigned st,
-                     const char *detail)
-{
-        size_t i;
-
-        for (i = 0; i < n; i++) {
-                memset(&results[i], 0, sizeof(results[i]));
-                results[i].status = (uint16_t)st;
-                snprintf(results[i].detail, sizeof(results[i].detail), "%s",
-                         detail);
-        }
-}
-
-enum ledger_err lbatch_apply(struct ledger *l, const struct ledger_item *items,
-                             size_t n, struct ledger_result *results,
-                             unsigned flags)
-{
-        enum ledger_err err;
-        int rc;
-
-        if (n == 0)
-                return LEDGER_OK;
-        pthread_mutex_lock(&l->write_lock);
-        for (;;) {
-                rc = batch_once(l, items, n, results, flags);
-                if (rc != MDB_MAP_FULL)
-                        break;
-                if ((rc = grow(l)))
-                        break;
-        }
-        pthread_mutex_unlock(&l->write_lock);
-        if (!rc)
-                return LEDGER_OK;
-        err = ledger_err_from_mdb(rc);
-        if (err == LEDGER_E_FULL)
-                fill_all(results, n, TB_ST_STORAGE_FULL,
-                         "storage full: the ledger reached its maximum size");
-        else
-                fill_all(results, n, TB_ST_INTERNAL, ledger_strerror(err));
-        return err;
-}
-
-enum ledger_err ledger_apply_batch(struct ledger *l,
-                                   const struct ledger_item *items, size_t n,
-                                   struct ledger_result *results)
-{
-        if (!l || (n && (!items || !results)))
-                return LEDGER_E_INVALID;
-        return lbatch_apply(l, items, n, results, 0);
 }

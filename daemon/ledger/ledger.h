@@ -1,5 +1,5 @@
 /*
- * daemon/ledger.h - the ledger engine: an append-only, signed log of
+ * daemon/ledger/ledger.h - the ledger engine: an append-only, signed log of
  * entries in one LMDB environment, with the balances, indexes, Merkle
  * tree hashes and signed checkpoints derived from it.
  *

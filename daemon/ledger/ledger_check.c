@@ -1,7 +1,7 @@
 /*
- * daemon/ledger_check.c - the full self-check: balances are a pure function
- * of the log (invariant 3), so replaying the log into an empty ledger with
- * the same apply code must rebuild exactly what is stored.
+ * daemon/ledger/ledger_check.c - the full self-check: balances are a pure
+ * function of the log (invariant 3), so replaying the log into an empty ledger
+ * with the same apply code must rebuild exactly what is stored.
  *
  * The replay is cut into batches that end where the original ledger issued
  * its checkpoints, so the replayed ledger signs a checkpoint at the same
@@ -15,29 +15,35 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "ledger_int.h"
+#include "ledger_store.h"
 
-#define LCHECK_CHUNK 512
+#define LEDGER_CHECK_CHUNK 512
 
 /* Databases derived from the log; idem is not, as refusals are not logged. */
 static const struct {
-        enum ldb db;
+        enum ledger_db db;
         const char *name;
 } derived[] = {
-    {LDB_ACCOUNTS, "account"},   {LDB_KEYS, "key"},    {LDB_HISTORY, "history"},
-    {LDB_INTERVALS, "interval"}, {LDB_DAILY, "daily"}, {LDB_POLICY, "policy"},
-    {LDB_REVERSED, "reversed"},  {LDB_HASHES, "hash"},
+    {LEDGER_DB_ACCOUNTS, "account"},  {LEDGER_DB_KEYS, "key"},
+    {LEDGER_DB_HISTORY, "history"},   {LEDGER_DB_INTERVALS, "interval"},
+    {LEDGER_DB_DAILY, "daily"},       {LEDGER_DB_POLICY, "policy"},
+    {LEDGER_DB_REVERSED, "reversed"}, {LEDGER_DB_HASHES, "hash"},
 };
 
 struct check {
         struct ledger *l, *r;
-        struct ltxn t; /* snapshot of the checked ledger */
+        struct ledger_txn t; /* snapshot of the checked ledger */
         struct ledger_check_report *rep;
-        struct ledger_item items[LCHECK_CHUNK];
-        struct ledger_result results[LCHECK_CHUNK];
+        struct ledger_item items[LEDGER_CHECK_CHUNK];
+        struct ledger_result results[LEDGER_CHECK_CHUNK];
         uint64_t first_seq;
         size_t n;
+        uint64_t expect;   /* the seq of the next record */
+        int cp_found;      /* a stored checkpoint is still ahead: */
+        uint64_t cp_size;  /* its tree size */
+        const uint8_t *cp; /* its note */
+        size_t cp_len;
+        enum ledger_err err; /* of the replay, stopping the walk */
 };
 
 static void mismatch(struct ledger_check_report *rep, const char *fmt, ...)
@@ -55,7 +61,8 @@ static void mismatch(struct ledger_check_report *rep, const char *fmt, ...)
 }
 
 static enum ledger_err compare_checkpoint(struct check *c, uint64_t size,
-                                          const MDB_val *stored)
+                                          const uint8_t *stored,
+                                          size_t stored_len)
 {
         uint8_t note[TB_CHECKPOINT_MAX];
         size_t len;
@@ -65,8 +72,7 @@ static enum ledger_err compare_checkpoint(struct check *c, uint64_t size,
         if (err && err != LEDGER_E_NOT_FOUND)
                 return err;
         c->rep->checkpoints++;
-        if (err || len != stored->mv_size ||
-            memcmp(note, stored->mv_data, len) != 0)
+        if (err || len != stored_len || memcmp(note, stored, len) != 0)
                 mismatch(c->rep, "checkpoint %llu differs on replay",
                          (unsigned long long)size);
         return LEDGER_OK;
@@ -79,9 +85,10 @@ static enum ledger_err flush(struct check *c, int checkpoint)
 
         if (c->n == 0)
                 return LEDGER_OK;
-        err = lbatch_apply(c->r, c->items, c->n, c->results,
-                           LBATCH_REPLAY |
-                               (checkpoint ? 0 : LBATCH_NO_CHECKPOINT));
+        err = ledger_batch_apply(
+            c->r, c->items, c->n, c->results,
+            LEDGER_BATCH_REPLAY |
+                (checkpoint ? 0 : LEDGER_BATCH_NO_CHECKPOINT));
         if (err)
                 return err;
         for (i = 0; i < c->n; i++) {
@@ -102,72 +109,58 @@ static enum ledger_err flush(struct check *c, int checkpoint)
         return LEDGER_OK;
 }
 
+/* The next stored checkpoint the replay must reproduce. */
+static void next_checkpoint(struct check *c, uint64_t from)
+{
+        c->cp_found = ledger_store_checkpoints_from(&c->t, from, &c->cp_size,
+                                                    &c->cp, &c->cp_len);
+}
+
+static int replay_record_cb(void *ctx, uint64_t seq,
+                            const struct ledger_store_record *rec)
+{
+        struct check *c = ctx;
+        struct ledger_item *it = &c->items[c->n];
+
+        if (seq != c->expect || rec->seq != c->expect)
+                mismatch(c->rep, "log record %llu is out of place",
+                         (unsigned long long)c->expect);
+        it->signed_entry = rec->signed_entry;
+        it->len = rec->signed_len;
+        it->received = rec->received;
+        it->verified = 0;
+        c->n++;
+        c->expect++;
+        if (c->cp_found && c->expect == c->cp_size) {
+                if ((c->err = flush(c, 1)) ||
+                    (c->err =
+                         compare_checkpoint(c, c->cp_size, c->cp, c->cp_len)))
+                        return 1;
+                next_checkpoint(c, c->cp_size + 1);
+        } else if (c->n == LEDGER_CHECK_CHUNK && (c->err = flush(c, 0))) {
+                return 1;
+        }
+        return 0;
+}
+
 static enum ledger_err replay(struct check *c)
 {
-        MDB_cursor *log = NULL, *cps = NULL;
-        MDB_val k, v, ck, cv;
-        uint64_t expect = 0, next_cp = 0;
-        enum ledger_err err = LEDGER_OK;
-        int rc, crc;
-
-        if ((rc = mdb_cursor_open(c->t.txn, c->l->db[LDB_LOG], &log)) ||
-            (rc = mdb_cursor_open(c->t.txn, c->l->db[LDB_CHECKPOINTS], &cps))) {
-                err = ledger_err_from_mdb(rc);
-                goto done;
-        }
-        crc = mdb_cursor_get(cps, &ck, &cv, MDB_FIRST);
-        if (!crc)
-                next_cp = tb_load_u64be(ck.mv_data);
-        for (rc = mdb_cursor_get(log, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(log, &k, &v, MDB_NEXT)) {
-                struct ledger_item *it = &c->items[c->n];
-                const uint8_t *p = v.mv_data;
-
-                if (k.mv_size != 8 || v.mv_size <= TB_RECORD_HEADER) {
-                        err = LEDGER_E_CORRUPT;
-                        goto done;
-                }
-                if (tb_load_u64be(k.mv_data) != expect ||
-                    tb_load_u64be(p) != expect)
-                        mismatch(c->rep, "log record %llu is out of place",
-                                 (unsigned long long)expect);
-                it->signed_entry = p + TB_RECORD_HEADER;
-                it->len = v.mv_size - TB_RECORD_HEADER;
-                it->received = (int64_t)tb_load_u64be(p + 8);
-                it->verified = 0;
-                c->n++;
-                expect++;
-                if (!crc && expect == next_cp) {
-                        if ((err = flush(c, 1)) ||
-                            (err = compare_checkpoint(c, next_cp, &cv)))
-                                goto done;
-                        crc = mdb_cursor_get(cps, &ck, &cv, MDB_NEXT);
-                        if (!crc)
-                                next_cp = tb_load_u64be(ck.mv_data);
-                } else if (c->n == LCHECK_CHUNK && (err = flush(c, 0))) {
-                        goto done;
-                }
-        }
-        if (rc != MDB_NOTFOUND) {
-                err = ledger_err_from_mdb(rc);
-                goto done;
-        }
-        if ((err = flush(c, 0)))
-                goto done;
-        if (!crc)
+        next_checkpoint(c, 0);
+        ledger_store_log_walk(&c->t, replay_record_cb, c);
+        if (c->t.rc)
+                return ledger_txn_err(c->t.rc);
+        if (c->err || (c->err = flush(c, 0)))
+                return c->err;
+        if (c->cp_found)
                 mismatch(c->rep, "checkpoint %llu is beyond the log",
-                         (unsigned long long)next_cp);
-done:
-        if (log)
-                mdb_cursor_close(log);
-        if (cps)
-                mdb_cursor_close(cps);
-        return err;
+                         (unsigned long long)c->cp_size);
+        return LEDGER_OK;
 }
 
 /* Walk two sorted databases side by side; every difference counts. */
-static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
-                                  const char *name, uint64_t *count)
+static enum ledger_err compare_db(struct check *c, struct ledger_txn *rt,
+                                  enum ledger_db db, const char *name,
+                                  uint64_t *count)
 {
         MDB_cursor *a = NULL, *b = NULL;
         MDB_val ak, av, bk, bv;
@@ -176,7 +169,7 @@ static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
 
         if ((rc = mdb_cursor_open(c->t.txn, c->l->db[db], &a)) ||
             (rc = mdb_cursor_open(rt->txn, c->r->db[db], &b))) {
-                err = ledger_err_from_mdb(rc);
+                err = ledger_txn_err(rc);
                 goto done;
         }
         ra = mdb_cursor_get(a, &ak, &av, MDB_FIRST);
@@ -194,15 +187,18 @@ static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
                                  memcmp(av.mv_data, bv.mv_data, av.mv_size)))
                         mismatch(c->rep, "%s %.*s differs from the replay",
                                  name, (int)ak.mv_size,
-                                 db == LDB_ACCOUNTS ? (char *)ak.mv_data : "");
+                                 db == LEDGER_DB_ACCOUNTS ? (char *)ak.mv_data
+                                                          : "");
                 else if (cmp < 0)
                         mismatch(c->rep, "stored %s %.*s not in the replay",
                                  name, (int)ak.mv_size,
-                                 db == LDB_ACCOUNTS ? (char *)ak.mv_data : "");
+                                 db == LEDGER_DB_ACCOUNTS ? (char *)ak.mv_data
+                                                          : "");
                 else if (cmp > 0)
                         mismatch(c->rep, "replayed %s %.*s not stored", name,
                                  (int)bk.mv_size,
-                                 db == LDB_ACCOUNTS ? (char *)bk.mv_data : "");
+                                 db == LEDGER_DB_ACCOUNTS ? (char *)bk.mv_data
+                                                          : "");
                 if (count)
                         (*count)++;
                 if (cmp <= 0)
@@ -211,7 +207,7 @@ static enum ledger_err compare_db(struct check *c, struct ltxn *rt, enum ldb db,
                         rb = mdb_cursor_get(b, &bk, &bv, MDB_NEXT);
         }
         if (ra != MDB_NOTFOUND || rb != MDB_NOTFOUND)
-                err = ledger_err_from_mdb(ra != MDB_NOTFOUND ? ra : rb);
+                err = ledger_txn_err(ra != MDB_NOTFOUND ? ra : rb);
 done:
         if (a)
                 mdb_cursor_close(a);
@@ -224,36 +220,37 @@ static enum ledger_err compare(struct check *c)
 {
         static const char *const meta[] = {"tree_size", "root", "keys_active",
                                            "keys_revoked"};
-        struct ltxn rt;
+        struct ledger_txn rt;
         enum ledger_err err;
         uint64_t *count;
         size_t i;
 
-        if ((err = lread_begin(c->r, &rt)))
+        if ((err = ledger_txn_begin_read(c->r, &rt)))
                 return err;
         for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
-                count = derived[i].db == LDB_ACCOUNTS ? &c->rep->accounts
-                        : derived[i].db == LDB_KEYS   ? &c->rep->keys
-                                                      : NULL;
+                count = derived[i].db == LEDGER_DB_ACCOUNTS ? &c->rep->accounts
+                        : derived[i].db == LEDGER_DB_KEYS   ? &c->rep->keys
+                                                            : NULL;
                 if ((err = compare_db(c, &rt, derived[i].db, derived[i].name,
                                       count)))
                         goto done;
         }
         for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
                 MDB_val a, b;
-                int ra =
-                    ltxn_get(&c->t, LDB_META, meta[i], strlen(meta[i]), &a);
-                int rb = ltxn_get(&rt, LDB_META, meta[i], strlen(meta[i]), &b);
+                int fa = ledger_txn_get(&c->t, LEDGER_DB_META, meta[i],
+                                        strlen(meta[i]), &a);
+                int fb = ledger_txn_get(&rt, LEDGER_DB_META, meta[i],
+                                        strlen(meta[i]), &b);
 
-                if (ra || rb || a.mv_size != b.mv_size ||
+                if (!fa || !fb || a.mv_size != b.mv_size ||
                     memcmp(a.mv_data, b.mv_data, a.mv_size))
                         mismatch(c->rep, "meta %s differs from the replay",
                                  meta[i]);
         }
         if (c->t.rc || rt.rc)
-                err = ledger_err_from_mdb(c->t.rc ? c->t.rc : rt.rc);
+                err = ledger_txn_err(c->t.rc ? c->t.rc : rt.rc);
 done:
-        lread_end(&rt);
+        ledger_txn_end_read(&rt);
         return err;
 }
 
@@ -298,9 +295,9 @@ enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
         c->rep = rep;
         o = l->opt;
         o.sync = 0;
-        if ((err = lenv_create(dir, l->origin, l->key, 0, &o, &c->r)))
+        if ((err = ledger_env_create(dir, l->origin, l->key, 0, &o, &c->r)))
                 goto fail;
-        if ((err = lread_begin(l, &c->t)))
+        if ((err = ledger_txn_begin_read(l, &c->t)))
                 goto fail;
         reading = 1;
         if ((err = replay(c)) || (err = compare(c)))
@@ -308,7 +305,7 @@ enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
         err = LEDGER_OK;
 fail:
         if (reading)
-                lread_end(&c->t);
+                ledger_txn_end_read(&c->t);
         if (c)
                 ledger_close(c->r);
         free(c);

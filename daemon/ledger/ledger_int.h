@@ -1,8 +1,16 @@
 /*
- * daemon/ledger_int.h - shared internals of the ledger module (ledger.c,
- * ledger_txn.c, ledger_rules.c, ledger_read.c, ledger_check.c).  Only these
- * files include this header, and so <lmdb.h>.  docs/storage.md is the
- * byte-by-byte description of every database named here.
+ * daemon/ledger/ledger_int.h - shared internals of the ledger module (the
+ * files of daemon/ledger/).  Only these files include this header, and so
+ * <lmdb.h>.  ledger_store.h is the codec of every database named here;
+ * docs/storage.md describes them byte by byte.
+ *
+ *   ledger.c        life cycle: init, open (quick check), close
+ *   ledger_batch.c  the write path: idempotency, rules, append, checkpoint
+ *   ledger_rules.c  what each kind of entry must satisfy and changes
+ *   ledger_read.c   the read API of ledger.h
+ *   ledger_check.c  the full self-check (replay and compare)
+ *   ledger_store.c  the storage codec (docs/storage.md)
+ *   ledger_txn.c    the sticky-error LMDB transaction
  */
 #ifndef TB_LEDGER_INT_H
 #define TB_LEDGER_INT_H
@@ -11,43 +19,31 @@
 #include <lmdb.h>
 #include <pthread.h>
 
+#include "buf.h"
 #include "key.h"
 #include "ledger.h"
 #include "merkle.h"
 
-enum ldb {
-        LDB_LOG,         /* u64 seq -> record */
-        LDB_HASHES,      /* u64 StoredHashIndex -> 32-byte hash */
-        LDB_CHECKPOINTS, /* u64 tree size -> signed note */
-        LDB_ACCOUNTS,    /* account -> 9 x u64 */
-        LDB_HISTORY,     /* str8 account || u64 seq -> i64 delta, u64 bal */
-        LDB_IDEM,        /* pk || request id -> outcome, body hash */
-        LDB_KEYS,        /* pk -> roles, enrolled, revoked, name */
-        LDB_INTERVALS,   /* str8 account || u64 start -> u64 end, u64 seq */
-        LDB_DAILY,       /* str8 account || u32 day -> u32 minutes */
-        LDB_POLICY,      /* 'r' || activity -> u32 rate; 'c' -> caps */
-        LDB_REVERSED,    /* u64 seq -> u64 reversing seq */
-        LDB_META,        /* name -> value */
-        LDB__COUNT
+/* The databases of docs/storage.md, in its order (ledger_store.h). */
+enum ledger_db {
+        LEDGER_DB_LOG,
+        LEDGER_DB_HASHES,
+        LEDGER_DB_CHECKPOINTS,
+        LEDGER_DB_ACCOUNTS,
+        LEDGER_DB_HISTORY,
+        LEDGER_DB_IDEM,
+        LEDGER_DB_KEYS,
+        LEDGER_DB_INTERVALS,
+        LEDGER_DB_DAILY,
+        LEDGER_DB_POLICY,
+        LEDGER_DB_REVERSED,
+        LEDGER_DB_META,
+        LEDGER_DB__COUNT
 };
-
-/* Sticky-error codes of ours, outside LMDB's range and errno values. */
-#define LTXN_E_CORRUPT (-1)
-#define LTXN_E_CRYPTO  (-2)
-#define LTXN_E_RANGE   (-3)
-
-/* Sizes of stored values. */
-#define LACCOUNT_VAL    72
-#define LIDEM_KEY       (TB_PUBKEY_SIZE + TB_REQUEST_ID_SIZE)
-#define LIDEM_VAL       (2 + 8 + 8 + 8 + 32)
-#define LHISTORY_VAL    16
-#define LINTERVAL_VAL   16
-#define LACCT_KEY_MAX   (1 + TB_ACCOUNT_ID_MAX + 8)
-#define LPOLICY_KEY_MAX (1 + TB_CODE_MAX)
 
 struct ledger {
         MDB_env *env;
-        MDB_dbi db[LDB__COUNT];
+        MDB_dbi db[LEDGER_DB__COUNT];
         struct ledger_options opt;
         char dir[PATH_MAX];
         char origin[TB_NAME_MAX + 1];
@@ -60,78 +56,165 @@ struct ledger {
         pthread_rwlock_t resize_lock; /* readers share, growth excludes */
 };
 
-/* A transaction with a sticky error: after the first failure every
- * operation is a no-op and ltxn_commit() aborts. */
-struct ltxn {
+/*
+ * ledger_txn.c: a transaction with a sticky error.  t->rc is 0 or the
+ * first failure: an LMDB code, an errno value or one of LEDGER_TXN_E_*.
+ * After a failure every operation is a no-op (lookups answer 0) and
+ * ledger_txn_commit() aborts, so a half-applied batch never lands.
+ */
+struct ledger_txn {
         MDB_txn *txn;
         struct ledger *l;
         int rc;
 };
 
-int ltxn_begin(struct ltxn *t, struct ledger *l, int rdonly);
-int ltxn_get(struct ltxn *t, enum ldb db, const void *k, size_t kl, MDB_val *v);
-void ltxn_put(struct ltxn *t, enum ldb db, const void *k, size_t kl,
-              const void *v, size_t vl, unsigned flags);
-void ltxn_del(struct ltxn *t, enum ldb db, const void *k, size_t kl);
-void ltxn_fail(struct ltxn *t, int rc);
-int ltxn_commit(struct ltxn *t);
-void ltxn_abort(struct ltxn *t);
+/* Sticky-error codes of ours, outside LMDB's range and errno values. */
+#define LEDGER_TXN_E_CORRUPT (-1) /* a stored value does not decode */
+#define LEDGER_TXN_E_CRYPTO  (-2) /* signing or hashing failed */
+#define LEDGER_TXN_E_RANGE   (-3) /* a key or value cannot be encoded */
 
-/* The one place LMDB (and our LTXN_E_*) codes become ledger errors. */
-enum ledger_err ledger_err_from_mdb(int rc);
+/* The one place LMDB (and our LEDGER_TXN_E_*) codes become ledger errors;
+ * MDB_NOTFOUND becomes LEDGER_E_NOT_FOUND. */
+enum ledger_err ledger_txn_err(int rc);
 
-/* Read helpers that take the resize lock around a read transaction. */
-enum ledger_err lread_begin(struct ledger *l, struct ltxn *t);
-void lread_end(struct ltxn *t);
+/* Begin a transaction of l (read-only if rdonly); returns and stores in
+ * t->rc the LMDB code (MDB_MAP_RESIZED: another process grew the map). */
+int ledger_txn_begin(struct ledger_txn *t, struct ledger *l, int rdonly);
 
-/* Keys of the (account, u64/u32) indexes; returns the key length. */
-size_t lkey_account(uint8_t *out, const char *account, uint64_t n,
-                    unsigned nbytes);
+/* Commit, or abort if t->rc is set; returns the final t->rc. */
+int ledger_txn_commit(struct ledger_txn *t);
 
-/* Tree. */
-uint64_t lstored_hash_index(unsigned level, uint64_t n);
-enum tb_err ltree_read_cb(void *ctx, unsigned level, uint64_t index,
-                          uint8_t out[TB_HASH_SIZE]);
+/* Abort (a no-op once committed or aborted). */
+void ledger_txn_abort(struct ledger_txn *t);
 
-/* Meta values. */
-uint64_t lmeta_u64(struct ltxn *t, const char *name);
-void lmeta_put_u64(struct ltxn *t, const char *name, uint64_t v);
+/*
+ * A read-only transaction for the read API: holds l's resize lock shared
+ * until ledger_txn_end_read(), so the map never grows under it, and adopts
+ * a map grown by another process.  Errors: those of ledger_txn_err().
+ */
+TB_WUR enum ledger_err ledger_txn_begin_read(struct ledger *l,
+                                             struct ledger_txn *t);
+void ledger_txn_end_read(struct ledger_txn *t);
 
-/* Accounts. */
-int laccount_get(struct ltxn *t, const char *account,
-                 struct tb_balance_info *a);
-void laccount_put(struct ltxn *t, const struct tb_balance_info *a);
+/* Set t->rc to rc unless a failure is already recorded. */
+void ledger_txn_fail(struct ledger_txn *t, int rc);
 
-/* What ledger_rules.c needs to know about the entry being applied. */
-struct lapply {
-        uint64_t seq;
-        int64_t now;
-        int replay; /* skip the admission time window */
-        const uint8_t *signed_entry;
-        size_t signed_len;
+/* For a lookup of a row the ledger must hold: a missing row (found 0 with
+ * no failure recorded) is corruption, LEDGER_TXN_E_CORRUPT. */
+void ledger_txn_require(struct ledger_txn *t, int found);
+
+/* The value of key k in db: 1 = found (*v borrows from the map until the
+ * transaction writes or ends), 0 = not found or failed (see t->rc). */
+TB_WUR int ledger_txn_get(struct ledger_txn *t, enum ledger_db db,
+                          const void *k, size_t kl, MDB_val *v);
+
+/* mdb_put / mdb_del; failures (MDB_NOTFOUND for del) go to t->rc. */
+void ledger_txn_put(struct ledger_txn *t, enum ledger_db db, const void *k,
+                    size_t kl, const void *v, size_t vl, unsigned flags);
+void ledger_txn_del(struct ledger_txn *t, enum ledger_db db, const void *k,
+                    size_t kl);
+
+/* A cursor on db; NULL after a failure (t->rc). */
+MDB_cursor *ledger_txn_cursor_open(struct ledger_txn *t, enum ledger_db db);
+
+/* mdb_cursor_get: 1 = positioned, 0 = no such row or failed (t->rc); a
+ * NULL cursor answers 0. */
+TB_WUR int ledger_txn_cursor_get(struct ledger_txn *t, MDB_cursor *c,
+                                 MDB_val *k, MDB_val *v, MDB_cursor_op op);
+
+/* Close c (NULL is fine). */
+void ledger_txn_cursor_close(MDB_cursor *c);
+
+/*
+ * Rows built and read with the proto/buf.h cursors (the codec,
+ * ledger_store.c): a key whose tb_wbuf failed (overflowed) is not used and
+ * sets LEDGER_TXN_E_RANGE.  get_row answers like ledger_txn_get(), with v
+ * over the stored value (empty when 0).
+ */
+void ledger_txn_put_row(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k, const void *v, size_t vl,
+                        unsigned flags);
+TB_WUR int ledger_txn_get_row(struct ledger_txn *t, enum ledger_db db,
+                              const struct tb_wbuf *k, struct tb_rbuf *v);
+void ledger_txn_del_row(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k);
+
+/* The last call of a decode: 1 if r has no error and no byte left, else
+ * 0 with LEDGER_TXN_E_CORRUPT (a stored value of the wrong shape). */
+TB_WUR int ledger_txn_decoded(struct ledger_txn *t, const struct tb_rbuf *r);
+
+/* Values that are one big-endian integer of size 4 or 8 bytes, or exactly
+ * n bytes; gets zero their output when they answer 0. */
+void ledger_txn_put_uint(struct ledger_txn *t, enum ledger_db db,
+                         const struct tb_wbuf *k, uint64_t n, unsigned size);
+TB_WUR int ledger_txn_get_uint(struct ledger_txn *t, enum ledger_db db,
+                               const struct tb_wbuf *k, unsigned size,
+                               uint64_t *n);
+TB_WUR int ledger_txn_get_fixed(struct ledger_txn *t, enum ledger_db db,
+                                const struct tb_wbuf *k, uint8_t *out,
+                                size_t n);
+
+/* A cursor on db (NULL after a failure) and key set to k's bytes, to
+ * position it with MDB_SET_RANGE or ledger_txn_cursor_before(). */
+MDB_cursor *ledger_txn_cursor_at(struct ledger_txn *t, enum ledger_db db,
+                                 const struct tb_wbuf *k, MDB_val *key);
+
+/* Position c on the last row before *key: 1 = positioned (key and val
+ * hold it), 0 = no such row or failed (t->rc). */
+TB_WUR int ledger_txn_cursor_before(struct ledger_txn *t, MDB_cursor *c,
+                                    MDB_val *key, MDB_val *val);
+
+/* The u64 of a u64 key (a key of another size is corrupt). */
+TB_WUR int ledger_txn_key_u64(struct ledger_txn *t, const MDB_val *k,
+                              uint64_t *n);
+
+/* In a u64-keyed db, the row a cursor op reaches (MDB_SET_RANGE from
+ * `from`, MDB_LAST, ...): 1 with its key in *n and its value in *val. */
+TB_WUR int ledger_txn_cursor_u64(struct ledger_txn *t, enum ledger_db db,
+                                 MDB_cursor_op op, uint64_t from, uint64_t *n,
+                                 MDB_val *val);
+
+/* The number of rows of db (0 after a failure). */
+uint64_t ledger_txn_count(struct ledger_txn *t, enum ledger_db db);
+
+/* ledger_rules.c: what the rules need to know about the entry applied. */
+struct ledger_rules_ctx {
+        uint64_t seq; /* the seq it gets if accepted */
+        int64_t now;  /* its receive time */
+        int replay;   /* 1: skip the admission time window (full check) */
 };
 
 /*
  * Check every rule for e at a->seq, and if all pass write its effects
- * (accounts, history, indexes, keys, policy) but not the log record, the
- * tree or the idempotency record.  Returns the status; on a refusal nothing
- * was written and r->detail says why.  LMDB failures go to t->rc (the
- * status is then meaningless).
+ * (accounts, history, intervals, daily, keys, policy, reversed, key
+ * counts) but not the log record, the tree or the idempotency record.
+ * Returns the status; on a refusal nothing was written and r->detail says
+ * why; on OK r->points and r->balance are set.  LMDB failures and corrupt
+ * rows go to t->rc (the status is then meaningless).
  */
-unsigned lrules_apply(struct ledger *l, struct ltxn *t, const struct lapply *a,
-                      const struct tb_entry *e, struct ledger_result *r);
+unsigned ledger_rules_apply(struct ledger *l, struct ledger_txn *t,
+                            const struct ledger_rules_ctx *a,
+                            const struct tb_entry *e, struct ledger_result *r);
 
-/* Internal batch entry used by ledger_apply_batch and the full check. */
-#define LBATCH_REPLAY        0x01 /* no admission time window */
-#define LBATCH_NO_CHECKPOINT 0x02 /* do not sign a checkpoint */
-enum ledger_err lbatch_apply(struct ledger *l, const struct ledger_item *items,
-                             size_t n, struct ledger_result *results,
-                             unsigned flags);
+/*
+ * ledger_batch.c: ledger_apply_batch() with flags, for the full check's
+ * replay.  Same contract as ledger_apply_batch().
+ */
+#define LEDGER_BATCH_REPLAY        0x01 /* no admission time window */
+#define LEDGER_BATCH_NO_CHECKPOINT 0x02 /* do not sign a checkpoint */
+TB_WUR enum ledger_err
+ledger_batch_apply(struct ledger *l, const struct ledger_item *items, size_t n,
+                   struct ledger_result *results, unsigned flags);
 
-/* Create an empty environment in dir (which must exist) for origin/key. */
-enum ledger_err lenv_create(const char *dir, const char *origin,
-                            struct tb_skey *key, int owns_key,
-                            const struct ledger_options *o,
-                            struct ledger **out);
+/*
+ * ledger.c: create an empty environment (meta version, origin, log_vkey,
+ * tree_size 0) in dir, which must exist, for origin and key; key is freed
+ * on failure and at close when owns_key.  Errors: LEDGER_E_NOMEM,
+ * LEDGER_E_KEY, those of ledger_txn_err().
+ */
+TB_WUR enum ledger_err ledger_env_create(const char *dir, const char *origin,
+                                         struct tb_skey *key, int owns_key,
+                                         const struct ledger_options *o,
+                                         struct ledger **out);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * daemon/ledger_read.c - the read side: balances, history, records,
+ * daemon/ledger/ledger_read.c - the read side: balances, history, records,
  * checkpoints, proofs and status, each in its own read-only transaction so
  * readers never wait for the writer (MDB_NOTLS lets any thread run them).
  *
@@ -11,20 +11,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
-#include "ledger_int.h"
+#include "ledger_store.h"
 
-static const uint8_t *copy_out(const MDB_val *v, uint8_t *buf, size_t cap,
-                               size_t *off)
+static const uint8_t *copy_out(const uint8_t *src, size_t len, uint8_t *buf,
+                               size_t cap, size_t *off)
 {
         uint8_t *p;
 
-        if (v->mv_size > cap - *off)
+        if (len > cap - *off)
                 return NULL;
         p = buf + *off;
-        memcpy(p, v->mv_data, v->mv_size);
-        *off += v->mv_size;
+        memcpy(p, src, len);
+        *off += len;
         return p;
+}
+
+/* Why a lookup answered 0: a failure, else the row is absent. */
+static enum ledger_err lookup_err(const struct ledger_txn *t,
+                                  enum ledger_err absent)
+{
+        return t->rc ? ledger_txn_err(t->rc) : absent;
 }
 
 const char *ledger_origin(const struct ledger *l)
@@ -40,30 +46,58 @@ const char *ledger_log_vkey(const struct ledger *l)
 enum ledger_err ledger_balance(struct ledger *l, const char *account,
                                struct tb_balance_info *out)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         enum ledger_err err;
-        int found;
 
         if (!l || !account || !out ||
             tb_account_check(account,
                              strnlen(account, TB_ACCOUNT_ID_MAX + 1)) != TB_OK)
                 return LEDGER_E_INVALID;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        found = laccount_get(&t, account, out);
-        err = t.rc    ? ledger_err_from_mdb(t.rc)
-              : found ? LEDGER_OK
-                      : LEDGER_E_NOT_FOUND;
-        lread_end(&t);
+        if (!ledger_store_accounts_get(&t, account, out))
+                err = lookup_err(&t, LEDGER_E_NOT_FOUND);
+        ledger_txn_end_read(&t);
         return err;
 }
 
-static int get_record(struct ltxn *t, uint64_t seq, MDB_val *v)
-{
-        uint8_t k[8];
+struct history_page {
+        struct ledger_txn *t;
+        struct tb_history *out;
+        unsigned limit;
+        uint8_t *buf;
+        size_t cap, off;
+        enum ledger_err err;
+};
 
-        tb_store_u64be(k, seq);
-        return ltxn_get(t, LDB_LOG, k, 8, v);
+/* One row more than the page holds only tells that there is a next page. */
+static int history_item_cb(void *ctx, const struct ledger_store_history *h)
+{
+        struct history_page *pg = ctx;
+        struct tb_history *out = pg->out;
+        struct tb_history_item *it;
+        struct ledger_store_record rec;
+
+        if (out->count == pg->limit) {
+                out->next_before = out->items[pg->limit - 1].seq;
+                return 1;
+        }
+        if (!ledger_store_log_get(pg->t, h->seq, &rec)) {
+                pg->err = LEDGER_E_CORRUPT;
+                return 1;
+        }
+        it = &out->items[out->count];
+        it->seq = h->seq;
+        it->delta = h->delta;
+        it->balance_after = h->balance_after;
+        if (!(it->record =
+                  copy_out(rec.bytes, rec.len, pg->buf, pg->cap, &pg->off))) {
+                pg->err = LEDGER_E_OVERFLOW;
+                return 1;
+        }
+        it->record_len = rec.len;
+        out->count++;
+        return 0;
 }
 
 enum ledger_err ledger_history(struct ledger *l, const char *account,
@@ -71,13 +105,9 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
                                struct tb_history *out, uint8_t *buf, size_t cap)
 {
         struct tb_balance_info acct;
-        struct ltxn t;
-        uint8_t k[LACCT_KEY_MAX];
-        MDB_cursor *c = NULL;
-        MDB_val key, val, rec;
-        size_t kl, pl, off = 0;
+        struct ledger_txn t;
+        struct history_page pg;
         enum ledger_err err;
-        int rc;
 
         if (!l || !account || !out || (!buf && cap) || limit == 0 ||
             limit > TB_HISTORY_MAX ||
@@ -85,231 +115,182 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
                              strnlen(account, TB_ACCOUNT_ID_MAX + 1)) != TB_OK)
                 return LEDGER_E_INVALID;
         memset(out, 0, sizeof(*out));
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        if (!laccount_get(&t, account, &acct)) {
-                err = t.rc ? ledger_err_from_mdb(t.rc) : LEDGER_E_NOT_FOUND;
+        if (!ledger_store_accounts_get(&t, account, &acct)) {
+                err = lookup_err(&t, LEDGER_E_NOT_FOUND);
                 goto done;
         }
-        kl = lkey_account(k, account, before, 8);
-        pl = kl - 8;
-        if ((rc = mdb_cursor_open(t.txn, l->db[LDB_HISTORY], &c))) {
-                err = ledger_err_from_mdb(rc);
-                goto done;
-        }
-        key.mv_size = kl;
-        key.mv_data = k;
-        rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-        if (rc == 0)
-                rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
-        else if (rc == MDB_NOTFOUND)
-                rc = mdb_cursor_get(c, &key, &val, MDB_LAST);
-        err = LEDGER_OK;
-        while (rc == 0 && key.mv_size == kl &&
-               memcmp(key.mv_data, k, pl) == 0) {
-                struct tb_history_item *it;
-                uint64_t seq = tb_load_u64be((uint8_t *)key.mv_data + pl);
-
-                if (out->count == limit) {
-                        out->next_before = out->items[limit - 1].seq;
-                        break;
-                }
-                if (val.mv_size != LHISTORY_VAL || get_record(&t, seq, &rec)) {
-                        err = LEDGER_E_CORRUPT;
-                        goto done;
-                }
-                it = &out->items[out->count];
-                it->seq = seq;
-                it->delta = (int64_t)tb_load_u64be(val.mv_data);
-                it->balance_after = tb_load_u64be((uint8_t *)val.mv_data + 8);
-                if (!(it->record = copy_out(&rec, buf, cap, &off))) {
-                        err = LEDGER_E_OVERFLOW;
-                        goto done;
-                }
-                it->record_len = rec.mv_size;
-                out->count++;
-                rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
-        }
-        if (rc && rc != MDB_NOTFOUND)
-                err = ledger_err_from_mdb(rc);
+        pg = (struct history_page){&t, out, limit, buf, cap, 0, LEDGER_OK};
+        ledger_store_history_walk(&t, account, before, history_item_cb, &pg);
+        err = t.rc ? ledger_txn_err(t.rc) : pg.err;
 done:
-        if (c)
-                mdb_cursor_close(c);
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
 enum ledger_err ledger_entry(struct ledger *l, uint64_t seq, uint8_t *buf,
                              size_t cap, size_t *len)
 {
-        struct ltxn t;
-        MDB_val v;
+        struct ledger_txn t;
+        struct ledger_store_record rec;
         size_t off = 0;
         enum ledger_err err;
-        int rc;
 
         if (!l || !len || (!buf && cap))
                 return LEDGER_E_INVALID;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        rc = get_record(&t, seq, &v);
-        if (rc)
-                err = ledger_err_from_mdb(rc);
-        else if (!copy_out(&v, buf, cap, &off))
+        if (!ledger_store_log_get(&t, seq, &rec))
+                err = lookup_err(&t, LEDGER_E_NOT_FOUND);
+        else if (!copy_out(rec.bytes, rec.len, buf, cap, &off))
                 err = LEDGER_E_OVERFLOW;
         else
-                *len = v.mv_size;
-        lread_end(&t);
+                *len = rec.len;
+        ledger_txn_end_read(&t);
         return err;
-}
-
-/* The checkpoint of exactly `size`, or with size == 0 the latest. */
-static enum ledger_err checkpoint_get(struct ltxn *t, uint64_t size, MDB_val *v,
-                                      uint64_t *got)
-{
-        MDB_cursor *c;
-        uint8_t kb[8];
-        MDB_val k = {8, kb};
-        int rc;
-
-        tb_store_u64be(kb, size);
-        if ((rc = mdb_cursor_open(t->txn, t->l->db[LDB_CHECKPOINTS], &c)))
-                return ledger_err_from_mdb(rc);
-        rc = mdb_cursor_get(c, &k, v, size ? MDB_SET_KEY : MDB_LAST);
-        if (!rc && k.mv_size != 8)
-                rc = LTXN_E_CORRUPT;
-        if (!rc && got)
-                *got = tb_load_u64be(k.mv_data);
-        mdb_cursor_close(c);
-        return ledger_err_from_mdb(rc);
 }
 
 enum ledger_err ledger_checkpoint(struct ledger *l, uint8_t *buf, size_t cap,
                                   size_t *len, uint64_t *size)
 {
-        struct ltxn t;
-        MDB_val v;
-        size_t off = 0;
-        uint64_t got = 0;
+        struct ledger_txn t;
+        const uint8_t *note;
+        size_t n, off = 0;
+        uint64_t got;
         enum ledger_err err;
 
         if (!l || !len || (!buf && cap))
                 return LEDGER_E_INVALID;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        err = checkpoint_get(&t, 0, &v, &got);
-        if (err == LEDGER_E_NOT_FOUND)
-                err = LEDGER_E_CORRUPT;
-        if (!err && !copy_out(&v, buf, cap, &off))
+        /* genesis signs the first: a ledger without one is corrupt */
+        if (!ledger_store_checkpoints_last(&t, &got, &note, &n))
+                err = lookup_err(&t, LEDGER_E_CORRUPT);
+        else if (!copy_out(note, n, buf, cap, &off))
                 err = LEDGER_E_OVERFLOW;
-        if (!err) {
-                *len = v.mv_size;
+        else {
+                *len = n;
                 if (size)
                         *size = got;
         }
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
 enum ledger_err ledger_checkpoint_at(struct ledger *l, uint64_t size,
                                      uint8_t *buf, size_t cap, size_t *len)
 {
-        struct ltxn t;
-        MDB_val v;
-        size_t off = 0;
+        struct ledger_txn t;
+        const uint8_t *note;
+        size_t n, off = 0;
         enum ledger_err err;
 
         if (!l || !len || (!buf && cap))
                 return LEDGER_E_INVALID;
         if (size == 0)
                 return LEDGER_E_NOT_FOUND;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        err = checkpoint_get(&t, size, &v, NULL);
-        if (!err && !copy_out(&v, buf, cap, &off))
+        if (!ledger_store_checkpoints_get(&t, size, &note, &n))
+                err = lookup_err(&t, LEDGER_E_NOT_FOUND);
+        else if (!copy_out(note, n, buf, cap, &off))
                 err = LEDGER_E_OVERFLOW;
-        if (!err)
-                *len = v.mv_size;
-        lread_end(&t);
+        else
+                *len = n;
+        ledger_txn_end_read(&t);
         return err;
 }
 
-static enum ledger_err tree_err(struct ltxn *t, enum tb_err e)
+static enum ledger_err tree_err(struct ledger_txn *t, enum tb_err e)
 {
         if (t->rc)
-                return ledger_err_from_mdb(t->rc);
+                return ledger_txn_err(t->rc);
         if (e == TB_E_PROOF_RANGE)
                 return LEDGER_E_RANGE;
         return e ? LEDGER_E_CORRUPT : LEDGER_OK;
 }
 
-static enum ledger_err resolve_size(struct ltxn *t, uint64_t *size)
+static enum ledger_err resolve_size(struct ledger_txn *t, uint64_t *size)
 {
-        uint64_t tree = lmeta_u64(t, "tree_size");
+        uint64_t tree;
 
+        ledger_txn_require(
+            t, ledger_store_meta_uint_get(t, LEDGER_STORE_TREE_SIZE, &tree));
         if (t->rc)
-                return ledger_err_from_mdb(t->rc);
+                return ledger_txn_err(t->rc);
         if (*size == 0)
                 *size = tree;
         return *size > tree ? LEDGER_E_RANGE : LEDGER_OK;
 }
 
-static enum ledger_err attach_checkpoint(struct ltxn *t, struct tb_proof *out,
-                                         uint8_t *buf, size_t cap, size_t *off)
+static enum ledger_err attach_checkpoint(struct ledger_txn *t,
+                                         struct tb_proof *out, uint8_t *buf,
+                                         size_t cap, size_t *off)
 {
-        MDB_val v;
-        enum ledger_err err = checkpoint_get(t, out->size, &v, NULL);
+        const uint8_t *note;
+        size_t len;
 
-        if (err == LEDGER_E_NOT_FOUND)
-                return LEDGER_OK;
-        if (err)
-                return err;
-        if (!(out->checkpoint = copy_out(&v, buf, cap, off)))
+        if (!ledger_store_checkpoints_get(t, out->size, &note, &len))
+                return lookup_err(t, LEDGER_OK);
+        if (!(out->checkpoint = copy_out(note, len, buf, cap, off)))
                 return LEDGER_E_OVERFLOW;
-        out->checkpoint_len = v.mv_size;
+        out->checkpoint_len = len;
         return LEDGER_OK;
+}
+
+/* Both proofs: check the arguments, begin the read, resolve size. */
+static enum ledger_err proof_begin(struct ledger *l, struct tb_proof *out,
+                                   const uint8_t *buf, size_t cap,
+                                   struct ledger_txn *t, uint64_t *size)
+{
+        enum ledger_err err;
+
+        if (!l || !out || (!buf && cap))
+                return LEDGER_E_INVALID;
+        memset(out, 0, sizeof(*out));
+        if ((err = ledger_txn_begin_read(l, t)))
+                return err;
+        if ((err = resolve_size(t, size)))
+                ledger_txn_end_read(t);
+        return err;
 }
 
 enum ledger_err ledger_prove_inclusion(struct ledger *l, uint64_t seq,
                                        uint64_t size, struct tb_proof *out,
                                        uint8_t *buf, size_t cap)
 {
-        struct ltxn t;
-        MDB_val rec;
+        struct ledger_txn t;
+        struct ledger_store_record rec;
         size_t count = 0, off = 0;
         enum ledger_err err;
 
-        if (!l || !out || (!buf && cap))
-                return LEDGER_E_INVALID;
-        memset(out, 0, sizeof(*out));
-        if ((err = lread_begin(l, &t)))
+        if ((err = proof_begin(l, out, buf, cap, &t, &size)))
                 return err;
-        if ((err = resolve_size(&t, &size)))
-                goto done;
         if (seq >= size) {
                 err = LEDGER_E_RANGE;
                 goto done;
         }
-        err =
-            tree_err(&t, tb_merkle_prove_inclusion(ltree_read_cb, &t, seq, size,
-                                                   out->hashes, &count));
+        err = tree_err(
+            &t, tb_merkle_prove_inclusion(ledger_store_hashes_read_cb, &t, seq,
+                                          size, out->hashes, &count));
         if (err)
                 goto done;
         out->index = seq;
         out->size = size;
         out->count = (uint8_t)count;
-        if (get_record(&t, seq, &rec)) {
+        if (!ledger_store_log_get(&t, seq, &rec)) {
                 err = LEDGER_E_CORRUPT;
                 goto done;
         }
-        if (!(out->record = copy_out(&rec, buf, cap, &off))) {
+        if (!(out->record = copy_out(rec.bytes, rec.len, buf, cap, &off))) {
                 err = LEDGER_E_OVERFLOW;
                 goto done;
         }
-        out->record_len = rec.mv_size;
+        out->record_len = rec.len;
         err = attach_checkpoint(&t, out, buf, cap, &off);
 done:
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
@@ -317,24 +298,19 @@ enum ledger_err ledger_prove_consistency(struct ledger *l, uint64_t old_size,
                                          uint64_t size, struct tb_proof *out,
                                          uint8_t *buf, size_t cap)
 {
-        struct ltxn t;
+        struct ledger_txn t;
         size_t count = 0, off = 0;
         enum ledger_err err;
 
-        if (!l || !out || (!buf && cap))
-                return LEDGER_E_INVALID;
-        memset(out, 0, sizeof(*out));
-        if ((err = lread_begin(l, &t)))
+        if ((err = proof_begin(l, out, buf, cap, &t, &size)))
                 return err;
-        if ((err = resolve_size(&t, &size)))
-                goto done;
         if (old_size == 0 || old_size > size) {
                 err = LEDGER_E_RANGE;
                 goto done;
         }
-        err = tree_err(&t,
-                       tb_merkle_prove_consistency(ltree_read_cb, &t, old_size,
-                                                   size, out->hashes, &count));
+        err = tree_err(&t, tb_merkle_prove_consistency(
+                               ledger_store_hashes_read_cb, &t, old_size, size,
+                               out->hashes, &count));
         if (err)
                 goto done;
         out->index = old_size;
@@ -342,33 +318,33 @@ enum ledger_err ledger_prove_consistency(struct ledger *l, uint64_t old_size,
         out->count = (uint8_t)count;
         err = attach_checkpoint(&t, out, buf, cap, &off);
 done:
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }
 
 enum ledger_err ledger_root(struct ledger *l, uint64_t size,
                             uint8_t root[TB_HASH_SIZE])
 {
-        struct ltxn t;
+        struct ledger_txn t;
         enum ledger_err err;
 
         if (!l || !root)
                 return LEDGER_E_INVALID;
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
         if (size == 0)
                 tb_merkle_empty_root(root);
         else if (!(err = resolve_size(&t, &size)))
-                err = tree_err(
-                    &t, tb_merkle_tree_hash(ltree_read_cb, &t, size, root));
-        lread_end(&t);
+                err = tree_err(&t,
+                               tb_merkle_tree_hash(ledger_store_hashes_read_cb,
+                                                   &t, size, root));
+        ledger_txn_end_read(&t);
         return err;
 }
 
 enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
 {
-        struct ltxn t;
-        MDB_stat st;
+        struct ledger_txn t;
         MDB_envinfo info;
         struct stat fs;
         char path[PATH_MAX];
@@ -380,21 +356,27 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
         memset(out, 0, sizeof(*out));
         snprintf(out->origin, sizeof(out->origin), "%s", l->origin);
         snprintf(out->log_key, sizeof(out->log_key), "%s", l->vkey_text);
-        if ((err = lread_begin(l, &t)))
+        if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        out->tree_size = lmeta_u64(&t, "tree_size");
-        out->keys_active = lmeta_u64(&t, "keys_active");
-        out->keys_revoked = lmeta_u64(&t, "keys_revoked");
+        ledger_txn_require(
+            &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE,
+                                           &out->tree_size));
+        /* a ledger whose genesis never committed has no key counts yet:
+         * they read 0 */
+        if (!ledger_store_meta_uint_get(&t, LEDGER_STORE_KEYS_ACTIVE,
+                                        &out->keys_active) ||
+            !ledger_store_meta_uint_get(&t, LEDGER_STORE_KEYS_REVOKED,
+                                        &out->keys_revoked))
+                out->keys_active = out->keys_revoked = 0;
+        out->accounts = ledger_txn_count(&t, LEDGER_DB_ACCOUNTS);
         if (t.rc) {
-                err = ledger_err_from_mdb(t.rc);
+                err = ledger_txn_err(t.rc);
                 goto done;
         }
-        if ((rc = mdb_stat(t.txn, l->db[LDB_ACCOUNTS], &st)) ||
-            (rc = mdb_env_info(l->env, &info))) {
-                err = ledger_err_from_mdb(rc);
+        if ((rc = mdb_env_info(l->env, &info))) {
+                err = ledger_txn_err(rc);
                 goto done;
         }
-        out->accounts = st.ms_entries;
         out->map_bytes = info.me_mapsize;
         if (snprintf(path, sizeof(path), "%s/data.mdb", l->dir) >=
                 (int)sizeof(path) ||
@@ -404,6 +386,6 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
         }
         out->disk_bytes = (uint64_t)fs.st_blocks * 512;
 done:
-        lread_end(&t);
+        ledger_txn_end_read(&t);
         return err;
 }

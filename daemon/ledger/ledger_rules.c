@@ -1,6 +1,7 @@
 /*
- * daemon/ledger_rules.c - the ledger rules: what each kind of entry must
- * satisfy and what it changes.  docs/ledger-rules.md is the reasoning.
+ * daemon/ledger/ledger_rules.c - the ledger rules: what each kind of entry
+ * must satisfy and what it changes.  docs/ledger-rules.md is the
+ * reasoning; the bytes they read and write are ledger_store.c's.
  *
  * Every kind is checked completely before anything is written, so a
  * refusal leaves no trace but its status; the writes that follow the checks
@@ -13,20 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "ledger_int.h"
-
-struct lkey {
-        uint8_t roles;
-        uint64_t enrolled;
-        uint64_t revoked; /* 0 = active; seq 0 is genesis, never a revoke */
-        char name[TB_NAME_MAX + 1];
-};
-
-struct lcaps {
-        uint16_t daily_minutes;
-        uint64_t max_balance;
-};
+#include "ledger_store.h"
 
 static unsigned refuse(struct ledger_result *r, unsigned status,
                        const char *fmt, ...)
@@ -43,228 +31,110 @@ static unsigned refuse(struct ledger_result *r, unsigned status,
         return status;
 }
 
-static int key_get(struct ltxn *t, const uint8_t pk[TB_PUBKEY_SIZE],
-                   struct lkey *k)
-{
-        MDB_val v;
-        const uint8_t *p;
-        size_t n;
-
-        if (ltxn_get(t, LDB_KEYS, pk, TB_PUBKEY_SIZE, &v))
-                return 0;
-        p = v.mv_data;
-        if (v.mv_size < 18 || v.mv_size != 18 + (size_t)p[17] ||
-            p[17] > TB_NAME_MAX) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return 0;
-        }
-        k->roles = p[0];
-        k->enrolled = tb_load_u64be(p + 1);
-        k->revoked = tb_load_u64be(p + 9);
-        n = p[17];
-        memcpy(k->name, p + 18, n);
-        k->name[n] = '\0';
-        return 1;
-}
-
-static void key_put(struct ltxn *t, const uint8_t pk[TB_PUBKEY_SIZE],
-                    const struct lkey *k)
-{
-        uint8_t p[18 + TB_NAME_MAX];
-        size_t n = strlen(k->name);
-
-        p[0] = k->roles;
-        tb_store_u64be(p + 1, k->enrolled);
-        tb_store_u64be(p + 9, k->revoked);
-        p[17] = (uint8_t)n;
-        memcpy(p + 18, k->name, n);
-        ltxn_put(t, LDB_KEYS, pk, TB_PUBKEY_SIZE, p, 18 + n, 0);
-}
-
-static void caps_get(struct ltxn *t, struct lcaps *c)
-{
-        MDB_val v;
-        const uint8_t *p;
-
-        memset(c, 0, sizeof(*c));
-        if (ltxn_get(t, LDB_POLICY, "c", 1, &v))
-                return;
-        if (v.mv_size != 10) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return;
-        }
-        p = v.mv_data;
-        c->daily_minutes = (uint16_t)(p[0] << 8 | p[1]);
-        c->max_balance = tb_load_u64be(p + 2);
-}
-
-static void caps_put(struct ltxn *t, const struct lcaps *c)
-{
-        uint8_t p[10];
-
-        p[0] = (uint8_t)(c->daily_minutes >> 8);
-        p[1] = (uint8_t)c->daily_minutes;
-        tb_store_u64be(p + 2, c->max_balance);
-        ltxn_put(t, LDB_POLICY, "c", 1, p, sizeof(p), 0);
-}
-
-static size_t rate_key(uint8_t *k, const char *activity)
-{
-        size_t n = strlen(activity);
-
-        k[0] = 'r';
-        memcpy(k + 1, activity, n);
-        return 1 + n;
-}
-
-static void rate_put(struct ltxn *t, const char *activity, uint32_t rate)
-{
-        uint8_t k[LPOLICY_KEY_MAX], v[4];
-        size_t kl = rate_key(k, activity);
-
-        tb_store_u32be(v, rate);
-        ltxn_put(t, LDB_POLICY, k, kl, v, 4, 0);
-}
-
 /* The activity's own rate if the policy set one, else the default. */
-static uint32_t rate_get(struct ltxn *t, const char *activity)
+static uint32_t rate(struct ledger_txn *t, const char *activity)
 {
-        uint8_t k[LPOLICY_KEY_MAX];
-        size_t kl = rate_key(k, activity);
-        MDB_val v;
+        uint32_t r;
 
-        if (ltxn_get(t, LDB_POLICY, k, kl, &v) &&
-            ltxn_get(t, LDB_POLICY, "r", 1, &v))
+        if (!ledger_store_policy_rate_get(t, activity, &r) &&
+            !ledger_store_policy_rate_get(t, "", &r))
                 return 0;
-        if (v.mv_size != 4) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return 0;
-        }
-        return tb_load_u32be(v.mv_data);
+        return r;
 }
 
-static void history_put(struct ltxn *t, const char *account, uint64_t seq,
-                        int64_t delta, uint64_t balance)
+/* OK, with the primary account's change and balance after (ledger.h). */
+static unsigned accepted(struct ledger_result *r, int64_t points,
+                         uint64_t balance)
 {
-        uint8_t k[LACCT_KEY_MAX], v[LHISTORY_VAL];
-        size_t kl = lkey_account(k, account, seq, 8);
-
-        tb_store_u64be(v, (uint64_t)delta);
-        tb_store_u64be(v + 8, balance);
-        ltxn_put(t, LDB_HISTORY, k, kl, v, sizeof(v), 0);
+        r->points = points;
+        r->balance = balance;
+        return TB_ST_OK;
 }
 
-static void touch(struct tb_balance_info *a, uint64_t seq)
+/* keys_active and keys_revoked, which genesis starts, follow every
+ * enroll and revoke. */
+static void count_keys(struct ledger_txn *t, enum ledger_store_meta_uint which,
+                       int delta)
 {
-        a->entries++;
-        a->last_seq = seq;
+        uint64_t n;
+
+        ledger_txn_require(t, ledger_store_meta_uint_get(t, which, &n));
+        ledger_store_meta_uint_put(t, which, n + (uint64_t)(int64_t)delta);
 }
 
-static uint32_t daily_get(struct ltxn *t, const char *account, int64_t start)
+/* A ledger without a caps row has no caps (0 = no cap). */
+static void caps(struct ledger_txn *t, struct ledger_store_caps *c)
 {
-        uint8_t k[LACCT_KEY_MAX];
-        size_t kl = lkey_account(k, account, (uint64_t)(start / 86400), 4);
-        MDB_val v;
+        if (!ledger_store_policy_caps_get(t, c))
+                *c = (struct ledger_store_caps){0, 0};
+}
 
-        if (ltxn_get(t, LDB_DAILY, k, kl, &v))
+/* A service counts wholly on the UTC day it starts. */
+static uint32_t utc_day(int64_t start)
+{
+        return (uint32_t)(start / 86400);
+}
+
+static uint32_t day_minutes(struct ledger_txn *t, const char *account,
+                            int64_t start)
+{
+        uint32_t minutes;
+
+        if (!ledger_store_daily_get(t, account, utc_day(start), &minutes))
                 return 0;
-        if (v.mv_size != 4) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return 0;
-        }
-        return tb_load_u32be(v.mv_data);
-}
-
-static void daily_put(struct ltxn *t, const char *account, int64_t start,
-                      uint32_t minutes)
-{
-        uint8_t k[LACCT_KEY_MAX], v[4];
-        size_t kl = lkey_account(k, account, (uint64_t)(start / 86400), 4);
-
-        if (minutes == 0) {
-                ltxn_del(t, LDB_DAILY, k, kl);
-                return;
-        }
-        tb_store_u32be(v, minutes);
-        ltxn_put(t, LDB_DAILY, k, kl, v, 4, 0);
+        return minutes;
 }
 
 /*
  * Stored intervals of one account never overlap, so [start, end) overlaps
- * one of them iff it overlaps the last one starting at or before start or
- * the first one starting after it.
+ * one of them iff it overlaps the last one starting before start or the
+ * first one starting at or after it.
  */
-static int interval_overlaps(struct ltxn *t, const char *account, int64_t start,
-                             int64_t end)
+static int overlaps(struct ledger_txn *t, const char *account, int64_t start,
+                    int64_t end)
 {
-        uint8_t k[LACCT_KEY_MAX];
-        size_t kl = lkey_account(k, account, (uint64_t)start, 8);
-        size_t pl = kl - 8;
-        MDB_cursor *c = NULL;
-        MDB_val key = {kl, k}, val;
-        int rc, hit = 0;
+        struct ledger_store_interval iv;
 
-        if (t->rc)
-                return 0;
-        if ((rc = mdb_cursor_open(t->txn, t->l->db[LDB_INTERVALS], &c)))
-                goto fail;
-        rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-        if (rc == 0 && key.mv_size == kl && memcmp(key.mv_data, k, pl) == 0) {
-                uint64_t s = tb_load_u64be((uint8_t *)key.mv_data + pl);
-                if (s < (uint64_t)end)
-                        hit = 1;
-        }
-        if (rc && rc != MDB_NOTFOUND)
-                goto fail;
-        rc = mdb_cursor_get(c, &key, &val, rc ? MDB_LAST : MDB_PREV);
-        if (rc == 0 && key.mv_size == kl && memcmp(key.mv_data, k, pl) == 0) {
-                if (val.mv_size != LINTERVAL_VAL) {
-                        rc = LTXN_E_CORRUPT;
-                        goto fail;
-                }
-                if (tb_load_u64be(val.mv_data) > (uint64_t)start)
-                        hit = 1;
-        }
-        if (rc && rc != MDB_NOTFOUND)
-                goto fail;
-        mdb_cursor_close(c);
-        return hit;
-fail:
-        if (c)
-                mdb_cursor_close(c);
-        ltxn_fail(t, rc);
-        return 0;
+        if (ledger_store_intervals_near(t, account, start,
+                                        LEDGER_STORE_FIRST_FROM, &iv) &&
+            iv.start < end)
+                return 1;
+        return ledger_store_intervals_near(t, account, start,
+                                           LEDGER_STORE_LAST_BEFORE, &iv) &&
+               iv.end > start;
 }
 
-static void interval_put(struct ltxn *t, const char *account, int64_t start,
-                         int64_t end, uint64_t seq)
+/* Every entry touching an account counts in it and leaves a history row
+ * with the balance after it. */
+static void account_write(struct ledger_txn *t, struct tb_balance_info *a,
+                          uint64_t seq, int64_t delta)
 {
-        uint8_t k[LACCT_KEY_MAX], v[LINTERVAL_VAL];
-        size_t kl = lkey_account(k, account, (uint64_t)start, 8);
+        struct ledger_store_history h = {seq, delta, a->balance};
 
-        tb_store_u64be(v, (uint64_t)end);
-        tb_store_u64be(v + 8, seq);
-        ltxn_put(t, LDB_INTERVALS, k, kl, v, sizeof(v), 0);
+        a->entries++;
+        a->last_seq = seq;
+        ledger_store_accounts_put(t, a);
+        ledger_store_history_put(t, a->account, &h);
 }
 
-static void interval_del(struct ltxn *t, const char *account, int64_t start)
+/* The account of an entry already in the log: it must exist. */
+static int logged_account(struct ledger_txn *t, const char *account,
+                          struct tb_balance_info *a)
 {
-        uint8_t k[LACCT_KEY_MAX];
-        size_t kl = lkey_account(k, account, (uint64_t)start, 8);
-
-        ltxn_del(t, LDB_INTERVALS, k, kl);
+        ledger_txn_require(t, ledger_store_accounts_get(t, account, a));
+        return !t->rc;
 }
 
-static unsigned apply_genesis(struct ledger *l, struct ltxn *t,
-                              const struct lapply *a, const struct tb_entry *e,
-                              struct ledger_result *r)
+static unsigned apply_genesis(struct ledger *l, struct ledger_txn *t,
+                              const struct ledger_rules_ctx *a,
+                              const struct tb_entry *e, struct ledger_result *r)
 {
         const struct tb_genesis *g = &e->u.genesis;
-        struct lkey k;
-        struct lcaps c;
+        struct ledger_store_key k;
+        struct ledger_store_caps c;
 
         if (a->seq != 0) {
-                if (!key_get(t, e->signer, &k))
+                if (!ledger_store_keys_get(t, e->signer, &k))
                         return refuse(r, TB_ST_UNKNOWN_KEY, "signer unknown");
                 if (k.revoked)
                         return refuse(r, TB_ST_KEY_REVOKED,
@@ -282,23 +152,24 @@ static unsigned apply_genesis(struct ledger *l, struct ltxn *t,
         memset(&k, 0, sizeof(k));
         k.roles = TB_ROLE_ADMIN;
         snprintf(k.name, sizeof(k.name), "%s", g->admin_name);
-        key_put(t, g->admin_key, &k);
-        rate_put(t, "", g->points_per_hour);
+        ledger_store_keys_put(t, g->admin_key, &k);
+        ledger_store_policy_rate_put(t, "", g->points_per_hour);
         c.daily_minutes = g->daily_minutes_cap;
         c.max_balance = g->max_balance;
-        caps_put(t, &c);
-        lmeta_put_u64(t, "keys_active", 1);
-        lmeta_put_u64(t, "keys_revoked", 0);
+        ledger_store_policy_caps_put(t, &c);
+        ledger_store_meta_uint_put(t, LEDGER_STORE_KEYS_ACTIVE, 1);
+        ledger_store_meta_uint_put(t, LEDGER_STORE_KEYS_REVOKED, 0);
         return TB_ST_OK;
 }
 
-static unsigned apply_enroll(struct ltxn *t, const struct lapply *a,
+static unsigned apply_enroll(struct ledger_txn *t,
+                             const struct ledger_rules_ctx *a,
                              const struct tb_entry *e, struct ledger_result *r)
 {
         const struct tb_enroll *en = &e->u.enroll;
-        struct lkey k;
+        struct ledger_store_key k;
 
-        if (key_get(t, en->key, &k))
+        if (ledger_store_keys_get(t, en->key, &k))
                 return refuse(r, TB_ST_KEY_EXISTS,
                               k.revoked ? "key was enrolled and revoked"
                                         : "key already enrolled");
@@ -306,61 +177,62 @@ static unsigned apply_enroll(struct ltxn *t, const struct lapply *a,
         k.roles = en->roles;
         k.enrolled = a->seq;
         snprintf(k.name, sizeof(k.name), "%s", en->name);
-        key_put(t, en->key, &k);
-        lmeta_put_u64(t, "keys_active", lmeta_u64(t, "keys_active") + 1);
+        ledger_store_keys_put(t, en->key, &k);
+        count_keys(t, LEDGER_STORE_KEYS_ACTIVE, 1);
         return TB_ST_OK;
 }
 
-static unsigned apply_revoke(struct ltxn *t, const struct lapply *a,
+static unsigned apply_revoke(struct ledger_txn *t,
+                             const struct ledger_rules_ctx *a,
                              const struct tb_entry *e, struct ledger_result *r)
 {
-        struct lkey k;
+        struct ledger_store_key k;
 
-        if (!key_get(t, e->u.revoke.key, &k))
+        if (!ledger_store_keys_get(t, e->u.revoke.key, &k))
                 return refuse(r, TB_ST_KEY_NOT_ENROLLED, "key not enrolled");
         if (k.revoked)
                 return refuse(r, TB_ST_KEY_NOT_ENROLLED,
                               "key already revoked at seq %llu",
                               (unsigned long long)k.revoked);
         k.revoked = a->seq;
-        key_put(t, e->u.revoke.key, &k);
-        lmeta_put_u64(t, "keys_active", lmeta_u64(t, "keys_active") - 1);
-        lmeta_put_u64(t, "keys_revoked", lmeta_u64(t, "keys_revoked") + 1);
+        ledger_store_keys_put(t, e->u.revoke.key, &k);
+        count_keys(t, LEDGER_STORE_KEYS_ACTIVE, -1);
+        count_keys(t, LEDGER_STORE_KEYS_REVOKED, 1);
         return TB_ST_OK;
 }
 
-static unsigned apply_policy(struct ltxn *t, const struct tb_entry *e)
+static unsigned apply_policy(struct ledger_txn *t, const struct tb_entry *e)
 {
         const struct tb_policy *p = &e->u.policy;
-        struct lcaps c;
+        struct ledger_store_caps c;
 
         if (p->set & TB_POLICY_RATE)
-                rate_put(t, p->activity, p->points_per_hour);
+                ledger_store_policy_rate_put(t, p->activity,
+                                             p->points_per_hour);
         if (p->set & (TB_POLICY_DAILY_CAP | TB_POLICY_MAX_BALANCE)) {
-                caps_get(t, &c);
+                caps(t, &c);
                 if (p->set & TB_POLICY_DAILY_CAP)
                         c.daily_minutes = p->daily_minutes_cap;
                 if (p->set & TB_POLICY_MAX_BALANCE)
                         c.max_balance = p->max_balance;
-                caps_put(t, &c);
+                ledger_store_policy_caps_put(t, &c);
         }
         return TB_ST_OK;
 }
 
-static unsigned apply_register(struct ltxn *t, const struct lapply *a,
+static unsigned apply_register(struct ledger_txn *t,
+                               const struct ledger_rules_ctx *a,
                                const struct tb_entry *e,
                                struct ledger_result *r)
 {
         struct tb_balance_info acct;
 
-        if (laccount_get(t, e->u.reg.account, &acct))
+        if (ledger_store_accounts_get(t, e->u.reg.account, &acct))
                 return refuse(r, TB_ST_ACCOUNT_EXISTS, "account %s exists",
                               e->u.reg.account);
         snprintf(acct.account, sizeof(acct.account), "%s", e->u.reg.account);
         acct.opened_seq = a->seq;
-        touch(&acct, a->seq);
-        laccount_put(t, &acct);
-        history_put(t, acct.account, a->seq, 0, 0);
+        account_write(t, &acct, a->seq, 0);
         return TB_ST_OK;
 }
 
@@ -372,18 +244,19 @@ static int over_cap(uint64_t balance, uint64_t credit, uint64_t max)
         return max != 0 && balance + credit > max;
 }
 
-static unsigned apply_service(struct ledger *l, struct ltxn *t,
-                              const struct lapply *a, const struct tb_entry *e,
-                              struct ledger_result *r)
+static unsigned apply_service(struct ledger *l, struct ledger_txn *t,
+                              const struct ledger_rules_ctx *a,
+                              const struct tb_entry *e, struct ledger_result *r)
 {
         const struct tb_service *s = &e->u.service;
         struct tb_balance_info acct;
-        struct lcaps c;
+        struct ledger_store_caps c;
+        struct ledger_store_interval iv;
         int64_t end = s->start + (int64_t)s->minutes * 60;
         uint32_t day;
         uint64_t points;
 
-        if (!laccount_get(t, s->account, &acct))
+        if (!ledger_store_accounts_get(t, s->account, &acct))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               s->account);
         if (!a->replay) {
@@ -396,16 +269,16 @@ static unsigned apply_service(struct ledger *l, struct ltxn *t,
                                       "service started %lld s before now",
                                       (long long)(a->now - s->start));
         }
-        if (interval_overlaps(t, s->account, s->start, end))
+        if (overlaps(t, s->account, s->start, end))
                 return refuse(r, TB_ST_OVERLAPPING_SERVICE,
                               "overlaps a service already credited");
-        caps_get(t, &c);
-        day = daily_get(t, s->account, s->start);
+        caps(t, &c);
+        day = day_minutes(t, s->account, s->start);
         if (c.daily_minutes && day + s->minutes > c.daily_minutes)
                 return refuse(r, TB_ST_DAILY_CAP_EXCEEDED,
                               "%u of %u minutes already credited that day",
                               (unsigned)day, (unsigned)c.daily_minutes);
-        points = (uint64_t)s->minutes * rate_get(t, s->activity) / 60;
+        points = (uint64_t)s->minutes * rate(t, s->activity) / 60;
         if (over_cap(acct.balance, points, c.max_balance))
                 return refuse(r, TB_ST_BALANCE_CAP_EXCEEDED,
                               "balance would exceed %llu",
@@ -413,23 +286,24 @@ static unsigned apply_service(struct ledger *l, struct ltxn *t,
         acct.balance += points;
         acct.earned += points;
         acct.minutes += s->minutes;
-        touch(&acct, a->seq);
-        laccount_put(t, &acct);
-        interval_put(t, s->account, s->start, end, a->seq);
-        daily_put(t, s->account, s->start, day + s->minutes);
-        history_put(t, s->account, a->seq, (int64_t)points, acct.balance);
-        r->points = (int64_t)points;
-        r->balance = acct.balance;
-        return TB_ST_OK;
+        account_write(t, &acct, a->seq, (int64_t)points);
+        iv.start = s->start;
+        iv.end = end;
+        iv.seq = a->seq;
+        ledger_store_intervals_put(t, s->account, &iv);
+        ledger_store_daily_put(t, s->account, utc_day(s->start),
+                               day + s->minutes);
+        return accepted(r, (int64_t)points, acct.balance);
 }
 
-static unsigned apply_redeem(struct ltxn *t, const struct lapply *a,
+static unsigned apply_redeem(struct ledger_txn *t,
+                             const struct ledger_rules_ctx *a,
                              const struct tb_entry *e, struct ledger_result *r)
 {
         const struct tb_redeem *d = &e->u.redeem;
         struct tb_balance_info acct;
 
-        if (!laccount_get(t, d->account, &acct))
+        if (!ledger_store_accounts_get(t, d->account, &acct))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               d->account);
         if (acct.balance < d->points)
@@ -438,34 +312,31 @@ static unsigned apply_redeem(struct ltxn *t, const struct lapply *a,
                               (unsigned)d->points);
         acct.balance -= d->points;
         acct.redeemed += d->points;
-        touch(&acct, a->seq);
-        laccount_put(t, &acct);
-        history_put(t, d->account, a->seq, -(int64_t)d->points, acct.balance);
-        r->points = -(int64_t)d->points;
-        r->balance = acct.balance;
-        return TB_ST_OK;
+        account_write(t, &acct, a->seq, -(int64_t)d->points);
+        return accepted(r, -(int64_t)d->points, acct.balance);
 }
 
-static unsigned apply_transfer(struct ltxn *t, const struct lapply *a,
+static unsigned apply_transfer(struct ledger_txn *t,
+                               const struct ledger_rules_ctx *a,
                                const struct tb_entry *e,
                                struct ledger_result *r)
 {
         const struct tb_transfer *x = &e->u.transfer;
         struct tb_balance_info from, to;
-        struct lcaps c;
+        struct ledger_store_caps c;
 
         if (strcmp(x->from, x->to) == 0)
                 return refuse(r, TB_ST_SAME_ACCOUNT, "from equals to");
-        if (!laccount_get(t, x->from, &from))
+        if (!ledger_store_accounts_get(t, x->from, &from))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               x->from);
-        if (!laccount_get(t, x->to, &to))
+        if (!ledger_store_accounts_get(t, x->to, &to))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s", x->to);
         if (from.balance < x->points)
                 return refuse(r, TB_ST_INSUFFICIENT_POINTS, "balance %llu < %u",
                               (unsigned long long)from.balance,
                               (unsigned)x->points);
-        caps_get(t, &c);
+        caps(t, &c);
         if (over_cap(to.balance, x->points, c.max_balance))
                 return refuse(r, TB_ST_BALANCE_CAP_EXCEEDED,
                               "%s would exceed %llu", x->to,
@@ -474,47 +345,29 @@ static unsigned apply_transfer(struct ltxn *t, const struct lapply *a,
         from.transferred_out += x->points;
         to.balance += x->points;
         to.transferred_in += x->points;
-        touch(&from, a->seq);
-        touch(&to, a->seq);
-        laccount_put(t, &from);
-        laccount_put(t, &to);
-        history_put(t, x->from, a->seq, -(int64_t)x->points, from.balance);
-        history_put(t, x->to, a->seq, (int64_t)x->points, to.balance);
-        r->points = -(int64_t)x->points;
-        r->balance = from.balance;
-        return TB_ST_OK;
+        account_write(t, &from, a->seq, -(int64_t)x->points);
+        account_write(t, &to, a->seq, (int64_t)x->points);
+        return accepted(r, -(int64_t)x->points, from.balance);
 }
 
-static int64_t history_delta(struct ltxn *t, const char *account, uint64_t seq)
-{
-        uint8_t k[LACCT_KEY_MAX];
-        size_t kl = lkey_account(k, account, seq, 8);
-        MDB_val v;
-
-        if (ltxn_get(t, LDB_HISTORY, k, kl, &v) || v.mv_size != LHISTORY_VAL) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return 0;
-        }
-        return (int64_t)tb_load_u64be(v.mv_data);
-}
-
-static unsigned reverse_service(struct ltxn *t, const struct lapply *a,
+static unsigned reverse_service(struct ledger_txn *t,
+                                const struct ledger_rules_ctx *a,
                                 const struct tb_record *o,
                                 struct ledger_result *r)
 {
         const struct tb_service *s = &o->entry.u.service;
         struct tb_balance_info acct;
-        int64_t delta;
+        struct ledger_store_history credited;
         uint64_t points;
 
-        if (!laccount_get(t, s->account, &acct)) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        /* the rate may have changed since: take back what was credited */
+        if (!logged_account(t, s->account, &acct))
                 return TB_ST_INTERNAL;
-        }
-        delta = history_delta(t, s->account, o->seq);
+        ledger_txn_require(
+            t, ledger_store_history_get(t, s->account, o->seq, &credited));
         if (t->rc)
                 return TB_ST_INTERNAL;
-        points = (uint64_t)delta;
+        points = (uint64_t)credited.delta;
         if (acct.balance < points)
                 return refuse(r, TB_ST_INSUFFICIENT_POINTS,
                               "%llu of the %llu points were spent; reverse "
@@ -524,52 +377,44 @@ static unsigned reverse_service(struct ltxn *t, const struct lapply *a,
         acct.balance -= points;
         acct.earned -= points;
         acct.minutes -= s->minutes;
-        touch(&acct, a->seq);
-        laccount_put(t, &acct);
-        interval_del(t, s->account, s->start);
-        daily_put(t, s->account, s->start,
-                  daily_get(t, s->account, s->start) - s->minutes);
-        history_put(t, s->account, a->seq, -delta, acct.balance);
-        r->points = -delta;
-        r->balance = acct.balance;
-        return TB_ST_OK;
+        account_write(t, &acct, a->seq, -credited.delta);
+        ledger_store_intervals_del(t, s->account, s->start);
+        ledger_store_daily_put(t, s->account, utc_day(s->start),
+                               day_minutes(t, s->account, s->start) -
+                                   s->minutes);
+        return accepted(r, -credited.delta, acct.balance);
 }
 
-static unsigned reverse_redeem(struct ltxn *t, const struct lapply *a,
+static unsigned reverse_redeem(struct ledger_txn *t,
+                               const struct ledger_rules_ctx *a,
                                const struct tb_record *o,
                                struct ledger_result *r)
 {
         const struct tb_redeem *d = &o->entry.u.redeem;
         struct tb_balance_info acct;
 
-        if (!laccount_get(t, d->account, &acct)) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        if (!logged_account(t, d->account, &acct))
                 return TB_ST_INTERNAL;
-        }
         if (over_cap(acct.balance, d->points, 0))
                 return refuse(r, TB_ST_BALANCE_CAP_EXCEEDED,
                               "balance would overflow");
         acct.balance += d->points;
         acct.redeemed -= d->points;
-        touch(&acct, a->seq);
-        laccount_put(t, &acct);
-        history_put(t, d->account, a->seq, d->points, acct.balance);
-        r->points = d->points;
-        r->balance = acct.balance;
-        return TB_ST_OK;
+        account_write(t, &acct, a->seq, d->points);
+        return accepted(r, d->points, acct.balance);
 }
 
-static unsigned reverse_transfer(struct ltxn *t, const struct lapply *a,
+static unsigned reverse_transfer(struct ledger_txn *t,
+                                 const struct ledger_rules_ctx *a,
                                  const struct tb_record *o,
                                  struct ledger_result *r)
 {
         const struct tb_transfer *x = &o->entry.u.transfer;
         struct tb_balance_info from, to;
 
-        if (!laccount_get(t, x->from, &from) || !laccount_get(t, x->to, &to)) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        if (!logged_account(t, x->from, &from) ||
+            !logged_account(t, x->to, &to))
                 return TB_ST_INTERNAL;
-        }
         if (to.balance < x->points)
                 return refuse(r, TB_ST_INSUFFICIENT_POINTS,
                               "%s has spent the points; reverse that first",
@@ -581,34 +426,30 @@ static unsigned reverse_transfer(struct ltxn *t, const struct lapply *a,
         to.transferred_in -= x->points;
         from.balance += x->points;
         from.transferred_out -= x->points;
-        touch(&from, a->seq);
-        touch(&to, a->seq);
-        laccount_put(t, &from);
-        laccount_put(t, &to);
-        history_put(t, x->from, a->seq, x->points, from.balance);
-        history_put(t, x->to, a->seq, -(int64_t)x->points, to.balance);
-        r->points = x->points;
-        r->balance = from.balance;
-        return TB_ST_OK;
+        account_write(t, &from, a->seq, x->points);
+        account_write(t, &to, a->seq, -(int64_t)x->points);
+        return accepted(r, x->points, from.balance);
 }
 
-static unsigned apply_reverse(struct ltxn *t, const struct lapply *a,
-                              const struct tb_entry *e, const struct lkey *k,
+static unsigned apply_reverse(struct ledger_txn *t,
+                              const struct ledger_rules_ctx *a,
+                              const struct tb_entry *e,
+                              const struct ledger_store_key *k,
                               struct ledger_result *r)
 {
-        uint64_t seq = e->u.reverse.seq;
-        uint8_t kb[8];
+        uint64_t seq = e->u.reverse.seq, by;
+        struct ledger_store_record rec;
         struct tb_record o;
-        MDB_val v;
         unsigned st;
 
         if (seq >= a->seq)
                 return refuse(r, TB_ST_NO_SUCH_ENTRY, "no entry %llu",
                               (unsigned long long)seq);
-        tb_store_u64be(kb, seq);
-        if (ltxn_get(t, LDB_LOG, kb, 8, &v) ||
-            tb_record_decode(v.mv_data, v.mv_size, &o) != TB_OK) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        ledger_txn_require(t, ledger_store_log_get(t, seq, &rec));
+        if (t->rc)
+                return TB_ST_INTERNAL;
+        if (tb_record_decode(rec.bytes, rec.len, &o) != TB_OK) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                 return TB_ST_INTERNAL;
         }
         if (o.entry.kind != TB_KIND_SERVICE && o.entry.kind != TB_KIND_REDEEM &&
@@ -616,12 +457,10 @@ static unsigned apply_reverse(struct ltxn *t, const struct lapply *a,
                 return refuse(r, TB_ST_NOT_REVERSIBLE,
                               "a %s entry cannot be reversed",
                               tb_kind_name(o.entry.kind));
-        if (ltxn_get(t, LDB_REVERSED, kb, 8, &v) == 0)
+        if (ledger_store_reversed_get(t, seq, &by))
                 return refuse(r, TB_ST_ALREADY_REVERSED,
                               "already reversed by seq %llu",
-                              v.mv_size == 8
-                                  ? (unsigned long long)tb_load_u64be(v.mv_data)
-                                  : 0ULL);
+                              (unsigned long long)by);
         if (t->rc)
                 return TB_ST_INTERNAL;
         if (!(k->roles & TB_ROLE_ADMIN) &&
@@ -640,23 +479,21 @@ static unsigned apply_reverse(struct ltxn *t, const struct lapply *a,
                 st = reverse_transfer(t, a, &o, r);
                 break;
         }
-        if (st == TB_ST_OK) {
-                uint8_t vb[8];
-                tb_store_u64be(vb, a->seq);
-                ltxn_put(t, LDB_REVERSED, kb, 8, vb, 8, 0);
-        }
+        if (st == TB_ST_OK)
+                ledger_store_reversed_put(t, seq, a->seq);
         return st;
 }
 
-unsigned lrules_apply(struct ledger *l, struct ltxn *t, const struct lapply *a,
-                      const struct tb_entry *e, struct ledger_result *r)
+unsigned ledger_rules_apply(struct ledger *l, struct ledger_txn *t,
+                            const struct ledger_rules_ctx *a,
+                            const struct tb_entry *e, struct ledger_result *r)
 {
-        struct lkey k;
+        struct ledger_store_key k;
         uint8_t need;
 
         if (e->kind == TB_KIND_GENESIS)
                 return apply_genesis(l, t, a, e, r);
-        if (!key_get(t, e->signer, &k))
+        if (!ledger_store_keys_get(t, e->signer, &k))
                 return t->rc ? TB_ST_INTERNAL
                              : refuse(r, TB_ST_UNKNOWN_KEY, "signer unknown");
         if (k.revoked)

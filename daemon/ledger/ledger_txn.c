@@ -1,11 +1,13 @@
 /*
- * daemon/ledger_txn.c - the LMDB transaction wrapper with a sticky error,
- * the one mapping of LMDB codes to ours, and the small typed accessors
- * (meta values, accounts, composite keys) every other ledger file uses.
+ * daemon/ledger/ledger_txn.c - the LMDB transaction wrapper with a sticky
+ * error, its cursors, the read transactions that cooperate with map
+ * growth, the one mapping of LMDB codes to ours, and the row primitives
+ * (keys and values over the proto/buf.h cursors) the codec is built on.
  *
  * The sticky error lets rule code be a straight list of reads and writes
  * followed by one check: after the first failure nothing more is written,
  * and the commit becomes an abort, so a half-applied batch never lands.
+ * The row primitives know no database's layout: that is ledger_store.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 #include "buf.h"
 #include "ledger_int.h"
 
-enum ledger_err ledger_err_from_mdb(int rc)
+enum ledger_err ledger_txn_err(int rc)
 {
         switch (rc) {
         case MDB_SUCCESS:
@@ -29,13 +31,13 @@ enum ledger_err ledger_err_from_mdb(int rc)
         case MDB_INVALID:
         case MDB_CORRUPTED:
         case MDB_PAGE_NOTFOUND:
-        case LTXN_E_CORRUPT:
+        case LEDGER_TXN_E_CORRUPT:
                 return LEDGER_E_CORRUPT;
         case MDB_VERSION_MISMATCH:
                 return LEDGER_E_VERSION;
-        case LTXN_E_CRYPTO:
+        case LEDGER_TXN_E_CRYPTO:
                 return LEDGER_E_CRYPTO;
-        case LTXN_E_RANGE:
+        case LEDGER_TXN_E_RANGE:
                 return LEDGER_E_RANGE;
         case ENOMEM:
                 return LEDGER_E_NOMEM;
@@ -51,7 +53,7 @@ enum ledger_err ledger_err_from_mdb(int rc)
         }
 }
 
-int ltxn_begin(struct ltxn *t, struct ledger *l, int rdonly)
+int ledger_txn_begin(struct ledger_txn *t, struct ledger *l, int rdonly)
 {
         t->l = l;
         t->txn = NULL;
@@ -59,21 +61,22 @@ int ltxn_begin(struct ltxn *t, struct ledger *l, int rdonly)
         return t->rc;
 }
 
-int ltxn_get(struct ltxn *t, enum ldb db, const void *k, size_t kl, MDB_val *v)
+int ledger_txn_get(struct ledger_txn *t, enum ledger_db db, const void *k,
+                   size_t kl, MDB_val *v)
 {
         MDB_val key = {kl, (void *)k};
         int rc;
 
         if (t->rc)
-                return t->rc;
+                return 0;
         rc = mdb_get(t->txn, t->l->db[db], &key, v);
         if (rc && rc != MDB_NOTFOUND)
                 t->rc = rc;
-        return rc;
+        return rc == 0;
 }
 
-void ltxn_put(struct ltxn *t, enum ldb db, const void *k, size_t kl,
-              const void *v, size_t vl, unsigned flags)
+void ledger_txn_put(struct ledger_txn *t, enum ledger_db db, const void *k,
+                    size_t kl, const void *v, size_t vl, unsigned flags)
 {
         MDB_val key = {kl, (void *)k}, val = {vl, (void *)v};
 
@@ -82,7 +85,8 @@ void ltxn_put(struct ltxn *t, enum ldb db, const void *k, size_t kl,
         t->rc = mdb_put(t->txn, t->l->db[db], &key, &val, flags);
 }
 
-void ltxn_del(struct ltxn *t, enum ldb db, const void *k, size_t kl)
+void ledger_txn_del(struct ledger_txn *t, enum ledger_db db, const void *k,
+                    size_t kl)
 {
         MDB_val key = {kl, (void *)k};
 
@@ -91,13 +95,19 @@ void ltxn_del(struct ltxn *t, enum ldb db, const void *k, size_t kl)
         t->rc = mdb_del(t->txn, t->l->db[db], &key, NULL);
 }
 
-void ltxn_fail(struct ltxn *t, int rc)
+void ledger_txn_fail(struct ledger_txn *t, int rc)
 {
         if (!t->rc)
                 t->rc = rc;
 }
 
-int ltxn_commit(struct ltxn *t)
+void ledger_txn_require(struct ledger_txn *t, int found)
+{
+        if (!found)
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+}
+
+int ledger_txn_commit(struct ledger_txn *t)
 {
         int rc;
 
@@ -114,7 +124,7 @@ int ltxn_commit(struct ltxn *t)
         return rc;
 }
 
-void ltxn_abort(struct ltxn *t)
+void ledger_txn_abort(struct ledger_txn *t)
 {
         if (t->txn)
                 mdb_txn_abort(t->txn);
@@ -123,13 +133,13 @@ void ltxn_abort(struct ltxn *t)
 
 /* Readers hold the resize lock shared: mdb_env_set_mapsize() must not run
  * while any transaction of this process is active. */
-enum ledger_err lread_begin(struct ledger *l, struct ltxn *t)
+enum ledger_err ledger_txn_begin_read(struct ledger *l, struct ledger_txn *t)
 {
         int rc;
 
         if (pthread_rwlock_rdlock(&l->resize_lock))
                 return LEDGER_E_LMDB;
-        rc = ltxn_begin(t, l, 1);
+        rc = ledger_txn_begin(t, l, 1);
         if (rc == MDB_MAP_RESIZED) {
                 /* another process grew the map; adopt its size, with the
                  * writer idle too (same lock order as the writer) */
@@ -141,132 +151,190 @@ enum ledger_err lread_begin(struct ledger *l, struct ltxn *t)
                 pthread_mutex_unlock(&l->write_lock);
                 pthread_rwlock_rdlock(&l->resize_lock);
                 if (!rc)
-                        rc = ltxn_begin(t, l, 1);
+                        rc = ledger_txn_begin(t, l, 1);
         }
         if (rc) {
                 pthread_rwlock_unlock(&l->resize_lock);
-                return ledger_err_from_mdb(rc);
+                return ledger_txn_err(rc);
         }
         return LEDGER_OK;
 }
 
-void lread_end(struct ltxn *t)
+void ledger_txn_end_read(struct ledger_txn *t)
 {
-        ltxn_abort(t);
+        ledger_txn_abort(t);
         pthread_rwlock_unlock(&t->l->resize_lock);
 }
 
-size_t lkey_account(uint8_t *out, const char *account, uint64_t n,
-                    unsigned nbytes)
+MDB_cursor *ledger_txn_cursor_open(struct ledger_txn *t, enum ledger_db db)
 {
-        size_t len = strlen(account);
-        unsigned i;
+        MDB_cursor *c = NULL;
 
-        out[0] = (uint8_t)len;
-        memcpy(out + 1, account, len);
-        for (i = 0; i < nbytes; i++)
-                out[1 + len + i] = (uint8_t)(n >> (8 * (nbytes - 1 - i)));
-        return 1 + len + nbytes;
+        if (t->rc)
+                return NULL;
+        t->rc = mdb_cursor_open(t->txn, t->l->db[db], &c);
+        return t->rc ? NULL : c;
 }
 
-uint64_t lmeta_u64(struct ltxn *t, const char *name)
+int ledger_txn_cursor_get(struct ledger_txn *t, MDB_cursor *c, MDB_val *k,
+                          MDB_val *v, MDB_cursor_op op)
 {
-        MDB_val v;
+        int rc;
 
-        if (ltxn_get(t, LDB_META, name, strlen(name), &v))
+        if (t->rc || !c)
                 return 0;
-        if (v.mv_size != 8) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return 0;
-        }
-        return tb_load_u64be(v.mv_data);
+        rc = mdb_cursor_get(c, k, v, op);
+        if (rc && rc != MDB_NOTFOUND)
+                t->rc = rc;
+        return rc == 0;
 }
 
-void lmeta_put_u64(struct ltxn *t, const char *name, uint64_t v)
+void ledger_txn_cursor_close(MDB_cursor *c)
 {
-        uint8_t b[8];
-
-        tb_store_u64be(b, v);
-        ltxn_put(t, LDB_META, name, strlen(name), b, 8, 0);
+        if (c)
+                mdb_cursor_close(c);
 }
 
-/* Returns 1 if found (a filled), 0 if not (or on failure, see t->rc). */
-int laccount_get(struct ltxn *t, const char *account, struct tb_balance_info *a)
+uint64_t ledger_txn_count(struct ledger_txn *t, enum ledger_db db)
 {
-        MDB_val v;
-        const uint8_t *p;
-        size_t len = strlen(account);
+        MDB_stat st;
 
-        memset(a, 0, sizeof(*a));
-        if (len == 0 || len > TB_ACCOUNT_ID_MAX)
+        if (t->rc)
                 return 0;
-        if (ltxn_get(t, LDB_ACCOUNTS, account, len, &v))
+        if ((t->rc = mdb_stat(t->txn, t->l->db[db], &st)))
                 return 0;
-        if (v.mv_size != LACCOUNT_VAL) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
+        return st.ms_entries;
+}
+
+static int key_ok(struct ledger_txn *t, const struct tb_wbuf *k)
+{
+        if (k->err == TB_OK)
+                return 1;
+        ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+        return 0;
+}
+
+void ledger_txn_put_row(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k, const void *v, size_t vl,
+                        unsigned flags)
+{
+        if (key_ok(t, k))
+                ledger_txn_put(t, db, k->p, k->len, v, vl, flags);
+}
+
+int ledger_txn_get_row(struct ledger_txn *t, enum ledger_db db,
+                       const struct tb_wbuf *k, struct tb_rbuf *v)
+{
+        MDB_val val;
+
+        tb_rbuf_init(v, NULL, 0);
+        if (!key_ok(t, k) || !ledger_txn_get(t, db, k->p, k->len, &val))
                 return 0;
-        }
-        p = v.mv_data;
-        memcpy(a->account, account, len + 1);
-        a->balance = tb_load_u64be(p);
-        a->earned = tb_load_u64be(p + 8);
-        a->redeemed = tb_load_u64be(p + 16);
-        a->transferred_in = tb_load_u64be(p + 24);
-        a->transferred_out = tb_load_u64be(p + 32);
-        a->minutes = tb_load_u64be(p + 40);
-        a->entries = tb_load_u64be(p + 48);
-        a->opened_seq = tb_load_u64be(p + 56);
-        a->last_seq = tb_load_u64be(p + 64);
+        tb_rbuf_init(v, val.mv_data, val.mv_size);
         return 1;
 }
 
-void laccount_put(struct ltxn *t, const struct tb_balance_info *a)
+void ledger_txn_del_row(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k)
 {
-        uint8_t p[LACCOUNT_VAL];
-
-        tb_store_u64be(p, a->balance);
-        tb_store_u64be(p + 8, a->earned);
-        tb_store_u64be(p + 16, a->redeemed);
-        tb_store_u64be(p + 24, a->transferred_in);
-        tb_store_u64be(p + 32, a->transferred_out);
-        tb_store_u64be(p + 40, a->minutes);
-        tb_store_u64be(p + 48, a->entries);
-        tb_store_u64be(p + 56, a->opened_seq);
-        tb_store_u64be(p + 64, a->last_seq);
-        ltxn_put(t, LDB_ACCOUNTS, a->account, strlen(a->account), p, sizeof(p),
-                 0);
+        if (key_ok(t, k))
+                ledger_txn_del(t, db, k->p, k->len);
 }
 
-uint64_t lstored_hash_index(unsigned level, uint64_t n)
+int ledger_txn_decoded(struct ledger_txn *t, const struct tb_rbuf *r)
 {
-        uint64_t i = 0;
-        unsigned l;
-
-        for (l = level; l > 0; l--)
-                n = 2 * n + 1;
-        for (; n > 0; n >>= 1)
-                i += n;
-        return i + level;
+        if (tb_rbuf_end(r) == TB_OK)
+                return 1;
+        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+        return 0;
 }
 
-/* A missing or malformed hash is a corrupt store: the sticky error says
- * so, and the Merkle code passes TB_E_IO back to us unchanged. */
-enum tb_err ltree_read_cb(void *ctx, unsigned level, uint64_t index,
-                          uint8_t out[TB_HASH_SIZE])
+MDB_cursor *ledger_txn_cursor_at(struct ledger_txn *t, enum ledger_db db,
+                                 const struct tb_wbuf *k, MDB_val *key)
 {
-        struct ltxn *t = ctx;
-        uint8_t k[8];
-        MDB_val v;
-        int rc;
+        key->mv_size = k->len;
+        key->mv_data = k->p;
+        return key_ok(t, k) ? ledger_txn_cursor_open(t, db) : NULL;
+}
 
-        tb_store_u64be(k, lstored_hash_index(level, index));
-        rc = ltxn_get(t, LDB_HASHES, k, 8, &v);
-        if (rc == MDB_NOTFOUND || (!rc && v.mv_size != TB_HASH_SIZE)) {
-                ltxn_fail(t, LTXN_E_CORRUPT);
-                return TB_E_IO;
-        }
-        if (rc)
-                return TB_E_IO;
-        memcpy(out, v.mv_data, TB_HASH_SIZE);
-        return TB_OK;
+/* MDB_SET_RANGE lands on the first row at or after key, whose previous row
+ * is the one; landing on nothing, the last row of all is. */
+int ledger_txn_cursor_before(struct ledger_txn *t, MDB_cursor *c, MDB_val *key,
+                             MDB_val *val)
+{
+        if (ledger_txn_cursor_get(t, c, key, val, MDB_SET_RANGE))
+                return ledger_txn_cursor_get(t, c, key, val, MDB_PREV);
+        return !t->rc && ledger_txn_cursor_get(t, c, key, val, MDB_LAST);
+}
+
+void ledger_txn_put_uint(struct ledger_txn *t, enum ledger_db db,
+                         const struct tb_wbuf *k, uint64_t n, unsigned size)
+{
+        uint8_t b[8];
+        struct tb_wbuf v;
+
+        tb_wbuf_init(&v, b, sizeof(b));
+        if (size == 4)
+                tb_put_u32(&v, (uint32_t)n);
+        else
+                tb_put_u64(&v, n);
+        ledger_txn_put_row(t, db, k, b, v.len, 0);
+}
+
+int ledger_txn_get_uint(struct ledger_txn *t, enum ledger_db db,
+                        const struct tb_wbuf *k, unsigned size, uint64_t *n)
+{
+        struct tb_rbuf r;
+
+        *n = 0;
+        if (!ledger_txn_get_row(t, db, k, &r))
+                return 0;
+        *n = size == 4 ? tb_get_u32(&r) : tb_get_u64(&r);
+        if (ledger_txn_decoded(t, &r))
+                return 1;
+        *n = 0;
+        return 0;
+}
+
+int ledger_txn_get_fixed(struct ledger_txn *t, enum ledger_db db,
+                         const struct tb_wbuf *k, uint8_t *out, size_t n)
+{
+        struct tb_rbuf r;
+
+        memset(out, 0, n);
+        if (!ledger_txn_get_row(t, db, k, &r))
+                return 0;
+        tb_get_bytes(&r, out, n);
+        if (ledger_txn_decoded(t, &r))
+                return 1;
+        memset(out, 0, n);
+        return 0;
+}
+
+int ledger_txn_key_u64(struct ledger_txn *t, const MDB_val *k, uint64_t *n)
+{
+        struct tb_rbuf r;
+
+        tb_rbuf_init(&r, k->mv_data, k->mv_size);
+        *n = tb_get_u64(&r);
+        return ledger_txn_decoded(t, &r);
+}
+
+int ledger_txn_cursor_u64(struct ledger_txn *t, enum ledger_db db,
+                          MDB_cursor_op op, uint64_t from, uint64_t *n,
+                          MDB_val *val)
+{
+        uint8_t b[8];
+        struct tb_wbuf k;
+        MDB_val key;
+        MDB_cursor *c;
+        int found;
+
+        tb_wbuf_init(&k, b, sizeof(b));
+        tb_put_u64(&k, from);
+        c = ledger_txn_cursor_at(t, db, &k, &key);
+        found = ledger_txn_cursor_get(t, c, &key, val, op) &&
+                ledger_txn_key_u64(t, &key, n);
+        ledger_txn_cursor_close(c);
+        return found;
 }

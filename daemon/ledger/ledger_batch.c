@@ -1,0 +1,284 @@
+/*
+ * daemon/ledger/ledger_batch.c - the write path: one LMDB write transaction
+ * per batch, every entry checked for idempotency then by the rules, the
+ * accepted ones appended to the log and the tree, one checkpoint per batch,
+ * one durable commit.
+ *
+ * The batch is retried as a whole after the map grows: LMDB can only be
+ * resized with no transaction active, so MDB_MAP_FULL aborts everything
+ * the batch did, the map doubles, and the same items are applied again
+ * from the same state (the rules are deterministic, so the results are the
+ * same as if the map had been big enough from the start).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ledger_store.h"
+#include "note.h"
+
+static int remembered(unsigned st)
+{
+        if (st == TB_ST_OK)
+                return 1;
+        return tb_status_class(st) == TB_STC_REFUSED &&
+               st != TB_ST_BAD_SIGNATURE && st != TB_ST_UNKNOWN_KEY &&
+               st != TB_ST_REQUEST_ID_REUSED && st != TB_ST_SAME_ACCOUNT;
+}
+
+/* 1 if (signer, request id) was seen: r then holds the answer. */
+static int idem_lookup(struct ledger_txn *t, const struct tb_entry *e,
+                       const uint8_t hash[TB_HASH_SIZE],
+                       struct ledger_result *r)
+{
+        struct ledger_store_idem d;
+
+        if (!ledger_store_idem_get(t, e->signer, e->request_id, &d))
+                return 0;
+        if (memcmp(d.hash, hash, TB_HASH_SIZE) != 0) {
+                r->status = TB_ST_REQUEST_ID_REUSED;
+                snprintf(r->detail, sizeof(r->detail),
+                         "request id used before for another entry");
+                return 1;
+        }
+        r->status = d.status == TB_ST_OK ? TB_ST_DUPLICATE : d.status;
+        r->seq = d.seq;
+        r->points = d.points;
+        r->balance = d.balance;
+        if (d.status != TB_ST_OK)
+                snprintf(r->detail, sizeof(r->detail),
+                         "retry of a refused request");
+        return 1;
+}
+
+static void idem_remember(struct ledger_txn *t, const struct tb_entry *e,
+                          const uint8_t hash[TB_HASH_SIZE],
+                          const struct ledger_result *r)
+{
+        struct ledger_store_idem d;
+
+        d.status = r->status;
+        d.seq = r->seq;
+        d.points = r->points;
+        d.balance = r->balance;
+        memcpy(d.hash, hash, TB_HASH_SIZE);
+        ledger_store_idem_put(t, e->signer, e->request_id, &d);
+}
+
+/* The record goes to the log and its leaf into the tree. */
+static void append_record(struct ledger_txn *t, uint64_t seq, int64_t received,
+                          const uint8_t *body, size_t blen, const uint8_t *sig)
+{
+        uint8_t rec[TB_RECORD_MAX];
+        uint8_t hashes[TB_MERKLE_APPEND_MAX][TB_HASH_SIZE];
+        uint8_t leaf[TB_HASH_SIZE];
+        size_t len, count;
+
+        if (tb_record_encode(seq, received, body, blen, sig, rec, sizeof(rec),
+                             &len) != TB_OK) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                return;
+        }
+        ledger_store_log_put(t, seq, rec, len);
+        tb_merkle_leaf_hash(rec, len, leaf);
+        if (t->rc)
+                return;
+        if (tb_merkle_append(ledger_store_hashes_read_cb, t, seq, leaf, hashes,
+                             &count) != TB_OK) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                return;
+        }
+        ledger_store_hashes_put(t, seq, (const uint8_t(*)[TB_HASH_SIZE])hashes,
+                                count);
+}
+
+/*
+ * What "the same request" means for idempotency: the body with the
+ * terminal's clock zeroed.  A terminal (or a person re-running the CLI)
+ * that retries a request a second later signs a new clock; that is still
+ * the same request, and must get the first outcome, not REQUEST_ID_REUSED.
+ */
+static void idem_hash(const uint8_t *body, size_t blen,
+                      uint8_t hash[TB_HASH_SIZE])
+{
+        static const uint8_t zero[8];
+        crypto_hash_sha256_state st;
+
+        /* the decoder guarantees blen > TB_ENTRY_CLOCK_OFF + 8 */
+        crypto_hash_sha256_init(&st);
+        crypto_hash_sha256_update(&st, body, TB_ENTRY_CLOCK_OFF);
+        crypto_hash_sha256_update(&st, zero, sizeof(zero));
+        crypto_hash_sha256_update(&st, body + TB_ENTRY_CLOCK_OFF + 8,
+                                  blen - TB_ENTRY_CLOCK_OFF - 8);
+        crypto_hash_sha256_final(&st, hash);
+}
+
+static void apply_one(struct ledger *l, struct ledger_txn *t,
+                      const struct ledger_item *it, uint64_t *size,
+                      struct ledger_result *r, unsigned flags)
+{
+        struct tb_entry e;
+        const uint8_t *body;
+        uint8_t hash[TB_HASH_SIZE];
+        struct ledger_rules_ctx a;
+        size_t blen;
+
+        memset(r, 0, sizeof(*r));
+        if (it->received < 0 || it->received > TB_TIME_MAX) {
+                r->status = TB_ST_INTERNAL;
+                snprintf(r->detail, sizeof(r->detail), "bad receive time");
+                return;
+        }
+        r->status = (uint16_t)tb_signed_check(
+            l->origin, it->signed_entry, it->len, !it->verified, &e, &body,
+            &blen, r->detail, sizeof(r->detail));
+        if (r->status != TB_ST_OK)
+                return;
+        idem_hash(body, blen, hash);
+        if (idem_lookup(t, &e, hash, r) || t->rc)
+                return;
+        a.seq = *size;
+        a.now = it->received;
+        a.replay = (flags & LEDGER_BATCH_REPLAY) != 0;
+        r->status = (uint16_t)ledger_rules_apply(l, t, &a, &e, r);
+        if (t->rc)
+                return;
+        if (r->status == TB_ST_OK) {
+                append_record(t, *size, it->received, body, blen,
+                              body + blen); /* body || signature */
+                r->seq = (*size)++;
+        }
+        if (remembered(r->status))
+                idem_remember(t, &e, hash, r);
+}
+
+static void checkpoint_store(struct ledger *l, struct ledger_txn *t,
+                             uint64_t size)
+{
+        struct tb_checkpoint cp;
+        uint8_t note[TB_CHECKPOINT_MAX];
+        size_t len;
+
+        if (t->rc)
+                return;
+        memset(&cp, 0, sizeof(cp));
+        snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
+        cp.origin_len = strlen(cp.origin);
+        cp.size = size;
+        if (tb_merkle_tree_hash(ledger_store_hashes_read_cb, t, size,
+                                cp.root) != TB_OK) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                return;
+        }
+        if (tb_checkpoint_sign(&cp, l->key, note, sizeof(note), &len) !=
+            TB_OK) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CRYPTO);
+                return;
+        }
+        ledger_store_checkpoints_put(t, size, note, len);
+        ledger_store_meta_root_put(t, cp.root);
+}
+
+static int batch_once(struct ledger *l, const struct ledger_item *items,
+                      size_t n, struct ledger_result *results, unsigned flags)
+{
+        struct ledger_txn t;
+        uint64_t size, start;
+        size_t i;
+        int rc;
+
+        rc = ledger_txn_begin(&t, l, 0);
+        if (rc == MDB_MAP_RESIZED) {
+                pthread_rwlock_wrlock(&l->resize_lock);
+                rc = mdb_env_set_mapsize(l->env, 0);
+                pthread_rwlock_unlock(&l->resize_lock);
+                if (!rc)
+                        rc = ledger_txn_begin(&t, l, 0);
+        }
+        if (rc)
+                return rc;
+        ledger_txn_require(
+            &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &start));
+        size = start;
+        for (i = 0; i < n && !t.rc; i++)
+                apply_one(l, &t, &items[i], &size, &results[i], flags);
+        if (size != start) {
+                if (!(flags & LEDGER_BATCH_NO_CHECKPOINT))
+                        checkpoint_store(l, &t, size);
+                ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, size);
+        }
+        return ledger_txn_commit(&t);
+}
+
+static int grow(struct ledger *l)
+{
+        MDB_envinfo info;
+        uint64_t want;
+        int rc;
+
+        if (l->map_size >= l->opt.map_max)
+                return MDB_MAP_FULL;
+        want =
+            l->map_size > l->opt.map_max / 2 ? l->opt.map_max : l->map_size * 2;
+        pthread_rwlock_wrlock(&l->resize_lock);
+        rc = mdb_env_set_mapsize(l->env, want);
+        if (!rc)
+                rc = mdb_env_info(l->env, &info);
+        pthread_rwlock_unlock(&l->resize_lock);
+        if (!rc)
+                l->map_size = info.me_mapsize;
+        return rc;
+}
+
+static void fill_all(struct ledger_result *results, size_t n, unsigned st,
+                     const char *detail)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                memset(&results[i], 0, sizeof(results[i]));
+                results[i].status = (uint16_t)st;
+                snprintf(results[i].detail, sizeof(results[i].detail), "%s",
+                         detail);
+        }
+}
+
+enum ledger_err ledger_batch_apply(struct ledger *l,
+                                   const struct ledger_item *items, size_t n,
+                                   struct ledger_result *results,
+                                   unsigned flags)
+{
+        enum ledger_err err;
+        int rc;
+
+        if (n == 0)
+                return LEDGER_OK;
+        pthread_mutex_lock(&l->write_lock);
+        for (;;) {
+                rc = batch_once(l, items, n, results, flags);
+                if (rc != MDB_MAP_FULL)
+                        break;
+                if ((rc = grow(l)))
+                        break;
+        }
+        pthread_mutex_unlock(&l->write_lock);
+        if (!rc)
+                return LEDGER_OK;
+        err = ledger_txn_err(rc);
+        if (err == LEDGER_E_FULL)
+                fill_all(results, n, TB_ST_STORAGE_FULL,
+                         "storage full: the ledger reached its maximum size");
+        else
+                fill_all(results, n, TB_ST_INTERNAL, ledger_strerror(err));
+        return err;
+}
+
+enum ledger_err ledger_apply_batch(struct ledger *l,
+                                   const struct ledger_item *items, size_t n,
+                                   struct ledger_result *results)
+{
+        if (!l || (n && (!items || !results)))
+                return LEDGER_E_INVALID;
+        return ledger_batch_apply(l, items, n, results, 0);
+}

@@ -1,0 +1,718 @@
+/*
+ * daemon/ledger/ledger_store.c - the storage codec of docs/storage.md: its
+ * databases in its order, each a section with its get/put pair.
+ *
+ * Keys and values are built with tb_wbuf and read with tb_rbuf, so every
+ * value is decoded exactly (tb_rbuf_end: no byte left over) and a stored
+ * value of the wrong shape becomes the transaction's sticky
+ * LEDGER_TXN_E_CORRUPT instead of a misread.  Keys are big-endian so that
+ * LMDB's byte order is numeric order; the account part of a composite key
+ * carries its length so that one account's rows are one contiguous range.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "ledger_store.h"
+
+/* The longest key (acct ‖ u64) and the longest value we build (a key row
+ * with the longest name); log and checkpoint values are put as they are. */
+#define ROW_KEY_MAX   (1 + TB_ACCOUNT_ID_MAX + 8)
+#define ROW_VALUE_MAX (1 + 8 + 8 + 1 + TB_NAME_MAX)
+
+_Static_assert(TB_NAME_MAX <= 255, "a key name has a one-byte length");
+_Static_assert(TB_ACCOUNT_ID_MAX <= 255, "an acct has a one-byte length");
+
+struct row {
+        uint8_t b[ROW_VALUE_MAX > ROW_KEY_MAX ? ROW_VALUE_MAX : ROW_KEY_MAX];
+        struct tb_wbuf w;
+        size_t prefix; /* composite keys: the length of the acct part */
+};
+
+static struct tb_wbuf *row_init(struct row *r)
+{
+        tb_wbuf_init(&r->w, r->b, sizeof(r->b));
+        r->prefix = 0;
+        return &r->w;
+}
+
+/* acct ‖ ...: the start of the history, intervals and daily keys. */
+static struct tb_wbuf *row_account(struct row *r, const char *account)
+{
+        tb_put_str8(row_init(r), account, strlen(account));
+        r->prefix = r->w.len;
+        return &r->w;
+}
+
+static void row_put(struct ledger_txn *t, enum ledger_db db,
+                    const struct tb_wbuf *k, const struct row *v)
+{
+        if (v->w.err != TB_OK)
+                ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+        ledger_txn_put_row(t, db, k, v->b, v->w.len, 0);
+}
+
+/* The end of every decode (ledger_txn_decoded), with out zeroed when it
+ * fails. */
+static int decoded(struct ledger_txn *t, const struct tb_rbuf *r, void *out,
+                   size_t size)
+{
+        if (ledger_txn_decoded(t, r))
+                return 1;
+        memset(out, 0, size);
+        return 0;
+}
+
+/* A row of a cursor's database is ours if it has our key's length and
+ * acct part: the keys of one account all have the same length. */
+static int row_same_account(const MDB_val *k, const struct row *ours)
+{
+        return k->mv_size == ours->w.len &&
+               memcmp(k->mv_data, ours->b, ours->prefix) == 0;
+}
+
+/* A u64 key (log, hashes, checkpoints, reversed). */
+static const struct tb_wbuf *row_u64(struct row *r, uint64_t n)
+{
+        tb_put_u64(row_init(r), n);
+        return &r->w;
+}
+
+/* ------------------------------------------------------------------ log */
+
+static int log_decode(struct ledger_txn *t, struct tb_rbuf *r,
+                      struct ledger_store_record *rec)
+{
+        rec->bytes = r->p;
+        rec->len = r->len;
+        rec->seq = tb_get_u64(r);
+        rec->received = (int64_t)tb_get_u64(r);
+        rec->signed_len = tb_rbuf_left(r);
+        rec->signed_entry = tb_get_ref(r, rec->signed_len);
+        if (rec->signed_len == 0)
+                tb_rbuf_fail(r, TB_E_TRUNCATED);
+        return decoded(t, r, rec, sizeof(*rec));
+}
+
+void ledger_store_log_put(struct ledger_txn *t, uint64_t seq,
+                          const uint8_t *rec, size_t len)
+{
+        struct row k;
+
+        ledger_txn_put_row(t, LEDGER_DB_LOG, row_u64(&k, seq), rec, len,
+                           MDB_APPEND);
+}
+
+int ledger_store_log_get(struct ledger_txn *t, uint64_t seq,
+                         struct ledger_store_record *r)
+{
+        struct row k;
+        struct tb_rbuf v;
+
+        memset(r, 0, sizeof(*r));
+        if (!ledger_txn_get_row(t, LEDGER_DB_LOG, row_u64(&k, seq), &v))
+                return 0;
+        return log_decode(t, &v, r);
+}
+
+int ledger_store_log_last(struct ledger_txn *t, uint64_t *seq)
+{
+        MDB_val v;
+
+        *seq = 0;
+        return ledger_txn_cursor_u64(t, LEDGER_DB_LOG, MDB_LAST, 0, seq, &v);
+}
+
+void ledger_store_log_walk(struct ledger_txn *t, ledger_store_log_cb *cb,
+                           void *ctx)
+{
+        MDB_cursor *c = ledger_txn_cursor_open(t, LEDGER_DB_LOG);
+        struct ledger_store_record rec;
+        struct tb_rbuf r;
+        MDB_val k, v;
+        uint64_t seq;
+        MDB_cursor_op op = MDB_FIRST;
+
+        while (ledger_txn_cursor_get(t, c, &k, &v, op) &&
+               ledger_txn_key_u64(t, &k, &seq)) {
+                tb_rbuf_init(&r, v.mv_data, v.mv_size);
+                if (!log_decode(t, &r, &rec) || cb(ctx, seq, &rec))
+                        break;
+                op = MDB_NEXT;
+        }
+        ledger_txn_cursor_close(c);
+}
+
+/* --------------------------------------------------------------- hashes */
+
+/* StoredHashIndex of golang.org/x/mod/sumdb/tlog (docs/storage.md). */
+static uint64_t stored_hash_index(unsigned level, uint64_t n)
+{
+        uint64_t i = 0;
+        unsigned l;
+
+        for (l = level; l > 0; l--)
+                n = 2 * n + 1;
+        for (; n > 0; n >>= 1)
+                i += n;
+        return i + level;
+}
+
+void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
+                             const uint8_t (*hashes)[TB_HASH_SIZE],
+                             size_t count)
+{
+        uint64_t idx = stored_hash_index(0, n);
+        struct row k;
+        size_t i;
+
+        for (i = 0; i < count; i++)
+                ledger_txn_put_row(t, LEDGER_DB_HASHES, row_u64(&k, idx + i),
+                                   hashes[i], TB_HASH_SIZE, MDB_APPEND);
+}
+
+enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
+                                        uint64_t index,
+                                        uint8_t out[TB_HASH_SIZE])
+{
+        struct ledger_txn *t = ctx;
+        struct row k;
+
+        if (ledger_txn_get_fixed(t, LEDGER_DB_HASHES,
+                                 row_u64(&k, stored_hash_index(level, index)),
+                                 out, TB_HASH_SIZE))
+                return TB_OK;
+        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+        return TB_E_IO;
+}
+
+/* ---------------------------------------------------------- checkpoints */
+
+void ledger_store_checkpoints_put(struct ledger_txn *t, uint64_t size,
+                                  const uint8_t *note, size_t len)
+{
+        struct row k;
+
+        ledger_txn_put_row(t, LEDGER_DB_CHECKPOINTS, row_u64(&k, size), note,
+                           len, MDB_APPEND);
+}
+
+int ledger_store_checkpoints_get(struct ledger_txn *t, uint64_t size,
+                                 const uint8_t **note, size_t *len)
+{
+        struct row k;
+        struct tb_rbuf r;
+        int found =
+            ledger_txn_get_row(t, LEDGER_DB_CHECKPOINTS, row_u64(&k, size), &r);
+
+        *note = r.p; /* NULL, 0 when not found */
+        *len = r.len;
+        return found;
+}
+
+static int checkpoints_at(struct ledger_txn *t, MDB_cursor_op op, uint64_t from,
+                          uint64_t *size, const uint8_t **note, size_t *len)
+{
+        MDB_val v;
+        int found =
+            ledger_txn_cursor_u64(t, LEDGER_DB_CHECKPOINTS, op, from, size, &v);
+
+        *note = found ? v.mv_data : NULL;
+        *len = found ? v.mv_size : 0;
+        return found;
+}
+
+int ledger_store_checkpoints_from(struct ledger_txn *t, uint64_t from,
+                                  uint64_t *size, const uint8_t **note,
+                                  size_t *len)
+{
+        return checkpoints_at(t, MDB_SET_RANGE, from, size, note, len);
+}
+
+int ledger_store_checkpoints_last(struct ledger_txn *t, uint64_t *size,
+                                  const uint8_t **note, size_t *len)
+{
+        return checkpoints_at(t, MDB_LAST, 0, size, note, len);
+}
+
+/* ------------------------------------------------------------- accounts */
+
+/* The value: these nine u64, in this order. */
+#define ACCOUNT_FIELDS(a)                                                      \
+        {                                                                      \
+                &(a)->balance, &(a)->earned, &(a)->redeemed,                   \
+                    &(a)->transferred_in, &(a)->transferred_out,               \
+                    &(a)->minutes, &(a)->entries, &(a)->opened_seq,            \
+                    &(a)->last_seq                                             \
+        }
+
+void ledger_store_accounts_put(struct ledger_txn *t,
+                               const struct tb_balance_info *a)
+{
+        const uint64_t *f[] = ACCOUNT_FIELDS(a);
+        struct row k, v;
+        size_t i;
+
+        tb_put_bytes(row_init(&k), a->account, strlen(a->account));
+        row_init(&v);
+        for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+                tb_put_u64(&v.w, *f[i]);
+        row_put(t, LEDGER_DB_ACCOUNTS, &k.w, &v);
+}
+
+int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
+                              struct tb_balance_info *a)
+{
+        uint64_t *f[] = ACCOUNT_FIELDS(a);
+        size_t i, len = strlen(account);
+        struct row k;
+        struct tb_rbuf r;
+
+        memset(a, 0, sizeof(*a));
+        if (len == 0 || len > TB_ACCOUNT_ID_MAX)
+                return 0;
+        tb_put_bytes(row_init(&k), account, len);
+        if (!ledger_txn_get_row(t, LEDGER_DB_ACCOUNTS, &k.w, &r))
+                return 0;
+        memcpy(a->account, account, len + 1);
+        for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+                *f[i] = tb_get_u64(&r);
+        return decoded(t, &r, a, sizeof(*a));
+}
+
+/* -------------------------------------------------------------- history */
+
+/* history and intervals rows: acct ‖ u64 n -> u64 a ‖ u64 b. */
+static void pair_put(struct ledger_txn *t, enum ledger_db db,
+                     const char *account, uint64_t n, uint64_t a, uint64_t b)
+{
+        struct row k, v;
+
+        tb_put_u64(row_account(&k, account), n);
+        tb_put_u64(row_init(&v), a);
+        tb_put_u64(&v.w, b);
+        row_put(t, db, &k.w, &v);
+}
+
+/* n, a, b of a pair row of k's account (key, val as a cursor found them). */
+static int pair_decode(struct ledger_txn *t, const struct row *k,
+                       const MDB_val *key, const MDB_val *val, uint64_t f[3])
+{
+        struct tb_rbuf r;
+
+        tb_rbuf_init(&r, (const uint8_t *)key->mv_data + k->prefix,
+                     key->mv_size - k->prefix);
+        f[0] = tb_get_u64(&r);
+        if (!decoded(t, &r, f, 3 * sizeof(f[0])))
+                return 0;
+        tb_rbuf_init(&r, val->mv_data, val->mv_size);
+        f[1] = tb_get_u64(&r);
+        f[2] = tb_get_u64(&r);
+        return decoded(t, &r, f, 3 * sizeof(f[0]));
+}
+
+void ledger_store_history_put(struct ledger_txn *t, const char *account,
+                              const struct ledger_store_history *h)
+{
+        pair_put(t, LEDGER_DB_HISTORY, account, h->seq, (uint64_t)h->delta,
+                 h->balance_after);
+}
+
+static int history_decode(struct ledger_txn *t, const struct row *k,
+                          const MDB_val *key, const MDB_val *val,
+                          struct ledger_store_history *h)
+{
+        uint64_t f[3];
+
+        if (!pair_decode(t, k, key, val, f))
+                return 0;
+        h->seq = f[0];
+        h->delta = (int64_t)f[1];
+        h->balance_after = f[2];
+        return 1;
+}
+
+int ledger_store_history_get(struct ledger_txn *t, const char *account,
+                             uint64_t seq, struct ledger_store_history *h)
+{
+        struct row k;
+        struct tb_rbuf r;
+        MDB_val key, val;
+
+        memset(h, 0, sizeof(*h));
+        tb_put_u64(row_account(&k, account), seq);
+        if (!ledger_txn_get_row(t, LEDGER_DB_HISTORY, &k.w, &r))
+                return 0;
+        key = (MDB_val){k.w.len, k.b};
+        val = (MDB_val){r.len, (void *)r.p};
+        return history_decode(t, &k, &key, &val, h);
+}
+
+/* Newest first: from the last row before acct ‖ before, step back while
+ * the rows are the account's. */
+void ledger_store_history_walk(struct ledger_txn *t, const char *account,
+                               uint64_t before, ledger_store_history_cb *cb,
+                               void *ctx)
+{
+        struct ledger_store_history h;
+        struct row k;
+        MDB_val key, val;
+        MDB_cursor *c;
+        int more;
+
+        tb_put_u64(row_account(&k, account), before);
+        c = ledger_txn_cursor_at(t, LEDGER_DB_HISTORY, &k.w, &key);
+        for (more = ledger_txn_cursor_before(t, c, &key, &val);
+             more && row_same_account(&key, &k) &&
+             history_decode(t, &k, &key, &val, &h) && !cb(ctx, &h);
+             more = ledger_txn_cursor_get(t, c, &key, &val, MDB_PREV))
+                ;
+        ledger_txn_cursor_close(c);
+}
+
+/* ----------------------------------------------------------------- idem */
+
+static void idem_key(struct row *k, const uint8_t pk[TB_PUBKEY_SIZE],
+                     const uint8_t rid[TB_REQUEST_ID_SIZE])
+{
+        tb_put_bytes(row_init(k), pk, TB_PUBKEY_SIZE);
+        tb_put_bytes(&k->w, rid, TB_REQUEST_ID_SIZE);
+}
+
+void ledger_store_idem_put(struct ledger_txn *t,
+                           const uint8_t pk[TB_PUBKEY_SIZE],
+                           const uint8_t rid[TB_REQUEST_ID_SIZE],
+                           const struct ledger_store_idem *d)
+{
+        struct row k, v;
+        struct tb_wbuf *w = row_init(&v);
+
+        idem_key(&k, pk, rid);
+        tb_put_u16(w, d->status);
+        tb_put_u64(w, d->seq);
+        tb_put_u64(w, (uint64_t)d->points);
+        tb_put_u64(w, d->balance);
+        tb_put_bytes(w, d->hash, TB_HASH_SIZE);
+        row_put(t, LEDGER_DB_IDEM, &k.w, &v);
+}
+
+int ledger_store_idem_get(struct ledger_txn *t,
+                          const uint8_t pk[TB_PUBKEY_SIZE],
+                          const uint8_t rid[TB_REQUEST_ID_SIZE],
+                          struct ledger_store_idem *d)
+{
+        struct row k;
+        struct tb_rbuf r;
+
+        memset(d, 0, sizeof(*d));
+        idem_key(&k, pk, rid);
+        if (!ledger_txn_get_row(t, LEDGER_DB_IDEM, &k.w, &r))
+                return 0;
+        d->status = tb_get_u16(&r);
+        d->seq = tb_get_u64(&r);
+        d->points = (int64_t)tb_get_u64(&r);
+        d->balance = tb_get_u64(&r);
+        tb_get_bytes(&r, d->hash, TB_HASH_SIZE);
+        return decoded(t, &r, d, sizeof(*d));
+}
+
+/* ----------------------------------------------------------------- keys */
+
+void ledger_store_keys_put(struct ledger_txn *t,
+                           const uint8_t pk[TB_PUBKEY_SIZE],
+                           const struct ledger_store_key *key)
+{
+        struct row k, v;
+        struct tb_wbuf *w = row_init(&v);
+
+        tb_put_bytes(row_init(&k), pk, TB_PUBKEY_SIZE);
+        tb_put_u8(w, key->roles);
+        tb_put_u64(w, key->enrolled);
+        tb_put_u64(w, key->revoked);
+        tb_put_str8(w, key->name, strlen(key->name));
+        row_put(t, LEDGER_DB_KEYS, &k.w, &v);
+}
+
+int ledger_store_keys_get(struct ledger_txn *t,
+                          const uint8_t pk[TB_PUBKEY_SIZE],
+                          struct ledger_store_key *key)
+{
+        struct row k;
+        struct tb_rbuf r;
+        const uint8_t *name;
+        size_t n;
+
+        memset(key, 0, sizeof(*key));
+        tb_put_bytes(row_init(&k), pk, TB_PUBKEY_SIZE);
+        if (!ledger_txn_get_row(t, LEDGER_DB_KEYS, &k.w, &r))
+                return 0;
+        key->roles = tb_get_u8(&r);
+        key->enrolled = tb_get_u64(&r);
+        key->revoked = tb_get_u64(&r);
+        tb_get_str8(&r, &name, &n);
+        if (n > TB_NAME_MAX)
+                tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+        else if (name)
+                memcpy(key->name, name, n);
+        return decoded(t, &r, key, sizeof(*key));
+}
+
+/* ------------------------------------------------------------ intervals */
+
+void ledger_store_intervals_put(struct ledger_txn *t, const char *account,
+                                const struct ledger_store_interval *iv)
+{
+        pair_put(t, LEDGER_DB_INTERVALS, account, (uint64_t)iv->start,
+                 (uint64_t)iv->end, iv->seq);
+}
+
+void ledger_store_intervals_del(struct ledger_txn *t, const char *account,
+                                int64_t start)
+{
+        struct row k;
+
+        tb_put_u64(row_account(&k, account), (uint64_t)start);
+        ledger_txn_del_row(t, LEDGER_DB_INTERVALS, &k.w);
+}
+
+int ledger_store_intervals_near(struct ledger_txn *t, const char *account,
+                                int64_t start, enum ledger_store_near near,
+                                struct ledger_store_interval *iv)
+{
+        struct row k;
+        MDB_val key, val;
+        MDB_cursor *c;
+        uint64_t f[3];
+        int found;
+
+        memset(iv, 0, sizeof(*iv));
+        tb_put_u64(row_account(&k, account), (uint64_t)start);
+        c = ledger_txn_cursor_at(t, LEDGER_DB_INTERVALS, &k.w, &key);
+        found = near == LEDGER_STORE_LAST_BEFORE
+                    ? ledger_txn_cursor_before(t, c, &key, &val)
+                    : ledger_txn_cursor_get(t, c, &key, &val, MDB_SET_RANGE);
+        ledger_txn_cursor_close(c);
+        if (!found || !row_same_account(&key, &k) ||
+            !pair_decode(t, &k, &key, &val, f))
+                return 0;
+        iv->start = (int64_t)f[0];
+        iv->end = (int64_t)f[1];
+        iv->seq = f[2];
+        return 1;
+}
+
+/* ---------------------------------------------------------------- daily */
+
+void ledger_store_daily_put(struct ledger_txn *t, const char *account,
+                            uint32_t day, uint32_t minutes)
+{
+        struct row k;
+
+        tb_put_u32(row_account(&k, account), day);
+        if (minutes == 0)
+                ledger_txn_del_row(t, LEDGER_DB_DAILY, &k.w);
+        else
+                ledger_txn_put_uint(t, LEDGER_DB_DAILY, &k.w, minutes, 4);
+}
+
+int ledger_store_daily_get(struct ledger_txn *t, const char *account,
+                           uint32_t day, uint32_t *minutes)
+{
+        struct row k;
+        uint64_t n;
+        int found;
+
+        tb_put_u32(row_account(&k, account), day);
+        found = ledger_txn_get_uint(t, LEDGER_DB_DAILY, &k.w, 4, &n);
+        *minutes = (uint32_t)n;
+        return found;
+}
+
+/* --------------------------------------------------------------- policy */
+
+/* LMDB forbids empty keys: hence the type byte, 'r' alone the default. */
+static const struct tb_wbuf *policy_rate_key(struct row *k,
+                                             const char *activity)
+{
+        tb_put_u8(row_init(k), 'r');
+        tb_put_bytes(&k->w, activity, strlen(activity));
+        return &k->w;
+}
+
+static const struct tb_wbuf *policy_caps_key(struct row *k)
+{
+        tb_put_u8(row_init(k), 'c');
+        return &k->w;
+}
+
+void ledger_store_policy_rate_put(struct ledger_txn *t, const char *activity,
+                                  uint32_t rate)
+{
+        struct row k;
+
+        ledger_txn_put_uint(t, LEDGER_DB_POLICY, policy_rate_key(&k, activity),
+                            rate, 4);
+}
+
+int ledger_store_policy_rate_get(struct ledger_txn *t, const char *activity,
+                                 uint32_t *rate)
+{
+        struct row k;
+        uint64_t n;
+        int found = ledger_txn_get_uint(t, LEDGER_DB_POLICY,
+                                        policy_rate_key(&k, activity), 4, &n);
+
+        *rate = (uint32_t)n;
+        return found;
+}
+
+void ledger_store_policy_caps_put(struct ledger_txn *t,
+                                  const struct ledger_store_caps *c)
+{
+        struct row k, v;
+
+        tb_put_u16(row_init(&v), c->daily_minutes);
+        tb_put_u64(&v.w, c->max_balance);
+        row_put(t, LEDGER_DB_POLICY, policy_caps_key(&k), &v);
+}
+
+int ledger_store_policy_caps_get(struct ledger_txn *t,
+                                 struct ledger_store_caps *c)
+{
+        struct row k;
+        struct tb_rbuf r;
+
+        memset(c, 0, sizeof(*c));
+        if (!ledger_txn_get_row(t, LEDGER_DB_POLICY, policy_caps_key(&k), &r))
+                return 0;
+        c->daily_minutes = tb_get_u16(&r);
+        c->max_balance = tb_get_u64(&r);
+        return decoded(t, &r, c, sizeof(*c));
+}
+
+/* ------------------------------------------------------------- reversed */
+
+void ledger_store_reversed_put(struct ledger_txn *t, uint64_t seq, uint64_t by)
+{
+        struct row k;
+
+        ledger_txn_put_uint(t, LEDGER_DB_REVERSED, row_u64(&k, seq), by, 8);
+}
+
+int ledger_store_reversed_get(struct ledger_txn *t, uint64_t seq, uint64_t *by)
+{
+        struct row k;
+
+        return ledger_txn_get_uint(t, LEDGER_DB_REVERSED, row_u64(&k, seq), 8,
+                                   by);
+}
+
+/* ----------------------------------------------------------------- meta */
+
+static const struct tb_wbuf *meta_key(struct row *k, const char *name)
+{
+        tb_put_bytes(row_init(k), name, strlen(name));
+        return &k->w;
+}
+
+static const struct {
+        const char *name;
+        unsigned size;
+} meta_uint[] = {
+    [LEDGER_STORE_VERSION] = {"version", 4},
+    [LEDGER_STORE_TREE_SIZE] = {"tree_size", 8},
+    [LEDGER_STORE_KEYS_ACTIVE] = {"keys_active", 8},
+    [LEDGER_STORE_KEYS_REVOKED] = {"keys_revoked", 8},
+};
+
+void ledger_store_meta_uint_put(struct ledger_txn *t,
+                                enum ledger_store_meta_uint which, uint64_t n)
+{
+        struct row k;
+
+        ledger_txn_put_uint(t, LEDGER_DB_META,
+                            meta_key(&k, meta_uint[which].name), n,
+                            meta_uint[which].size);
+}
+
+int ledger_store_meta_uint_get(struct ledger_txn *t,
+                               enum ledger_store_meta_uint which, uint64_t *n)
+{
+        struct row k;
+
+        return ledger_txn_get_uint(t, LEDGER_DB_META,
+                                   meta_key(&k, meta_uint[which].name),
+                                   meta_uint[which].size, n);
+}
+
+void ledger_store_meta_origin_put(struct ledger_txn *t, const char *origin)
+{
+        struct row k, v;
+
+        tb_put_bytes(row_init(&v), origin, strlen(origin));
+        row_put(t, LEDGER_DB_META, meta_key(&k, "origin"), &v);
+}
+
+int ledger_store_meta_origin_get(struct ledger_txn *t,
+                                 char origin[TB_NAME_MAX + 1])
+{
+        struct row k;
+        struct tb_rbuf r;
+        size_t n;
+
+        memset(origin, 0, TB_NAME_MAX + 1);
+        if (!ledger_txn_get_row(t, LEDGER_DB_META, meta_key(&k, "origin"), &r))
+                return 0;
+        n = tb_rbuf_left(&r);
+        if (n == 0 || n > TB_NAME_MAX)
+                tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+        else
+                tb_get_bytes(&r, origin, n);
+        return decoded(t, &r, origin, TB_NAME_MAX + 1);
+}
+
+void ledger_store_meta_log_vkey_put(struct ledger_txn *t,
+                                    const struct tb_vkey *vk)
+{
+        char text[TB_VKEY_MAX];
+        struct row k;
+
+        if (tb_vkey_format(vk, text, sizeof(text), NULL) != TB_OK) {
+                ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+                return;
+        }
+        ledger_txn_put_row(t, LEDGER_DB_META, meta_key(&k, "log_vkey"), text,
+                           strlen(text), 0);
+}
+
+int ledger_store_meta_log_vkey_get(struct ledger_txn *t, struct tb_vkey *vk)
+{
+        struct row k;
+        struct tb_rbuf r;
+        size_t n;
+
+        memset(vk, 0, sizeof(*vk));
+        if (!ledger_txn_get_row(t, LEDGER_DB_META, meta_key(&k, "log_vkey"),
+                                &r))
+                return 0;
+        n = tb_rbuf_left(&r);
+        if (tb_vkey_parse((const char *)tb_get_ref(&r, n), n, vk) != TB_OK)
+                tb_rbuf_fail(&r, TB_E_KEY_FORMAT);
+        return decoded(t, &r, vk, sizeof(*vk));
+}
+
+void ledger_store_meta_root_put(struct ledger_txn *t,
+                                const uint8_t root[TB_HASH_SIZE])
+{
+        struct row k;
+
+        ledger_txn_put_row(t, LEDGER_DB_META, meta_key(&k, "root"), root,
+                           TB_HASH_SIZE, 0);
+}
+
+int ledger_store_meta_root_get(struct ledger_txn *t, uint8_t root[TB_HASH_SIZE])
+{
+        struct row k;
+
+        return ledger_txn_get_fixed(t, LEDGER_DB_META, meta_key(&k, "root"),
+                                    root, TB_HASH_SIZE);
+}
