@@ -37,9 +37,18 @@ static int idem_lookup(struct ledger_txn *t, const struct tb_entry *e,
         if (!ledger_store_idem_get(t, e->signer, e->request_id, &d))
                 return 0;
         if (memcmp(d.hash, hash, TB_HASH_SIZE) != 0) {
+                /* name what holds the id: if the caller meant the same
+                 * request, it is there already (never send it anew) */
                 r->status = TB_ST_REQUEST_ID_REUSED;
-                snprintf(r->detail, sizeof(r->detail),
-                         "request id used before for another entry");
+                if (d.status == TB_ST_OK)
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "request id holds seq %llu, another entry",
+                                 (unsigned long long)d.seq);
+                else
+                        snprintf(r->detail, sizeof(r->detail),
+                                 "request id holds another request, refused "
+                                 "%s",
+                                 tb_status_name(d.status));
                 return 1;
         }
         r->status = d.status == TB_ST_OK ? TB_ST_DUPLICATE : d.status;
