@@ -111,6 +111,11 @@ static struct ledger *ledger_alloc(const char *dir,
         return l;
 }
 
+void ledger_set_test_hooks(struct ledger *l, const struct ledger_test_hooks *h)
+{
+        l->hooks = *h;
+}
+
 void ledger_close(struct ledger *l)
 {
         if (!l)

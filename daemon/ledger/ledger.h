@@ -140,6 +140,26 @@ TB_WUR enum ledger_err ledger_open(const char *dir,
 /* Close l (NULL is fine) and wipe the log key.  No call may be running. */
 void ledger_close(struct ledger *l);
 
+/*
+ * Test hooks: moments a test can hold, to force an interleaving of threads
+ * that timing alone produces only now and then (tests/ledger/
+ * test_ledger_threads.c).  Members left NULL are skipped; the daemon never
+ * sets any.  Set them before other threads use l.
+ *   read_begun_cb  a read transaction has just begun on the calling thread;
+ *                  it stays active (holding the map) until the read call
+ *                  returns.
+ *   resizing_cb    the writer is about to change the map's size;
+ *                  active_readers read transactions of this process are
+ *                  open at that instant (0 whenever growth excludes
+ *                  readers, as it must: LMDB remaps under them).
+ */
+struct ledger_test_hooks {
+        void (*read_begun_cb)(void *ctx);
+        void (*resizing_cb)(void *ctx, unsigned active_readers);
+        void *ctx;
+};
+void ledger_set_test_hooks(struct ledger *l, const struct ledger_test_hooks *h);
+
 /* One entry offered to ledger_apply_batch(). */
 struct ledger_item {
         const uint8_t *signed_entry; /* body || signature, borrowed */

@@ -200,7 +200,7 @@ static int batch_once(struct ledger *l, const struct ledger_item *items,
         rc = ledger_txn_begin(&t, l, 0);
         if (rc == MDB_MAP_RESIZED) {
                 pthread_rwlock_wrlock(&l->resize_lock);
-                rc = mdb_env_set_mapsize(l->env, 0);
+                rc = ledger_txn_resize(l, 0);
                 pthread_rwlock_unlock(&l->resize_lock);
                 if (!rc)
                         rc = ledger_txn_begin(&t, l, 0);
@@ -231,7 +231,7 @@ static int grow(struct ledger *l)
         want =
             l->map_size > l->opt.map_max / 2 ? l->opt.map_max : l->map_size * 2;
         pthread_rwlock_wrlock(&l->resize_lock);
-        rc = mdb_env_set_mapsize(l->env, want);
+        rc = ledger_txn_resize(l, want);
         if (!rc)
                 rc = mdb_env_info(l->env, &info);
         pthread_rwlock_unlock(&l->resize_lock);

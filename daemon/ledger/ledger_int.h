@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "buf.h"
 #include "key.h"
@@ -54,6 +55,8 @@ struct ledger {
         uint64_t map_size;
         pthread_mutex_t write_lock;
         pthread_rwlock_t resize_lock; /* readers share, growth excludes */
+        atomic_uint readers;          /* read transactions open now */
+        struct ledger_test_hooks hooks;
 };
 
 /*
@@ -95,6 +98,14 @@ void ledger_txn_abort(struct ledger_txn *t);
 TB_WUR enum ledger_err ledger_txn_begin_read(struct ledger *l,
                                              struct ledger_txn *t);
 void ledger_txn_end_read(struct ledger_txn *t);
+
+/*
+ * mdb_env_set_mapsize(l->env, size) (0: adopt the size another process
+ * set), after telling the resizing test hook how many read transactions
+ * are open.  The caller holds the resize lock exclusively (and, outside
+ * the writer, the write lock): every resize goes through here.
+ */
+int ledger_txn_resize(struct ledger *l, uint64_t size);
 
 /* Set t->rc to rc unless a failure is already recorded. */
 void ledger_txn_fail(struct ledger_txn *t, int rc);

@@ -146,7 +146,7 @@ enum ledger_err ledger_txn_begin_read(struct ledger *l, struct ledger_txn *t)
                 pthread_rwlock_unlock(&l->resize_lock);
                 pthread_mutex_lock(&l->write_lock);
                 pthread_rwlock_wrlock(&l->resize_lock);
-                rc = mdb_env_set_mapsize(l->env, 0);
+                rc = ledger_txn_resize(l, 0);
                 pthread_rwlock_unlock(&l->resize_lock);
                 pthread_mutex_unlock(&l->write_lock);
                 pthread_rwlock_rdlock(&l->resize_lock);
@@ -157,13 +157,24 @@ enum ledger_err ledger_txn_begin_read(struct ledger *l, struct ledger_txn *t)
                 pthread_rwlock_unlock(&l->resize_lock);
                 return ledger_txn_err(rc);
         }
+        atomic_fetch_add(&l->readers, 1);
+        if (l->hooks.read_begun_cb != NULL)
+                l->hooks.read_begun_cb(l->hooks.ctx);
         return LEDGER_OK;
 }
 
 void ledger_txn_end_read(struct ledger_txn *t)
 {
         ledger_txn_abort(t);
+        atomic_fetch_sub(&t->l->readers, 1);
         pthread_rwlock_unlock(&t->l->resize_lock);
+}
+
+int ledger_txn_resize(struct ledger *l, uint64_t size)
+{
+        if (l->hooks.resizing_cb != NULL)
+                l->hooks.resizing_cb(l->hooks.ctx, atomic_load(&l->readers));
+        return mdb_env_set_mapsize(l->env, size);
 }
 
 MDB_cursor *ledger_txn_cursor_open(struct ledger_txn *t, enum ledger_db db)
