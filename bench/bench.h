@@ -174,11 +174,13 @@ double bench_series_quantile_ms(struct bench_series *s, double q);
 
 struct bench_proc {
         double cpu_s;         /* utime + stime */
+        double sys_s;         /* stime: the kernel's share, on our behalf */
         uint64_t write_bytes; /* /proc/PID/io */
         uint64_t hwm_kib;     /* VmHWM */
         uint64_t rss_kib;     /* VmRSS */
         uint64_t private_kib; /* Private_Clean + Private_Dirty + _Hugetlb */
         uint64_t private_dirty_kib;
+        uint64_t anon_kib;         /* Anonymous: heap and stacks, not the map */
         int ok_cpu, ok_io, ok_mem; /* what could be read */
 };
 

@@ -16,7 +16,7 @@
 
 #include "bench.h"
 
-static int bench_proc_cpu(pid_t pid, double *cpu_s)
+static int bench_proc_cpu(pid_t pid, double *cpu_s, double *sys_s)
 {
         char path[64], line[1024], *p;
         unsigned long long ut, st;
@@ -39,6 +39,7 @@ static int bench_proc_cpu(pid_t pid, double *cpu_s)
                    &ut, &st) != 2)
                 return -1;
         *cpu_s = (double)(ut + st) / (double)tick;
+        *sys_s = (double)st / (double)tick;
         return 0;
 }
 
@@ -78,12 +79,13 @@ void bench_proc_read(pid_t pid, struct bench_proc *p)
         static const char *const priv[] = {
             "Private_Clean:", "Private_Dirty:", "Private_Hugetlb:", NULL};
         static const char *const dirty[] = {"Private_Dirty:", NULL};
+        static const char *const anon[] = {"Anonymous:", NULL};
         char path[64];
 
         memset(p, 0, sizeof(*p));
         if (pid <= 0)
                 return;
-        p->ok_cpu = bench_proc_cpu(pid, &p->cpu_s) == 0;
+        p->ok_cpu = bench_proc_cpu(pid, &p->cpu_s, &p->sys_s) == 0;
         snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
         p->ok_io = bench_proc_sum(path, io, &p->write_bytes) == 0;
         snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
@@ -92,7 +94,8 @@ void bench_proc_read(pid_t pid, struct bench_proc *p)
         snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
         p->ok_mem = p->ok_mem &&
                     bench_proc_sum(path, priv, &p->private_kib) == 0 &&
-                    bench_proc_sum(path, dirty, &p->private_dirty_kib) == 0;
+                    bench_proc_sum(path, dirty, &p->private_dirty_kib) == 0 &&
+                    bench_proc_sum(path, anon, &p->anon_kib) == 0;
 }
 
 pid_t bench_proc_peer(const char *path)

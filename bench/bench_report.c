@@ -42,7 +42,8 @@ struct bench_figures {
         double cpu_read_us, cpu_request_us, cpu_record_us;
         double written_per_entry, bytes_per_entry;
         uint64_t tree_size, disk_bytes;
-        double rss_mib, hwm_mib, private_mib, private_dirty_mib;
+        double sys_share; /* of the daemon's CPU in the peak phase */
+        double rss_mib, hwm_mib, private_mib, private_dirty_mib, anon_mib;
         double sqlite, ratio_cpu, ratio_sqlite, ratio_ceiling;
         double half_offered, half_p99;
         int t_cpu, t_sqlite, t_p99, t_reads, t_private; /* 1, 0, -1 unknown */
@@ -71,6 +72,7 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
         f->mix_balance = bench_rate(pk, BENCH_BALANCE);
         f->reads = bench_rate(rd, BENCH_BALANCE);
         f->cpu_read_us = f->cpu_request_us = f->cpu_record_us = NAN;
+        f->sys_share = NAN;
         if (rd->done && rd->p0.ok_cpu && rd->p1.ok_cpu)
                 f->cpu_read_us = (rd->p1.cpu_s - rd->p0.cpu_s) * 1e6 /
                                  (double)bench_report_count(rd, -1);
@@ -82,6 +84,7 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
                         ? 0
                         : f->cpu_read_us / 1e6 *
                               (double)bench_report_count(pk, BENCH_BALANCE);
+                f->sys_share = (pk->p1.sys_s - pk->p0.sys_s) / cpu_pk;
                 f->cpu_request_us =
                     cpu_pk * 1e6 / (double)bench_report_count(pk, -1);
                 if (writes_n > 0)
@@ -96,13 +99,15 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
         f->disk_bytes = last->disk1;
         f->bytes_per_entry =
             f->tree_size ? (double)f->disk_bytes / (double)f->tree_size : NAN;
-        f->rss_mib = f->hwm_mib = f->private_mib = f->private_dirty_mib = NAN;
+        f->rss_mib = f->hwm_mib = f->private_mib = f->private_dirty_mib =
+            f->anon_mib = NAN;
         if (rep->mem.ok_mem) {
                 f->rss_mib = (double)rep->mem.rss_kib / 1024;
                 f->hwm_mib = (double)rep->mem.hwm_kib / 1024;
                 f->private_mib = (double)rep->mem.private_kib / 1024;
                 f->private_dirty_mib =
                     (double)rep->mem.private_dirty_kib / 1024;
+                f->anon_mib = (double)rep->mem.anon_kib / 1024;
         }
         f->sqlite = rep->sqlite.built && rep->sqlite.seconds > 0
                         ? (double)rep->sqlite.records / rep->sqlite.seconds
@@ -124,11 +129,13 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
                            : bench_judge(f->private_mib, BENCH_TARGET_PRIV, 1);
 }
 
-/* A JSON number, or null. */
+/* A JSON number (whole numbers in full), or null. */
 static void bench_json_num(const char *name, double v, int last)
 {
         if (isnan(v) || isinf(v))
                 printf("  \"%s\": null%s\n", name, last ? "" : ",");
+        else if (v == floor(v) && fabs(v) < 1e15)
+                printf("  \"%s\": %.0f%s\n", name, v, last ? "" : ",");
         else
                 printf("  \"%s\": %.6g%s\n", name, v, last ? "" : ",");
 }
@@ -218,10 +225,12 @@ static void bench_print_json(struct bench_report *rep,
         bench_json_num("daemon_cpu_us_per_record", f->cpu_record_us, 0);
         bench_json_num("daemon_cpu_us_per_read", f->cpu_read_us, 0);
         bench_json_num("daemon_cpu_us_per_request", f->cpu_request_us, 0);
+        bench_json_num("daemon_cpu_sys_share", f->sys_share, 0);
         bench_json_num("daemon_peak_rss_mib", f->hwm_mib, 0);
         bench_json_num("daemon_rss_mib", f->rss_mib, 0);
         bench_json_num("daemon_private_mib", f->private_mib, 0);
         bench_json_num("daemon_private_dirty_mib", f->private_dirty_mib, 0);
+        bench_json_num("daemon_anon_mib", f->anon_mib, 0);
         bench_json_num("tree_size", (double)f->tree_size, 0);
         bench_json_num("data_mdb_bytes", (double)f->disk_bytes, 0);
         bench_json_num("bytes_per_entry", f->bytes_per_entry, 0);
@@ -310,13 +319,17 @@ static void bench_print_text(struct bench_report *rep,
         bench_text_num(f->cpu_record_us, 1, " us");
         printf(" (%.2fx one verification, %.1f us on one core); per read: ",
                f->ratio_cpu, rep->verify_us);
-        bench_text_num(f->cpu_read_us, 1, " us\n");
+        bench_text_num(f->cpu_read_us, 1, " us");
+        printf("; the kernel's share ");
+        bench_text_num(f->sys_share * 100, 0, " %\n");
         printf("daemon memory: peak RSS (VmHWM) ");
         bench_text_num(f->hwm_mib, 1, " MiB");
         printf(", private ");
         bench_text_num(f->private_mib, 1, " MiB");
         printf(" (dirty ");
         bench_text_num(f->private_dirty_mib, 1, " MiB");
+        printf(", anonymous ");
+        bench_text_num(f->anon_mib, 1, " MiB");
         printf(")\nstorage: data.mdb %llu bytes for %llu entries: ",
                (unsigned long long)f->disk_bytes,
                (unsigned long long)f->tree_size);
