@@ -235,6 +235,9 @@ static void bench_print_json(struct bench_report *rep,
         bench_json_num("data_mdb_bytes", (double)f->disk_bytes, 0);
         bench_json_num("bytes_per_entry", f->bytes_per_entry, 0);
         bench_json_num("written_bytes_per_entry", f->written_per_entry, 0);
+        bench_json_str("sqlite", o->sqlite_s <= 0    ? "skipped"
+                                 : rep->sqlite.built ? "built"
+                                                     : "not built");
         if (rep->sqlite.built)
                 bench_json_str("sqlite_version", rep->sqlite.version);
         else
@@ -339,7 +342,9 @@ static void bench_print_text(struct bench_report *rep,
         printf("ceiling: %.0f verifications/s on %ld cores; the daemon's "
                "writes are %.1f%% of it\n",
                rep->ceiling, rep->nproc, f->ratio_ceiling * 100);
-        if (!rep->sqlite.built)
+        if (o->sqlite_s <= 0)
+                printf("sqlite: skipped (--sqlite-seconds 0)\n");
+        else if (!rep->sqlite.built)
                 printf("sqlite: not built (no libsqlite3 found at build "
                        "time)\n");
         else
