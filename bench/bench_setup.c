@@ -63,7 +63,7 @@ static struct tb_client *bench_client(const struct bench_ledger *l)
                                    l->dir);
                         return NULL;
                 }
-                usleep(20000);
+                (void)usleep(20000);
         }
         bench_fail("nothing answers on %s", l->sock);
         return NULL;

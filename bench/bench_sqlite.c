@@ -169,8 +169,8 @@ static void *bench_sqlite_main(void *arg)
                         t->lat.ns[t->lat.n++] = bench_now_ns() - t0;
                 }
         }
-        sqlite3_finalize(ins);
-        sqlite3_finalize(upd);
+        (void)sqlite3_finalize(ins); /* repeats the last step's error */
+        (void)sqlite3_finalize(upd);
         if (db != NULL && sqlite3_close(db) != SQLITE_OK && t->rc == 0)
                 t->rc = bench_fail("sqlite: close failed");
         return NULL;
