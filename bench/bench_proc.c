@@ -1,0 +1,154 @@
+/*
+ * bench/bench_proc.c - what /proc says about the daemon under test.  The
+ * daemon may be another user's process: whatever cannot be read is
+ * reported as unknown, never as zero.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+static int bench_proc_cpu(pid_t pid, double *cpu_s, double *sys_s)
+{
+        char path[64], line[1024], *p;
+        unsigned long long ut, st;
+        long tick = sysconf(_SC_CLK_TCK);
+        FILE *f;
+        int ok;
+
+        snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+        if (tick <= 0 || (f = fopen(path, "r")) == NULL)
+                return -1;
+        ok = fgets(line, sizeof(line), f) != NULL;
+        if (fclose(f) != 0 || !ok)
+                return -1;
+        /* the command name may hold spaces and parentheses: fields are
+         * counted from the last ')' (field 2's end); utime and stime are
+         * fields 14 and 15 */
+        if ((p = strrchr(line, ')')) == NULL ||
+            sscanf(p + 1,
+                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                   &ut, &st) != 2)
+                return -1;
+        *cpu_s = (double)(ut + st) / (double)tick;
+        *sys_s = (double)st / (double)tick;
+        return 0;
+}
+
+/* Sum the "Name: N" lines of path whose name is in names (NULL-ended). */
+static int bench_proc_sum(const char *path, const char *const *names,
+                          uint64_t *sum)
+{
+        char line[256];
+        FILE *f = fopen(path, "r");
+        int found = 0;
+
+        if (f == NULL)
+                return -1;
+        *sum = 0;
+        while (fgets(line, sizeof(line), f) != NULL) {
+                for (size_t i = 0; names[i] != NULL; i++) {
+                        size_t k = strlen(names[i]);
+                        unsigned long long v;
+
+                        if (strncmp(line, names[i], k) == 0 &&
+                            sscanf(line + k, " %llu", &v) == 1) {
+                                *sum += v;
+                                found = 1;
+                        }
+                }
+        }
+        if (fclose(f) != 0 || !found)
+                return -1;
+        return 0;
+}
+
+void bench_proc_read(pid_t pid, struct bench_proc *p)
+{
+        static const char *const io[] = {"write_bytes:", NULL};
+        static const char *const hwm[] = {"VmHWM:", NULL};
+        static const char *const rss[] = {"VmRSS:", NULL};
+        static const char *const priv[] = {
+            "Private_Clean:", "Private_Dirty:", "Private_Hugetlb:", NULL};
+        static const char *const dirty[] = {"Private_Dirty:", NULL};
+        static const char *const anon[] = {"Anonymous:", NULL};
+        char path[64];
+
+        memset(p, 0, sizeof(*p));
+        if (pid <= 0)
+                return;
+        p->ok_cpu = bench_proc_cpu(pid, &p->cpu_s, &p->sys_s) == 0;
+        snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
+        p->ok_io = bench_proc_sum(path, io, &p->write_bytes) == 0;
+        snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+        p->ok_mem = bench_proc_sum(path, hwm, &p->hwm_kib) == 0 &&
+                    bench_proc_sum(path, rss, &p->rss_kib) == 0;
+        snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
+        p->ok_mem = p->ok_mem &&
+                    bench_proc_sum(path, priv, &p->private_kib) == 0 &&
+                    bench_proc_sum(path, dirty, &p->private_dirty_kib) == 0 &&
+                    bench_proc_sum(path, anon, &p->anon_kib) == 0;
+}
+
+pid_t bench_proc_peer(const char *path)
+{
+        struct sockaddr_un sa;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        int fd;
+        pid_t pid = -1;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -1;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+                return -1;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+                pid = cred.pid;
+        if (close(fd) != 0)
+                return -1;
+        return pid;
+}
+
+int bench_proc_data_dir(pid_t pid, char *out, size_t cap)
+{
+        char dirpath[64], link[PATH_MAX + 64], target[PATH_MAX];
+        struct dirent *d;
+        DIR *dp;
+        int found = -1;
+
+        snprintf(dirpath, sizeof(dirpath), "/proc/%ld/fd", (long)pid);
+        if ((dp = opendir(dirpath)) == NULL)
+                return -1;
+        while (found != 0 && (d = readdir(dp)) != NULL) {
+                ssize_t n;
+                size_t k;
+
+                snprintf(link, sizeof(link), "%s/%s", dirpath, d->d_name);
+                n = readlink(link, target, sizeof(target) - 1);
+                if (n <= 0)
+                        continue;
+                target[n] = '\0';
+                k = (size_t)n;
+                if (k > 9 && strcmp(target + k - 9, "/data.mdb") == 0 &&
+                    k - 9 < cap) {
+                        memcpy(out, target, k - 9);
+                        out[k - 9] = '\0';
+                        found = 0;
+                }
+        }
+        if (closedir(dp) != 0)
+                return -1;
+        return found;
+}
