@@ -19,7 +19,7 @@
 
 struct config {
         char socket[CONFIG_SOCKET_MAX + 1]; /* Unix socket path */
-        unsigned socket_mode;               /* set with chmod after bind */
+        unsigned socket_mode;               /* by the umask during bind */
         unsigned max_connections;           /* concurrent client connections */
         unsigned max_frame;      /* largest request payload accepted */
         unsigned max_inflight;   /* requests queued per connection */

@@ -34,6 +34,7 @@ struct server {
         struct conn_set conns; /* conns.stopping: the daemon is stopping */
         struct request_ctx *rq;
         int created_socket;
+        struct stat socket_id; /* of the file we bound, if created_socket */
         int failed;
         int flush_ms;
         char origin[TB_NAME_MAX + 1];
@@ -107,59 +108,143 @@ static void server_accept_error_cb(struct evconnlistener *lis, void *arg)
 
 /* ---- startup and shutdown --------------------------------------------- */
 
-static int server_listen_path(const struct config *cfg, int *created)
+/* Remove the socket file at path if it is still the one we bound (id). */
+static void server_unlink_own(const char *path, const struct stat *id)
+{
+        struct stat st;
+
+        if (lstat(path, &st) != 0 || st.st_dev != id->st_dev ||
+            st.st_ino != id->st_ino) {
+                log_warning("%s is no longer our socket: leaving it", path);
+                return;
+        }
+        if (unlink(path) != 0)
+                log_warning("cannot remove %s: %s", path, strerror(errno));
+}
+
+/* Fill sa with path; -1 if it does not fit. */
+static int server_sockaddr(const char *path, struct sockaddr_un *sa)
+{
+        size_t n = strlen(path);
+
+        if (n == 0 || n >= sizeof(sa->sun_path)) {
+                log_err("socket path '%s' is too long", path);
+                return -1;
+        }
+        memset(sa, 0, sizeof(*sa));
+        sa->sun_family = AF_UNIX;
+        memcpy(sa->sun_path, path, n + 1);
+        return 0;
+}
+
+/*
+ * Something exists at the socket path (lstat gave st).  Remove it only if
+ * it is a socket that refuses connections (ECONNREFUSED: nobody listens;
+ * a crash left it).  A symbolic link is never followed nor removed, a
+ * file that is not a socket is never removed, and any other answer of
+ * connect() (EACCES, EAGAIN from a live daemon's full queue, ...) leaves
+ * the path alone: we cannot tell that nobody uses it.  Returns 0 once the
+ * path is free, -1 after logging why we refuse to start.
+ */
+static int server_clear_path(const char *path, const struct sockaddr_un *sa,
+                             const struct stat *st)
+{
+        struct stat again;
+        int fd, rc, e;
+
+        if (S_ISLNK(st->st_mode)) {
+                log_err("%s is a symbolic link: refusing to follow or "
+                        "replace it",
+                        path);
+                return -1;
+        }
+        if (!S_ISSOCK(st->st_mode)) {
+                log_err("%s exists and is not a socket: refusing to "
+                        "replace it",
+                        path);
+                return -1;
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+                log_err("socket: %s", strerror(errno));
+                return -1;
+        }
+        rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+        e = errno;
+        (void)close(fd);
+        if (rc == 0 || e == EAGAIN || e == EINPROGRESS) {
+                log_err("another daemon already answers on %s: refusing to "
+                        "start",
+                        path);
+                return -1;
+        }
+        if (e != ECONNREFUSED) {
+                log_err("cannot tell whether %s is in use (connect: %s): "
+                        "refusing to start; remove it if it is stale",
+                        path, strerror(e));
+                return -1;
+        }
+        /* the same inode still: not swapped for another file meanwhile */
+        if (lstat(path, &again) != 0 || again.st_dev != st->st_dev ||
+            again.st_ino != st->st_ino || !S_ISSOCK(again.st_mode)) {
+                log_err("%s changed while we looked at it: refusing to "
+                        "start",
+                        path);
+                return -1;
+        }
+        log_notice("removing stale socket %s", path);
+        if (unlink(path) != 0) {
+                log_err("cannot remove %s: %s", path, strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+/*
+ * Create the listening socket at cfg->socket.  The mode is given by the
+ * umask in force during bind(), so the socket file has socket_mode from
+ * the moment it exists: a chmod() afterwards would leave a window with the
+ * wrong mode and would follow a symbolic link put in its place (fchmod()
+ * of a socket's fd does not reach the file at all).  The umask is
+ * process-wide; no other thread runs yet.  On success *id gets the file's
+ * device and inode, so that we remove only our own file at exit.
+ */
+static int server_listen_path(const struct config *cfg, struct stat *id,
+                              int *created)
 {
         struct sockaddr_un sa;
         struct stat st;
-        size_t n = strlen(cfg->socket);
-        int fd;
+        mode_t old_mask;
+        int fd, rc, e;
 
         *created = 0;
-        if (n == 0 || n >= sizeof(sa.sun_path)) {
-                log_err("socket path '%s' is too long", cfg->socket);
+        if (server_sockaddr(cfg->socket, &sa) != 0)
+                return -1;
+        if (lstat(cfg->socket, &st) == 0) {
+                if (server_clear_path(cfg->socket, &sa, &st) != 0)
+                        return -1;
+        } else if (errno != ENOENT) {
+                log_err("cannot examine %s: %s", cfg->socket, strerror(errno));
                 return -1;
         }
-        memset(&sa, 0, sizeof(sa));
-        sa.sun_family = AF_UNIX;
-        memcpy(sa.sun_path, cfg->socket, n + 1);
         if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
                 log_err("socket: %s", strerror(errno));
                 return -1;
         }
-        if (lstat(cfg->socket, &st) == 0) {
-                if (!S_ISSOCK(st.st_mode)) {
-                        log_err("%s exists and is not a socket: refusing to "
-                                "replace it",
-                                cfg->socket);
-                        goto fail;
-                }
-                if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-                        log_err("another daemon already answers on %s: "
-                                "refusing to start",
-                                cfg->socket);
-                        goto fail;
-                }
-                log_notice("removing stale socket %s", cfg->socket);
-                if (unlink(cfg->socket) != 0) {
-                        log_err("cannot remove %s: %s", cfg->socket,
-                                strerror(errno));
-                        goto fail;
-                }
-                (void)close(fd);
-                if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-                        log_err("socket: %s", strerror(errno));
-                        return -1;
-                }
+        old_mask = umask(~(mode_t)cfg->socket_mode & 0777);
+        rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+        e = errno;
+        (void)umask(old_mask);
+        if (rc != 0) {
+                log_err("cannot bind %s: %s", cfg->socket, strerror(e));
+                goto fail;
         }
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-                log_err("cannot bind %s: %s", cfg->socket, strerror(errno));
+        if (lstat(cfg->socket, id) != 0) {
+                log_err("cannot examine %s after bind: %s", cfg->socket,
+                        strerror(errno));
                 goto fail;
         }
         *created = 1;
-        if (chmod(cfg->socket, cfg->socket_mode) != 0) {
-                log_err("cannot chmod %s: %s", cfg->socket, strerror(errno));
-                goto fail;
-        }
         if (listen(fd, 128) != 0) {
                 log_err("cannot listen on %s: %s", cfg->socket,
                         strerror(errno));
@@ -169,7 +254,7 @@ static int server_listen_path(const struct config *cfg, int *created)
 fail:
         (void)close(fd);
         if (*created)
-                (void)unlink(cfg->socket);
+                server_unlink_own(cfg->socket, id);
         *created = 0;
         return -1;
 }
@@ -276,7 +361,8 @@ int server_init(const struct config *cfg, struct ledger *l, struct server **out)
         }
         if (fd >= 0)
                 log_info("using the socket passed by systemd");
-        else if ((fd = server_listen_path(cfg, &s->created_socket)) < 0)
+        else if ((fd = server_listen_path(cfg, &s->socket_id,
+                                          &s->created_socket)) < 0)
                 goto fail;
         if (evutil_make_socket_nonblocking(fd) != 0) {
                 log_err("cannot make the socket non-blocking");
@@ -353,9 +439,8 @@ void server_free(struct server *s)
                 event_free(s->flush_timer);
         if (s->base != NULL)
                 event_base_free(s->base);
-        if (s->created_socket && unlink(s->cfg.socket) != 0)
-                log_warning("cannot remove %s: %s", s->cfg.socket,
-                            strerror(errno));
+        if (s->created_socket)
+                server_unlink_own(s->cfg.socket, &s->socket_id);
         free(s->rq);
         free(s);
 }

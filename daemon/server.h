@@ -16,9 +16,13 @@ struct server;
 
 /*
  * Set up the loop, the listening socket (the one systemd passed, else a new
- * one at cfg->socket: refused if something answers there, a stale socket
- * file is replaced, the mode is set with chmod after bind) and the commit
- * pipeline.  Returns 0, or -1 after logging why.
+ * one at cfg->socket) and the commit pipeline.  An existing path is
+ * removed only if it is a socket that refuses connections (a stale one);
+ * a live socket, a file that is not a socket, a symbolic link, or a socket
+ * whose state connect() cannot tell (EACCES, ...) make us refuse to start
+ * and stay untouched.  The socket is bound under a umask that gives it
+ * socket_mode from the start (no chmod, which would follow a link).
+ * Returns 0, or -1 after logging why.
  */
 int server_init(const struct config *cfg, struct ledger *l,
                 struct server **out);
@@ -31,7 +35,8 @@ int server_init(const struct config *cfg, struct ledger *l,
  */
 int server_run(struct server *s);
 
-/* Close everything, remove the socket file if we created it. */
+/* Close everything; remove the socket file if we created it and it is
+ * still ours (the same inode). */
 void server_free(struct server *s);
 
 #endif
