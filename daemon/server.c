@@ -4,26 +4,48 @@
  * EMFILE), the signals, and an orderly stop.  The connections themselves
  * are conn.c's, the answers request.c's.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "frame.h"
 #include "log.h"
+#include "msg.h"
 #include "pipeline.h"
 #include "request.h"
 #include "server.h"
 #include "systemd.h"
 
-#define SERVER_FLUSH_MS 5000 /* at stop, for clients to take their answers */
+#define SERVER_FLUSH_MS         5000 /* at stop, for clients to take their answers */
+#define SERVER_REFUSING_MAX     64   /* refused connections lingering at once */
+#define SERVER_REFUSE_LINGER_MS 1000 /* for a refused client to read BUSY */
+#define SERVER_REFUSE_LOG_S     10 /* one refusal logged at warning per period */
+
+/*
+ * A connection refused at accept: it got its BUSY answer and our end is
+ * shut for writing; it lingers (reading and dropping what the client
+ * sends) until the client closes or SERVER_REFUSE_LINGER_MS pass.  Closing
+ * at once would make a client that had not yet sent its request fail with
+ * EPIPE instead of reading the answer.
+ */
+struct server_refusal {
+        struct server *s;
+        struct event *ev;
+        evutil_socket_t fd;
+        struct server_refusal *prev, *next;
+};
 
 struct server {
         struct config cfg;
@@ -33,6 +55,11 @@ struct server {
         struct event *sigterm, *sigint, *retry_accept, *flush_timer;
         struct conn_set conns; /* conns.stopping: the daemon is stopping */
         struct request_ctx *rq;
+        struct server_refusal *refusing; /* lingering refused connections */
+        unsigned nrefusing;
+        uint64_t refused;          /* since the daemon started */
+        uint64_t refused_unlogged; /* at debug only, since the last warning */
+        time_t refused_logged;     /* when the last warning was written */
         int created_socket;
         struct stat socket_id; /* of the file we bound, if created_socket */
         int failed;
@@ -60,15 +87,142 @@ static void server_conn_closed_cb(void *arg)
                 server_accepting(s, 1);
 }
 
+static void server_refusal_free(struct server_refusal *r)
+{
+        struct server *s = r->s;
+
+        if (r->prev != NULL)
+                r->prev->next = r->next;
+        else
+                s->refusing = r->next;
+        if (r->next != NULL)
+                r->next->prev = r->prev;
+        s->nrefusing--;
+        event_free(r->ev);
+        evutil_closesocket(r->fd);
+        free(r);
+}
+
+static void server_refusal_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct server_refusal *r = arg;
+        char sink[512];
+        ssize_t n;
+
+        if (what & EV_READ) {
+                n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+                if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+                        return; /* dropped; wait for the end */
+        }
+        server_refusal_free(r); /* end of input, an error, or the linger */
+}
+
+/*
+ * Log a refusal: at warning once per SERVER_REFUSE_LOG_S with the number
+ * refused since, else at debug, so that a flood cannot flood the log.
+ */
+static void server_refusal_log(struct server *s, long pid, long uid,
+                               unsigned have)
+{
+        time_t now = time(NULL);
+
+        s->refused++;
+        if (s->refused_logged != 0 &&
+            now - s->refused_logged < SERVER_REFUSE_LOG_S) {
+                s->refused_unlogged++;
+                log_debug("refused a connection from pid %ld uid %ld: it "
+                          "has %u connections (max_connections_per_uid)",
+                          pid, uid, have);
+                return;
+        }
+        log_warning("refused a connection from pid %ld uid %ld: it has %u "
+                    "connections (max_connections_per_uid %u); %" PRIu64
+                    " more refused since the last such line",
+                    pid, uid, have, s->cfg.max_connections_per_uid,
+                    s->refused_unlogged);
+        s->refused_logged = now;
+        s->refused_unlogged = 0;
+}
+
+/*
+ * Answer fd BUSY (type 0, id 0: the form a client gets when its request
+ * could not be read, so it parses it before sending anything), shut our
+ * sending side, and let it linger for the client to read the answer.
+ */
+static void server_refuse(struct server *s, evutil_socket_t fd, long uid)
+{
+        struct timeval linger = {.tv_sec = SERVER_REFUSE_LINGER_MS / 1000,
+                                 .tv_usec =
+                                     SERVER_REFUSE_LINGER_MS % 1000 * 1000};
+        uint8_t out[TB_FRAME_HEADER + 256];
+        struct server_refusal *r = NULL;
+        struct tb_response resp;
+        char msg[160];
+        size_t len;
+
+        snprintf(msg, sizeof(msg),
+                 "too many connections from uid %ld (max_connections_per_uid "
+                 "%u): retry later",
+                 uid, s->cfg.max_connections_per_uid);
+        memset(&resp, 0, sizeof(resp));
+        resp.status = TB_ST_BUSY;
+        resp.message = msg;
+        resp.message_len = strlen(msg);
+        if (tb_response_encode(&resp, out + TB_FRAME_HEADER,
+                               sizeof(out) - TB_FRAME_HEADER, &len) != TB_OK ||
+            tb_frame_header(len, out) != TB_OK ||
+            send(fd, out, TB_FRAME_HEADER + len, MSG_DONTWAIT | MSG_NOSIGNAL) <
+                0 ||
+            shutdown(fd, SHUT_WR) != 0)
+                goto close;
+        if (s->nrefusing >= SERVER_REFUSING_MAX || s->conns.stopping)
+                goto close;
+        if ((r = calloc(1, sizeof(*r))) == NULL)
+                goto close;
+        r->s = s;
+        r->fd = fd;
+        r->ev =
+            event_new(s->base, fd, EV_READ | EV_PERSIST, server_refusal_cb, r);
+        if (r->ev == NULL || event_add(r->ev, &linger) != 0) {
+                if (r->ev != NULL)
+                        event_free(r->ev);
+                free(r);
+                goto close;
+        }
+        r->next = s->refusing;
+        if (s->refusing != NULL)
+                s->refusing->prev = r;
+        s->refusing = r;
+        s->nrefusing++;
+        return;
+close:
+        evutil_closesocket(fd);
+}
+
 static void server_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
                              struct sockaddr *sa, int salen, void *arg)
 {
         struct server *s = arg;
+        struct ucred cred;
+        socklen_t clen = sizeof(cred);
+        long pid = -1, uid = -1;
+        unsigned have;
 
         (void)lis;
         (void)sa;
         (void)salen;
-        if (conn_new(&s->conns, s->base, fd) != 0)
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+                pid = (long)cred.pid;
+                uid = (long)cred.uid;
+        }
+        /* no uid is exempt, root included: docs/timebankd.md, "Limits" */
+        have = conn_uid_count(&s->conns, uid);
+        if (have >= s->cfg.max_connections_per_uid) {
+                server_refusal_log(s, pid, uid, have);
+                server_refuse(s, fd, uid);
+                return;
+        }
+        if (conn_new(&s->conns, s->base, fd, pid, uid) != 0)
                 return;
         if (s->conns.count >= s->cfg.max_connections) {
                 log_warning("%u connections: not accepting more until one "
@@ -437,6 +591,8 @@ void server_free(struct server *s)
                 event_free(s->retry_accept);
         if (s->flush_timer != NULL)
                 event_free(s->flush_timer);
+        while (s->refusing != NULL)
+                server_refusal_free(s->refusing);
         if (s->base != NULL)
                 event_base_free(s->base);
         if (s->created_socket)
