@@ -4,7 +4,9 @@
  * (a state machine each), the answers request.h's.
  *
  * The listener stops accepting at max_connections (clients wait in the
- * listen queue) and for a second after EMFILE or ENFILE, then resumes.
+ * listen queue) and for a second after EMFILE or ENFILE, then resumes.  A
+ * peer uid (SO_PEERCRED) at max_connections_per_uid is still accepted, to
+ * be answered BUSY (type 0, id 0) and closed: no uid is exempt.
  */
 #ifndef TB_SERVER_H
 #define TB_SERVER_H
