@@ -42,7 +42,8 @@
  */
 struct server_refusal {
         struct server *s;
-        struct event *ev;
+        struct event *ev;    /* reading and dropping */
+        struct event *timer; /* the linger's end, whatever the client sends */
         evutil_socket_t fd;
         struct server_refusal *prev, *next;
 };
@@ -99,6 +100,7 @@ static void server_refusal_free(struct server_refusal *r)
                 r->next->prev = r->prev;
         s->nrefusing--;
         event_free(r->ev);
+        event_free(r->timer);
         evutil_closesocket(r->fd);
         free(r);
 }
@@ -183,9 +185,15 @@ static void server_refuse(struct server *s, evutil_socket_t fd, long uid)
         r->fd = fd;
         r->ev =
             event_new(s->base, fd, EV_READ | EV_PERSIST, server_refusal_cb, r);
-        if (r->ev == NULL || event_add(r->ev, &linger) != 0) {
+        /* a timer of its own: a persistent event's timeout restarts at
+         * every read, and a client sending on would linger for ever */
+        r->timer = evtimer_new(s->base, server_refusal_cb, r);
+        if (r->ev == NULL || r->timer == NULL || event_add(r->ev, NULL) != 0 ||
+            evtimer_add(r->timer, &linger) != 0) {
                 if (r->ev != NULL)
                         event_free(r->ev);
+                if (r->timer != NULL)
+                        event_free(r->timer);
                 free(r);
                 goto close;
         }
