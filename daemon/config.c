@@ -66,6 +66,10 @@ static const struct setting settings[] = {
      "permissions of the socket file, octal"},
     {"max_connections", T_UINT, F(max_connections), 1, 65536, 256, NULL,
      "concurrent client connections; more wait in the listen queue"},
+    {"max_connections_per_uid", T_UINT, F(max_connections_per_uid), 1, 65536,
+     64, NULL,
+     "concurrent connections from one peer uid (SO_PEERCRED), root "
+     "included; beyond, a new one is answered BUSY and closed"},
     {"max_frame", T_UINT, F(max_frame), 64, TB_FRAME_MAX, TB_FRAME_MAX, NULL,
      "largest request payload in bytes; a larger frame drops the client"},
     {"max_inflight", T_UINT, F(max_inflight), 1, 4096, 64, NULL,
@@ -79,6 +83,9 @@ static const struct setting settings[] = {
      "threads verifying signatures"},
     {"idle_timeout", T_UINT, F(idle_timeout), 1, 86400 * 7, 600, NULL,
      "seconds a connection may stay silent before it is closed"},
+    {"frame_timeout", T_UINT, F(frame_timeout), 1, 3600, 10, NULL,
+     "seconds a request frame may take to arrive once its first byte "
+     "has; beyond, the client is dropped"},
     {"map_size", T_U64, F(map_size), CONFIG_MAP_MIN, CONFIG_MAP_MAX,
      LEDGER_MAP_INITIAL_DEFAULT, NULL,
      "initial LMDB map size in bytes (grows by doubling)"},
@@ -283,7 +290,7 @@ void config_print_defaults(FILE *f)
         char buf[32];
 
         for (size_t i = 0; i < NSETTINGS; i++)
-                fprintf(f, "  %-16s %-14s %s\n", settings[i].name,
+                fprintf(f, "  %-24s %-14s %s\n", settings[i].name,
                         setting_default(&settings[i], buf, sizeof(buf)),
                         settings[i].help);
 }

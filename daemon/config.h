@@ -19,14 +19,16 @@
 
 struct config {
         char socket[CONFIG_SOCKET_MAX + 1]; /* Unix socket path */
-        unsigned socket_mode;               /* set with chmod after bind */
+        unsigned socket_mode;               /* by the umask during bind */
         unsigned max_connections;           /* concurrent client connections */
+        unsigned max_connections_per_uid;   /* of them, from one peer uid */
         unsigned max_frame;      /* largest request payload accepted */
         unsigned max_inflight;   /* requests queued per connection */
         unsigned max_queue;      /* writes queued in the daemon */
         unsigned batch_max;      /* entries in one commit */
         unsigned worker_threads; /* signature verification threads */
         unsigned idle_timeout;   /* s before an idle connection is closed */
+        unsigned frame_timeout;  /* s to complete a frame once begun */
         uint64_t map_size;       /* initial LMDB map size, bytes */
         uint64_t map_size_max;   /* the map grows up to this */
         int64_t clock_skew;      /* s a service may end after now */

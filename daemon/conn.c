@@ -7,7 +7,6 @@
  * frame, an answer written out, a write's result, the end of input, the
  * shutdown) ends in conn_update().
  */
-#define _GNU_SOURCE /* struct ucred */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <inttypes.h>
@@ -22,7 +21,8 @@
 
 struct conn {
         struct conn_set *set;
-        struct bufferevent *bev; /* NULL once DEAD */
+        struct bufferevent *bev;   /* NULL once DEAD */
+        struct event *frame_timer; /* the deadline of a frame begun */
         struct tb_frame_decoder dec;
         uint8_t *frame;
         uint64_t serial;
@@ -34,7 +34,61 @@ struct conn {
         struct conn *prev, *next;
 };
 
+/* How many open connections one peer uid has (conn_set.uids). */
+struct conn_uid {
+        long uid;
+        unsigned count;
+        struct conn_uid *next;
+};
+
 static void conn_update(struct conn *c);
+static size_t conn_encode(struct conn *c, struct tb_response *r);
+
+static struct conn_uid **conn_uid_slot(struct conn_set *set, long uid)
+{
+        struct conn_uid **u = &set->uids[(unsigned long)uid % CONN_UID_BUCKETS];
+
+        while (*u != NULL && (*u)->uid != uid)
+                u = &(*u)->next;
+        return u;
+}
+
+unsigned conn_uid_count(const struct conn_set *set, long uid)
+{
+        const struct conn_uid *u =
+            set->uids[(unsigned long)uid % CONN_UID_BUCKETS];
+
+        while (u != NULL && u->uid != uid)
+                u = u->next;
+        return u != NULL ? u->count : 0;
+}
+
+/* One more connection of uid; -1 if out of memory. */
+static int conn_uid_add(struct conn_set *set, long uid)
+{
+        struct conn_uid **u = conn_uid_slot(set, uid);
+
+        if (*u == NULL) {
+                if ((*u = calloc(1, sizeof(**u))) == NULL)
+                        return -1;
+                (*u)->uid = uid;
+        }
+        (*u)->count++;
+        return 0;
+}
+
+static void conn_uid_remove(struct conn_set *set, long uid)
+{
+        struct conn_uid **u = conn_uid_slot(set, uid), *gone;
+
+        if (*u == NULL)
+                return;
+        if (--(*u)->count > 0)
+                return;
+        gone = *u;
+        *u = gone->next;
+        free(gone);
+}
 
 void conn_log(const struct conn *c, int prio, const char *fmt, ...)
 {
@@ -64,6 +118,8 @@ __attribute__((noinline)) static void conn_unref(struct conn *c)
                 c->set->head = c->next;
         if (c->next != NULL)
                 c->next->prev = c->prev;
+        if (c->frame_timer != NULL)
+                event_free(c->frame_timer);
         free(c->frame);
         free(c);
 }
@@ -111,9 +167,71 @@ static void conn_close(struct conn *c, const char *why)
         c->state = CONN_DEAD;
         bufferevent_free(c->bev);
         c->bev = NULL;
+        if (evtimer_del(c->frame_timer) != 0)
+                conn_log(c, LOG_ERR, "cannot stop its frame deadline");
         set->count--;
+        conn_uid_remove(set, c->uid);
         set->closed_cb(set->arg);
         conn_unref(c);
+}
+
+/*
+ * Arm the frame deadline when a frame has begun and c is READING (the clock
+ * runs from the first byte, not from the last), disarm it otherwise: a
+ * paused connection is not read, which is no fault of its peer.
+ */
+static void conn_frame_deadline(struct conn *c)
+{
+        struct timeval t = {.tv_sec = c->set->cfg->frame_timeout};
+        int begun = tb_frame_decoder_finish(&c->dec) == TB_E_FRAME_TRUNCATED;
+        int rc = 0;
+
+        if (begun && c->state == CONN_READING) {
+                if (!evtimer_pending(c->frame_timer, NULL))
+                        rc = evtimer_add(c->frame_timer, &t);
+        } else {
+                rc = evtimer_del(c->frame_timer);
+        }
+        if (rc != 0)
+                conn_log(c, LOG_ERR, "cannot change its frame deadline");
+}
+
+/*
+ * The frame deadline passed: the peer trickles or stalled mid-frame.  Drop
+ * it now (not after its answers, which it may never take), telling it why
+ * if its socket takes the answer at once.
+ */
+static void conn_frame_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct conn *c = arg;
+        struct tb_response r;
+        char msg[96];
+        size_t len;
+
+        (void)fd;
+        (void)what;
+        if (c->state == CONN_DEAD)
+                return;
+        conn_log(c, LOG_INFO,
+                 "frame not complete %u s after its first byte; dropping the "
+                 "client",
+                 c->set->cfg->frame_timeout);
+        /* nothing queued before it: the answer may go out now, not in the
+         * bufferevent's turn (it is closed below) */
+        if (conn_unsent(c) == 0) {
+                snprintf(msg, sizeof(msg),
+                         "frame not complete within frame_timeout (%u s)",
+                         c->set->cfg->frame_timeout);
+                memset(&r, 0, sizeof(r));
+                r.status = TB_ST_BAD_REQUEST;
+                r.message = msg;
+                r.message_len = strlen(msg);
+                if ((len = conn_encode(c, &r)) == 0 ||
+                    send(bufferevent_getfd(c->bev), c->set->out, len,
+                         MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+                        conn_log(c, LOG_DEBUG, "the answer did not go out");
+        }
+        conn_close(c, "frame timeout");
 }
 
 /* The one place that moves c between states and re-arms its events. */
@@ -149,6 +267,7 @@ static void conn_update(struct conn *c)
                                       : bufferevent_disable(c->bev, EV_READ);
         if (rc != 0)
                 conn_log(c, LOG_ERR, "cannot change its read state");
+        conn_frame_deadline(c);
 }
 
 /*
@@ -245,12 +364,11 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
                    (what & BEV_EVENT_EOF) ? "client closed" : "socket error");
 }
 
-int conn_new(struct conn_set *set, struct event_base *base, evutil_socket_t fd)
+int conn_new(struct conn_set *set, struct event_base *base, evutil_socket_t fd,
+             long pid, long uid)
 {
         const struct config *cfg = set->cfg;
         struct conn *c;
-        struct ucred cred;
-        socklen_t clen = sizeof(cred);
         struct timeval idle = {.tv_sec = cfg->idle_timeout};
 
         if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -259,20 +377,23 @@ int conn_new(struct conn_set *set, struct event_base *base, evutil_socket_t fd)
                 log_err("out of memory accepting a connection");
                 goto fail;
         }
+        c->frame_timer = evtimer_new(base, conn_frame_timeout_cb, c);
+        if (c->frame_timer == NULL || conn_uid_add(set, uid) != 0) {
+                log_err("out of memory accepting a connection");
+                goto fail;
+        }
         c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
         if (c->bev == NULL) {
                 log_err("cannot set up a connection");
+                conn_uid_remove(set, uid);
                 goto fail;
         }
         c->set = set;
         c->serial = ++set->serial;
         c->refs = 1;
         c->state = CONN_READING;
-        c->pid = c->uid = -1;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
-                c->pid = (long)cred.pid;
-                c->uid = (long)cred.uid;
-        }
+        c->pid = pid;
+        c->uid = uid;
         bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
                           c);
         /* read: a silent client; write: one that stopped reading */
@@ -288,8 +409,11 @@ int conn_new(struct conn_set *set, struct event_base *base, evutil_socket_t fd)
         return 0;
 fail:
         evutil_closesocket(fd);
-        if (c != NULL)
+        if (c != NULL) {
+                if (c->frame_timer != NULL)
+                        event_free(c->frame_timer);
                 free(c->frame);
+        }
         free(c);
         return -1;
 }
@@ -324,20 +448,30 @@ void conn_free_all(struct conn_set *set)
                 if (c->state != CONN_DEAD)
                         bufferevent_free(c->bev);
                 set->head = c->next;
+                event_free(c->frame_timer);
                 free(c->frame);
                 free(c);
         }
         set->count = 0;
+        for (size_t i = 0; i < CONN_UID_BUCKETS; i++)
+                while (set->uids[i] != NULL) {
+                        struct conn_uid *u = set->uids[i];
+
+                        set->uids[i] = u->next;
+                        free(u);
+                }
 }
 
-void conn_send(struct conn *c, struct tb_response *r)
+/*
+ * Encode r as a frame into c->set->out; its length, or 0 if even the
+ * INTERNAL replacement does not encode.
+ */
+static size_t conn_encode(struct conn *c, struct tb_response *r)
 {
         uint8_t *out = c->set->out;
         size_t len;
         enum tb_err err;
 
-        if (c->state == CONN_DEAD)
-                return;
         err = tb_response_encode(r, out + TB_FRAME_HEADER, TB_FRAME_MAX, &len);
         if (err != TB_OK) {
                 conn_log(c, LOG_ERR, "cannot encode a %s response: %s",
@@ -348,10 +482,21 @@ void conn_send(struct conn *c, struct tb_response *r)
                 r->message_len = strlen(r->message);
                 if (tb_response_encode(r, out + TB_FRAME_HEADER, TB_FRAME_MAX,
                                        &len) != TB_OK)
-                        return;
+                        return 0;
         }
-        if (tb_frame_header(len, out) != TB_OK ||
-            bufferevent_write(c->bev, out, TB_FRAME_HEADER + len) != 0)
+        if (tb_frame_header(len, out) != TB_OK)
+                return 0;
+        return TB_FRAME_HEADER + len;
+}
+
+void conn_send(struct conn *c, struct tb_response *r)
+{
+        size_t len;
+
+        if (c->state == CONN_DEAD)
+                return;
+        if ((len = conn_encode(c, r)) == 0 ||
+            bufferevent_write(c->bev, c->set->out, len) != 0)
                 conn_log(c, LOG_ERR, "cannot queue a response");
 }
 

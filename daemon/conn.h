@@ -63,7 +63,10 @@ struct request_ctx;
  *                     memory lives until the last of them comes back.
  *
  * In every live state the idle timeout also bounds a peer that stops
- * taking its answers.
+ * taking its answers.  In READING, a frame whose first byte has arrived
+ * must be complete within frame_timeout, or the peer is dropped (with a
+ * BAD_REQUEST answer if its socket takes it at once): a peer trickling
+ * bytes restarts the idle timeout with each, but not this deadline.
  */
 enum conn_state {
         CONN_READING,
@@ -75,20 +78,24 @@ enum conn_state {
 };
 
 #define CONN_OUTPUT_HIGH (1u << 20) /* pause reading above 1 MiB unsent */
+#define CONN_UID_BUCKETS 64         /* of the per-uid connection counts */
 
 struct conn;
+struct conn_uid;
 
 /*
  * Every connection of one server.  The server fills the first four fields
  * and zeroes the rest; the set owns its connections.
  */
 struct conn_set {
-        const struct config *cfg; /* max_frame, max_inflight, idle_timeout */
-        struct request_ctx *rq;   /* where decoded frames go */
+        const struct config *cfg;     /* max_frame, max_inflight, idle_timeout,
+                                         frame_timeout */
+        struct request_ctx *rq;       /* where decoded frames go */
         void (*closed_cb)(void *arg); /* after a connection closed */
         void *arg;
         struct conn *head;
-        unsigned count;  /* open (not DEAD) connections */
+        unsigned count; /* open (not DEAD) connections */
+        struct conn_uid *uids[CONN_UID_BUCKETS]; /* open ones per peer uid */
         uint64_t serial; /* of the last connection accepted */
         int stopping;    /* conn_stop_all() was called */
         uint8_t out[TB_FRAME_HEADER + TB_FRAME_MAX]; /* encoding scratch */
@@ -96,10 +103,14 @@ struct conn_set {
 
 /*
  * Take the accepted socket fd (closed on any failure) as a new connection
- * in READING, with the peer's pid and uid from SO_PEERCRED.  Returns 0, or
- * -1 after logging why.
+ * in READING; pid and uid are the peer's (SO_PEERCRED, -1 if unknown), for
+ * the logs and the per-uid count.  Returns 0, or -1 after logging why.
  */
-int conn_new(struct conn_set *set, struct event_base *base, evutil_socket_t fd);
+int conn_new(struct conn_set *set, struct event_base *base, evutil_socket_t fd,
+             long pid, long uid);
+
+/* Open (not DEAD) connections whose peer has uid. */
+unsigned conn_uid_count(const struct conn_set *set, long uid);
 
 /*
  * Shutdown: no connection reads any more; the requests already buffered are

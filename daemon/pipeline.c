@@ -6,14 +6,36 @@
  * jobs are all verified (or already answered), so commit order is arrival
  * order.  Finished jobs move to the done list and the loop is woken with
  * event_active(), which is thread-safe under evthread_use_pthreads().
+ *
+ * A failed commit is one of two things (docs/timebankd.md, "Failures").  A
+ * full store (the map at map_size_max, or the file system full) is
+ * transient: the batch gets STORAGE_FULL and later batches go on.  Any
+ * other storage failure (an I/O error from a write or a flush, an LMDB
+ * panic) stops the writer: after a failed flush the kernel may have
+ * dropped the pages it could not write and will not say so again, so
+ * nothing more is committed on this environment; the daemon answers what
+ * is queued with INTERNAL and exits 1 for its supervisor to restart it
+ * from the last durable meta page.  LMDB turns a short write into EIO, and
+ * a full file system gives short writes: an I/O error while the file
+ * system holding data.mdb has less than PIPELINE_FULL_MARGIN free counts
+ * as full.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "pipeline.h"
+
+#define PIPELINE_FULL_MARGIN (1u << 20) /* bytes free below which "full" */
+#define PIPELINE_FULL_LOG_S  10         /* one storage-full error per period */
 
 enum job_state {
         JOB_QUEUED,   /* waiting for a worker */
@@ -42,6 +64,8 @@ struct pipeline {
         int stopping; /* threads must exit */
         int failed;
         int idle_fired;
+        time_t full_logged;     /* writer: the last storage-full error */
+        uint64_t full_unlogged; /* writer: full batches since */
 
         struct event *wake; /* loop-side: deliver done jobs */
         /* the writer's batch arrays, batch_max each, allocated up front so
@@ -146,6 +170,65 @@ static void attach_receipts(struct pipeline *p, struct pipeline_job **jobs,
         }
 }
 
+/*
+ * 1 if the file system holding the ledger's data.mdb (found among our open
+ * files: the ledger does not say where it lives) has less than
+ * PIPELINE_FULL_MARGIN bytes free for us; 0 if it has more or cannot be
+ * told.
+ */
+static int pipeline_disk_full(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+        struct statvfs vfs;
+        char link[32], target[PATH_MAX];
+        int full = 0;
+
+        if (d == NULL)
+                return 0;
+        while ((e = readdir(d)) != NULL) {
+                size_t n;
+                ssize_t k;
+                uint64_t blocks;
+
+                if (snprintf(link, sizeof(link), "/proc/self/fd/%s",
+                             e->d_name) >= (int)sizeof(link) ||
+                    (k = readlink(link, target, sizeof(target) - 1)) <= 0)
+                        continue;
+                target[k] = 0;
+                n = (size_t)k;
+                if (n < 9 || strcmp(target + n - 9, "/data.mdb") != 0 ||
+                    fstatvfs(atoi(e->d_name), &vfs) != 0)
+                        continue;
+                /* root may use the blocks reserved for it */
+                blocks = geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail;
+                full = blocks * vfs.f_frsize < PIPELINE_FULL_MARGIN;
+                break;
+        }
+        (void)closedir(d);
+        return full;
+}
+
+/* A batch got STORAGE_FULL: an error line, at most one per period. */
+static void pipeline_log_full(struct pipeline *p, size_t m)
+{
+        time_t now = time(NULL);
+
+        if (p->full_logged != 0 && now - p->full_logged < PIPELINE_FULL_LOG_S) {
+                p->full_unlogged++;
+                log_debug("storage full: a batch of %zu entries refused", m);
+                return;
+        }
+        log_err("storage full: a batch of %zu entries was refused with "
+                "STORAGE_FULL (%" PRIu64 " more batches since the last such "
+                "line): the map reached map_size_max or the file system "
+                "holding the ledger is full; free space or raise "
+                "map_size_max, and writes resume",
+                m, p->full_unlogged);
+        p->full_logged = now;
+        p->full_unlogged = 0;
+}
+
 /* Apply one batch: jobs[0..n) were detached from the queue in order. */
 static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
                          size_t n, struct ledger_item *items,
@@ -154,6 +237,7 @@ static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
 {
         size_t m = 0;
         enum ledger_err err;
+        int fatal = 0;
 
         for (size_t i = 0; i < n; i++) {
                 if (jobs[i]->state != JOB_VERIFIED)
@@ -167,25 +251,49 @@ static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
         if (m == 0)
                 return;
         err = ledger_apply_batch(p->ledger, items, m, results);
-        if (err == LEDGER_E_PANIC) {
+        if (err == LEDGER_E_IO && pipeline_disk_full())
+                err = LEDGER_E_FULL; /* a short write on a full disk */
+        switch (err) {
+        case LEDGER_OK:
+                break;
+        case LEDGER_E_FULL:
+                pipeline_log_full(p, m);
+                break;
+        case LEDGER_E_PANIC:
                 log_err("LMDB panic while committing: the environment is "
-                        "unusable; exiting so the supervisor restarts us");
+                        "unusable; nothing of the batch was acknowledged; "
+                        "exiting so the supervisor restarts us");
+                fatal = 1;
+                break;
+        case LEDGER_E_IO:
+                log_err("storage failure: committing a batch of %zu entries "
+                        "failed with an I/O error (a write or flush of "
+                        "data.mdb); nothing of it was acknowledged; the disk "
+                        "may have lost writes it will not report again, so "
+                        "no more writes: exiting so the supervisor restarts "
+                        "the daemon from the last durable commit",
+                        m);
+                fatal = 1;
+                break;
+        default:
+                log_err("committing a batch of %zu entries failed: %s", m,
+                        ledger_strerror(err));
+                break;
+        }
+        if (fatal) {
                 pthread_mutex_lock(&p->mu);
                 p->failed = 1;
                 pthread_mutex_unlock(&p->mu);
-        } else if (err != LEDGER_OK && err != LEDGER_E_FULL) {
-                log_err("committing a batch of %zu entries failed: %s", m,
-                        ledger_strerror(err));
-        } else if (err == LEDGER_E_FULL) {
-                log_err("storage full: the map reached map_size_max; a batch "
-                        "of %zu entries was refused with STORAGE_FULL",
-                        m);
         }
         for (size_t i = 0; i < m; i++) {
                 ledger_jobs[i]->result = results[i];
-                if (err == LEDGER_E_PANIC)
+                if (fatal)
                         answer(ledger_jobs[i], TB_ST_INTERNAL,
                                "storage failure; the daemon is restarting");
+                else if (err == LEDGER_E_FULL)
+                        answer(ledger_jobs[i], TB_ST_STORAGE_FULL,
+                               "storage full: nothing was written; retry "
+                               "later with the same request id");
         }
         if (err == LEDGER_OK)
                 attach_receipts(p, ledger_jobs, m);

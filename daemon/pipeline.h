@@ -81,7 +81,11 @@ int pipeline_submit(struct pipeline *p, struct pipeline_job *job);
 /* Jobs queued and not yet done. */
 size_t pipeline_pending(struct pipeline *p);
 
-/* 1 if the writer stopped on a fatal ledger error (the daemon must exit). */
+/*
+ * 1 if the writer stopped on a storage failure: an I/O error committing (a
+ * write or flush of the ledger failed; a full file system is not one, it
+ * answers STORAGE_FULL) or an LMDB panic.  The daemon must exit.
+ */
 int pipeline_failed(struct pipeline *p);
 
 /*

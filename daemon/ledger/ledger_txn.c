@@ -21,6 +21,8 @@ enum ledger_err ledger_txn_err(int rc)
         case MDB_SUCCESS:
                 return LEDGER_OK;
         case MDB_MAP_FULL:
+        case ENOSPC: /* the file system is full: transient, like the map */
+        case EDQUOT:
                 return LEDGER_E_FULL;
         case MDB_PANIC:
                 return LEDGER_E_PANIC;
@@ -45,7 +47,6 @@ enum ledger_err ledger_txn_err(int rc)
                 return LEDGER_E_NO_LEDGER;
         case EACCES:
         case EIO:
-        case ENOSPC:
         case EROFS:
                 return LEDGER_E_IO;
         default:

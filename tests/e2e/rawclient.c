@@ -18,6 +18,13 @@
  *     -H MS       after sending, hold the connection MS ms before reading
  *     -n N        stop after N responses (prints "open")
  *     -t MS       give up after MS ms without a byte (prints "timeout")
+ *     -T MS       trickle: send one byte every MS ms, stopping early when
+ *                 the daemon answers or hangs up; prints "trickled N bytes
+ *                 in M ms" (then the responses as usual)
+ *     -N COUNT    open COUNT connections, send the bytes on each, print
+ *                 "connected COUNT", hold them all -H MS (reading), then
+ *                 print "conns busy=B closed=C open=O": B answered BUSY,
+ *                 C hung up without a BUSY, O still open without a word
  *
  * Output, one line each: "sent N", then per response "response type=T
  * id=I status=NAME [seq=N] message=TEXT" (seq for a SUBMIT answered OK or
@@ -63,7 +70,7 @@ static void usage(void)
         fprintf(stderr,
                 "usage: rawclient [-x HEX] [-R KEY:ACCOUNT:RID -o "
                 "ORIGIN [-i ID] [-C CLOCK]] [-p N] [-c] [-H MS] [-n N] [-t MS] "
-                "SOCKET\n");
+                "[-T MS] [-N COUNT] SOCKET\n");
         exit(2);
 }
 
@@ -235,20 +242,147 @@ static void read_responses(int fd, unsigned long n, unsigned long ms)
         }
 }
 
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+                fail("clock_gettime");
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int connect_to(const struct sockaddr_un *sa)
+{
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+        if (fd < 0 ||
+            connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0)
+                fail("cannot connect");
+        return fd;
+}
+
+static size_t send_all(int fd, const uint8_t *p, size_t len)
+{
+        size_t sent = 0;
+
+        while (sent < len) {
+                ssize_t w = send(fd, p + sent, len - sent, MSG_NOSIGNAL);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        break; /* the daemon may hang up mid-way: report it */
+                sent += (size_t)w;
+        }
+        return sent;
+}
+
+/* 1 if the daemon has said something or hung up on fd. */
+static int spoke(int fd)
+{
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+        return poll(&pfd, 1, 0) > 0;
+}
+
+/* -T: one byte every ms until done or the daemon answers or hangs up. */
+static size_t trickle(int fd, unsigned long ms, int64_t *took)
+{
+        int64_t t0 = now_ms();
+        size_t sent = 0;
+
+        while (sent < out_len && !spoke(fd)) {
+                if (sent > 0)
+                        sleep_ms(ms);
+                if (spoke(fd) || send_all(fd, out + sent, 1) != 1)
+                        break;
+                sent++;
+        }
+        *took = now_ms() - t0;
+        return sent;
+}
+
+/* -N: count connections, each sent the bytes and held for hold ms. */
+static void many(const struct sockaddr_un *sa, unsigned long count,
+                 unsigned long hold)
+{
+        struct pollfd *pfd = calloc(count, sizeof(*pfd));
+        uint8_t(*got)[TB_FRAME_HEADER + TB_RESPONSE_HEADER] =
+            calloc(count, sizeof(*got));
+        size_t *have = calloc(count, sizeof(*have));
+        unsigned long busy = 0, closed = 0, open = 0, live = count;
+        int64_t end;
+
+        if (pfd == NULL || got == NULL || have == NULL)
+                fail("out of memory");
+        for (unsigned long i = 0; i < count; i++) {
+                pfd[i].fd = connect_to(sa);
+                pfd[i].events = POLLIN;
+                (void)send_all(pfd[i].fd, out, out_len);
+        }
+        printf("connected %lu\n", count);
+        fflush(stdout);
+        end = now_ms() + (int64_t)hold;
+        while (live > 0 && now_ms() < end) {
+                int r = poll(pfd, count, (int)(end - now_ms()));
+
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        fail("poll");
+                for (unsigned long i = 0; i < count; i++) {
+                        uint8_t sink[512];
+                        ssize_t n;
+
+                        if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                                continue;
+                        n = read(pfd[i].fd, sink, sizeof(sink));
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0) {
+                                close(pfd[i].fd);
+                                pfd[i].fd = -1; /* poll skips it */
+                                live--;
+                                continue;
+                        }
+                        for (ssize_t k = 0; k < n && have[i] < sizeof(got[i]);
+                             k++)
+                                got[i][have[i]++] = sink[k];
+                }
+        }
+        for (unsigned long i = 0; i < count; i++) {
+                if (have[i] == sizeof(got[i]) &&
+                    be(got[i] + TB_FRAME_HEADER + 7, 2) == TB_ST_BUSY)
+                        busy++;
+                else if (pfd[i].fd < 0)
+                        closed++;
+                else if (have[i] == 0)
+                        open++;
+                else
+                        closed++; /* an answer, not BUSY: count it closed */
+                if (pfd[i].fd >= 0)
+                        close(pfd[i].fd);
+        }
+        printf("conns busy=%lu closed=%lu open=%lu\n", busy, closed, open);
+        free(pfd);
+        free(got);
+        free(have);
+}
+
 int main(int argc, char **argv)
 {
         struct sockaddr_un sa;
         const char *origin = NULL, *reg = NULL;
         unsigned long partial = (unsigned long)-1, hold = 0, n = 0,
-                      timeout = 5000;
+                      timeout = 5000, trickle_ms = 0, count = 0;
+        int64_t took;
         uint32_t id = 1;
         int64_t clock = -1;
         int c, hangup = 0, fd;
-        size_t sent = 0;
+        size_t sent;
 
         if (sodium_init() < 0)
                 fail("sodium_init");
-        while ((c = getopt(argc, argv, "x:R:o:i:C:p:cH:n:t:")) != -1) {
+        while ((c = getopt(argc, argv, "x:R:o:i:C:p:cH:n:t:T:N:")) != -1) {
                 switch (c) {
                 case 'x':
                         add_hex(optarg);
@@ -280,6 +414,12 @@ int main(int argc, char **argv)
                 case 't':
                         timeout = number(optarg);
                         break;
+                case 'T':
+                        trickle_ms = number(optarg);
+                        break;
+                case 'N':
+                        count = number(optarg);
+                        break;
                 default:
                         usage();
                 }
@@ -295,18 +435,19 @@ int main(int argc, char **argv)
         memset(&sa, 0, sizeof(sa));
         sa.sun_family = AF_UNIX;
         memcpy(sa.sun_path, argv[optind], strlen(argv[optind]) + 1);
-        if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-            connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-                fail("cannot connect");
-        while (sent < out_len) {
-                ssize_t w = send(fd, out + sent, out_len - sent, MSG_NOSIGNAL);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        break; /* the daemon may hang up mid-way: report it */
-                sent += (size_t)w;
+        if (count > 0) {
+                many(&sa, count, hold);
+                return 0;
         }
-        printf("sent %zu\n", sent);
+        fd = connect_to(&sa);
+        if (trickle_ms > 0) {
+                sent = trickle(fd, trickle_ms, &took);
+                printf("trickled %zu bytes in %lld ms\n", sent,
+                       (long long)took);
+        } else {
+                sent = send_all(fd, out, out_len);
+                printf("sent %zu\n", sent);
+        }
         fflush(stdout);
         if (hangup) {
                 close(fd);

@@ -1,0 +1,109 @@
+#!/bin/bash
+# e2e_storage_full: a full file system answers STORAGE_FULL, not INTERNAL,
+# and costs nothing else.  Two rounds:
+#   1. the real thing: the ledger on a small tmpfs (size=8m), a filler file
+#      taking all of it but 12 KiB, so LMDB's next commit gets a short
+#      write (which LMDB reports as EIO) and the ones after it ENOSPC;
+#   2. the faildisk layer's "write ENOSPC" (LD_PRELOAD), which is also what
+#      plays the full disk where mounting is impossible (no root, no
+#      tmpfs; TB_STORAGE_FULL_SHIM=1 forces it).
+# In each: every write is answered STORAGE_FULL (CLI exit 4), nothing is
+# written and the daemon keeps running; reads go on; one error line per
+# period names it; once room is made the same writes (same request ids)
+# succeed.
+# Fails with ENOSPC mapped to a generic I/O error (round 2: INTERNAL and
+# the daemon exits), and with a short write taken for a failing disk
+# (round 1: the daemon exits).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+: "${FAILDISK:?set FAILDISK to the faildisk.so layer}"
+
+FS=$TB_TMP/fs
+CTL=$TB_TMP/faildisk
+MOUNTED=0
+mkdir "$FS"
+if [ "${TB_STORAGE_FULL_SHIM:-0}" != 1 ] && [ "$(id -u)" = 0 ] &&
+    mount -t tmpfs -o size=8m,mode=0700 tmpfs "$FS" 2>/dev/null; then
+    MOUNTED=1
+    # unmount whatever happens (lazily: the daemon may still hold it);
+    # lib.sh's cleanup runs after
+    trap 'rc=$?; umount -l "$FS" 2>/dev/null; (exit $rc); tb_cleanup' EXIT
+fi
+DATA=$FS/data
+tb_init
+daemon_start
+terminal kiosk record
+K=$TB_TMP/kiosk.key
+ok tb register -k "$K" alice
+T0=$(($(date +%s) - 86400))
+rec() {
+    tb --timeout 20 --json record -k "$K" alice --minutes 1 \
+        --start "$(date -u -d "@$((T0 + $1 * 120))" +%Y-%m-%dT%H:%M:%SZ)" \
+        --request-id "$(printf '%032x' "$1")"
+}
+ok rec 1
+N=1
+
+# full_round FILL UNFILL: five writes while FILL holds, then after UNFILL.
+full_round() {
+    local size balance first=$((N + 1)) i logged
+    size=$(tree_size)
+    ok tb --json balance alice
+    balance=$(json balance)
+    logged=$(grep -c '^<3>storage full' "$DLOG" || true)
+    "$1"
+    note "writes get STORAGE_FULL, nothing is written, the daemon goes on"
+    for i in $(seq "$first" $((first + 4))); do
+        run rec "$i"
+        [ "$RC" -eq 4 ] && grep -q "^timebank: STORAGE_FULL: " "$ERR" ||
+            fail "write #$i on a full disk: exit $RC, expected 4 and STORAGE_FULL"
+        kill -0 "$DAEMON_PID" 2>/dev/null ||
+            fail "the daemon exited on a full disk"
+    done
+    logged=$(($(grep -c '^<3>storage full' "$DLOG") - logged))
+    [ "$logged" -ge 1 ] && [ "$logged" -le 2 ] ||
+        fail "$logged storage-full error lines for 5 refused batches"
+    note "reads go on"
+    ok tb --json balance alice
+    eq "balance" "$(json balance)" "$balance"
+    ok tb history alice
+    eq "tree size" "$(tree_size)" "$size"
+    note "room is made: the same writes succeed"
+    "$2"
+    for i in $(seq "$first" $((first + 4))); do
+        ok rec "$i"
+        eq "write #$i after room was made" "$(json status)" OK
+    done
+    eq "tree size" "$(tree_size)" "$((size + 5))"
+    N=$((first + 4))
+}
+
+tmpfs_fill() {
+    dd if=/dev/zero of="$FS/filler" bs=4k 2>/dev/null || true
+    truncate -s -12k "$FS/filler"
+    note "filled: $(df -k --output=avail "$FS" | tail -n 1) KiB free"
+}
+tmpfs_unfill() { rm -f "$FS/filler"; }
+shim_fill() { echo "write ENOSPC" >"$CTL"; }
+shim_unfill() { rm -f "$CTL"; }
+
+if [ "$MOUNTED" = 1 ]; then
+    note "round 1: the ledger on a tmpfs of 8 MiB, filled"
+    full_round tmpfs_fill tmpfs_unfill
+    note "the ledger leaves the tmpfs"
+    daemon_stop
+    cp -a "$DATA" "$TB_TMP/data"
+    DATA=$TB_TMP/data
+    umount "$FS"
+    trap tb_cleanup EXIT
+else
+    note "round 1 skipped: cannot mount a small file system here"
+    daemon_stop
+fi
+
+note "round 2: faildisk's write ENOSPC"
+LD_PRELOAD=$FAILDISK TB_FAILDISK_CONTROL=$CTL \
+    ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0 daemon_start
+full_round shim_fill shim_unfill
+grep -q "faildisk: .* -> ENOSPC" "$DLOG" || fail "faildisk did not fire"
+echo "PASS"
