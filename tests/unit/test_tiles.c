@@ -69,11 +69,11 @@ static void make_entries(const char *tmpl, uint64_t n, struct tiles_entries *e)
 
         CHECK(at != NULL);
         for (uint64_t i = 0; i < n; i++) {
-                int len = snprintf(buf, sizeof(buf), "%.*s%llu%s",
-                                   (int)(at - tmpl), tmpl,
-                                   (unsigned long long)i, at + 3);
-                CHECK(tiles_entries_add(e, (const uint8_t *)buf,
-                                        (size_t)len) == 0);
+                int len =
+                    snprintf(buf, sizeof(buf), "%.*s%llu%s", (int)(at - tmpl),
+                             tmpl, (unsigned long long)i, at + 3);
+                CHECK(tiles_entries_add(e, (const uint8_t *)buf, (size_t)len) ==
+                      0);
         }
 }
 
@@ -172,8 +172,8 @@ static void check_bundle_invalid(struct docvec *v)
         const uint8_t *ent;
         enum tb_err err = TB_OK;
 
-        while (off < len && (err = tb_bundle_next(p, len, &off, &ent,
-                                                  &elen)) == TB_OK)
+        while (off < len &&
+               (err = tb_bundle_next(p, len, &off, &ent, &elen)) == TB_OK)
                 ;
         CHECK(err == TB_E_TRUNCATED);
         free(p);
@@ -189,9 +189,9 @@ static void check_vector(struct docvec *v)
         if (strcmp(type, "tile-path") == 0) {
                 check_path(v);
         } else if (strcmp(type, "tile-path-invalid") == 0) {
-                CHECK_ERR(tb_tile_path_parse(docvec_str(v, "path"), &level,
-                                             &n, &w),
-                          TB_E_INVALID_ARG);
+                CHECK_ERR(
+                    tb_tile_path_parse(docvec_str(v, "path"), &level, &n, &w),
+                    TB_E_INVALID_ARG);
         } else if (strcmp(type, "tiles-for-size") == 0) {
                 struct list l = {.level = -2, .first = 1, .last = 0};
                 tiles_each(strtoull(docvec_str(v, "size"), NULL, 10), list_cb,
@@ -238,8 +238,7 @@ static void test_paths(void)
         CHECK(n == max && w == 255);
         CHECK_ERR(tb_tile_path(TB_TILE_ENTRIES, max, 1, p, sizeof(p)), TB_OK);
         CHECK(strlen(p) < TB_TILE_PATH_MAX);
-        CHECK_ERR(tb_tile_path(0, max + 1, 1, p, sizeof(p)),
-                  TB_E_INVALID_ARG);
+        CHECK_ERR(tb_tile_path(0, max + 1, 1, p, sizeof(p)), TB_E_INVALID_ARG);
         CHECK_ERR(tb_tile_path(64, 0, 1, p, sizeof(p)), TB_E_INVALID_ARG);
         CHECK_ERR(tb_tile_path(-2, 0, 1, p, sizeof(p)), TB_E_INVALID_ARG);
         CHECK_ERR(tb_tile_path(0, 0, 0, p, sizeof(p)), TB_E_INVALID_ARG);
