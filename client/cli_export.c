@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "note.h"
 #include "tiles.h"
+#include "tiles_http.h"
 
 #define EXPORT_WINDOW 32 /* ENTRY requests in flight */
 
@@ -137,6 +138,12 @@ int cli_export_run(struct cli *cli, const struct cli_args *a)
         size_t note_len;
         int have_old;
 
+        if (tiles_http_is_url(dir))
+                cli_die(TB_EXIT_USAGE,
+                        "export writes a directory (%s is a "
+                        "URL): serve the directory with any "
+                        "web server",
+                        dir);
         cli_key_public(a->value[CLI_OPT_LOG_KEY], &v);
         have_old = export_old(dir, &v, &old);
         cli_export_fetch(cli, &v, note, &note_len, &cp, &e);

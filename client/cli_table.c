@@ -156,7 +156,7 @@ static const struct cli_command table_commands[] = {
     {"audit",
      cli_audit_run,
      {O(LOG_KEY) | O(TILES) | O(SINCE) | O(BALANCES), O(LOG_KEY), 0, 0},
-     "audit --log-key LOG.pub [--tiles DIR] [--since OLD.checkpoint] "
+     "audit --log-key LOG.pub [--tiles DIR|URL] [--since OLD.checkpoint] "
      "[--balances]",
      "check the whole log without trusting the daemon: signatures, tiles, "
      "key chain, every ledger rule and balance; exit 1 on the first "

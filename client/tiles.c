@@ -13,6 +13,7 @@
  * names a tile a crash could lose.
  */
 #include "tiles.h"
+#include "tiles_http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -245,6 +246,8 @@ int tiles_read_file(const char *dir, const char *rel, size_t max, uint8_t **out,
 
         *out = NULL;
         *len = 0;
+        if (tiles_http_is_url(dir))
+                return tiles_http_get(dir, rel, max, out, len, err);
         if (tiles_join(dir, rel, path) != 0)
                 return tiles_fail(err, "%s/%s: path too long", dir, rel);
         if ((f = fopen(path, "rb")) == NULL) {

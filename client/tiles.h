@@ -100,8 +100,9 @@ int tiles_write_checkpoint(const char *dir, const uint8_t *note, size_t len,
 
 /*
  * Read the file dir/rel whole into *out (malloc'd, the caller frees),
- * refusing more than max bytes.  Returns 0, -1 (err says why; errno
- * ENOENT if it does not exist).
+ * refusing more than max bytes.  dir may be an http(s):// prefix
+ * (client/tiles_http.h).  Returns 0, -1 (err says why; errno ENOENT if it
+ * does not exist).
  */
 int tiles_read_file(const char *dir, const char *rel, size_t max, uint8_t **out,
                     size_t *len, char *err);

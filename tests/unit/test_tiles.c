@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_tiles.c - C2SP tlog-tiles: tile paths and entry bundles
  * (proto/tile.c), the tiles a tree size implies and their contents
- * (client/tiles.c, included: unit tests link proto/ only), and the tiles
+ * (client/tiles.c, included: unit tests link proto/ only; its http(s)
+ * reader as built without libcurl), and the tiles
  * directory written and read back.  Owns the vectors of docs/audit.md.
  */
 #include <sodium.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../client/tiles.c"
+#include "../../client/tiles_http.c" /* without TB_HAVE_CURL: the stub */
 #include "check.h"
 #include "docvec.h"
 
@@ -296,6 +298,21 @@ static void test_dir(void)
         tiles_entries_free(&e);
 }
 
+/* Without libcurl a URL is refused, naming the package. */
+static void test_http_stub(void)
+{
+        char err[TILES_ERR_MAX];
+        uint8_t *p;
+        size_t n;
+
+        CHECK(tiles_http_is_url("https://mirror.example/log"));
+        CHECK(tiles_http_is_url("http://127.0.0.1:8080"));
+        CHECK(!tiles_http_is_url("/srv/http://x"));
+        CHECK(tiles_read_file("https://mirror.example/log", "checkpoint", 10,
+                              &p, &n, err) != 0);
+        CHECK(p == NULL && strstr(err, "libcurl4-openssl-dev") != NULL);
+}
+
 int main(void)
 {
         if (sodium_init() < 0)
@@ -303,5 +320,6 @@ int main(void)
         test_docs();
         test_paths();
         test_dir();
+        test_http_stub();
         return check_done("test_tiles");
 }
