@@ -39,8 +39,9 @@ cmp "$TB_TMP/dir.txt" "$OUT" || fail "the summaries differ"
 ok tb audit --log-key "$LOGPUB" --tiles "$URL/" # a trailing slash is fine
 
 note "a tampered tile, served: caught and named"
-b=$(xxd -s 40 -l 1 -p "$M/tile/0/000.p/5")
-printf "%02x" $((0x$b ^ 0xff)) | xxd -r -p |
+b=$(od -An -tu1 -j 40 -N 1 "$M/tile/0/000.p/5" | tr -d ' ')
+# shellcheck disable=SC2059
+printf "\\$(printf %03o $((b ^ 255)))" |
     dd of="$M/tile/0/000.p/5" bs=1 seek=40 conv=notrunc status=none
 expect 1 tb audit --log-key "$LOGPUB" --tiles "$URL"
 err_has "tile/0/000.p/5: hash 1 is not the leaf hash of entry seq 1"

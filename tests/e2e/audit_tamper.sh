@@ -45,11 +45,12 @@ caught() {
     for t in "$@"; do err_has "$t"; done
 }
 
-# flip FILE OFFSET: invert the bits of one byte.
+# flip FILE OFFSET: invert the bits of one byte (coreutils only).
 flip() {
     local b
-    b=$(xxd -s "$2" -l 1 -p "$1")
-    printf "%02x" $((0x$b ^ 0xff)) | xxd -r -p |
+    b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+    # shellcheck disable=SC2059
+    printf "\\$(printf %03o $((b ^ 255)))" |
         dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
