@@ -5,22 +5,27 @@
 # dropped; two entries swapped; entries re-hashed and re-signed with the
 # real log key (tests/e2e/tiles_forge.c) that only the key chain or the
 # rule replay can refuse: signed by an unenrolled key, by a revoked key, a
-# redemption beyond the balance; a different log key; and a history
-# rewritten behind a checkpoint kept earlier, which only --since catches.
+# redemption beyond the balance, and one forged entry per rule
+# (overlap, daily cap, balance cap, request id reuse, roles, reversals);
+# a different log key; and a history rewritten behind a checkpoint kept
+# earlier, which only --since catches.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 : "${TILES_FORGE:?set TILES_FORGE to the tiles_forge binary}"
 
-tb_init
+tb_init --daily-minutes-cap 120 --max-balance 100
 daemon_start
+# services yesterday (UTC), so the day's minutes are known to the test
+D=$((($(date +%s) / 86400 - 1) * 86400))
+at() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 LOGPUB=$DATA/log.pub
 terminal kiosk record
 terminal counter redeem
 terminal old record
 ok tb register -k "$TB_TMP/kiosk.key" alice        # 4
 ok tb register -k "$TB_TMP/kiosk.key" bob          # 5
-ok tb record -k "$TB_TMP/kiosk.key" alice --minutes 60 --start "$(iso 7200)"
-ok tb record -k "$TB_TMP/kiosk.key" bob --minutes 30 --start "$(iso 7200)"
+ok tb record -k "$TB_TMP/kiosk.key" alice --minutes 60 --start "$(at $((D + 3600)))"
+ok tb record -k "$TB_TMP/kiosk.key" bob --minutes 30 --start "$(at $((D + 3600)))"
 ok tb redeem -k "$TB_TMP/counter.key" alice --points 20 --item bread # 8
 ok tb transfer -k "$TB_TMP/counter.key" alice bob --points 10        # 9
 ok tb revoke -k "$TB_TMP/admin.key" "$TB_TMP/old.key.pub"            # 10
@@ -102,6 +107,42 @@ note "... and within the balance it passes: the forger's tool is honest"
 tampered within
 ok "$TILES_FORGE" "$T" "$DATA/log.key" redeem "$TB_TMP/counter.key" bob 40
 ok tb audit --log-key "$LOGPUB" --tiles "$T"
+
+# forged KIND-ARGS... TEXT: a mirror with one more entry, re-signed with
+# the real log key, that the replay must refuse with TEXT at seq 11.
+forged() {
+    local text=${*: -1}
+    tampered forged
+    ok "$TILES_FORGE" "$T" "$DATA/log.key" "${@:1:$#-1}"
+    caught "seq 11 (tile/entries/000.p/12): $text"
+}
+K=$TB_TMP/kiosk.key
+A=$TB_TMP/admin.key
+note "re-signed: each rule of the replay refuses its forged entry"
+forged service "$K" alice $((D + 3600 + 1200)) 30 "OVERLAPPING_SERVICE"
+forged service "$K" alice $((D + 7200)) 61 "DAILY_CAP_EXCEEDED: alice has 60"
+forged service "$K" bob $((D - 86400)) 61 "BALANCE_CAP_EXCEEDED: bob: 40 + 61"
+forged copy 6 "REQUEST_ID_REUSED: the signer used this request id at seq 6"
+forged register "$TB_TMP/counter.key" carol "ROLE_FORBIDDEN"
+forged reverse "$K" 8 "ROLE_FORBIDDEN: the signer is neither admin nor"
+forged reverse "$K" 6 "INSUFFICIENT_POINTS: reversing seq 6 takes 60 points"
+forged reverse "$A" 4 "NOT_REVERSIBLE: seq 4 is a register"
+forged reverse "$A" 11 "NO_SUCH_ENTRY"
+forged redeem "$TB_TMP/counter.key" zoe 1 "UNKNOWN_ACCOUNT"
+forged register "$K" alice "ACCOUNT_EXISTS"
+tampered twice
+ok "$TILES_FORGE" "$T" "$DATA/log.key" reverse "$A" 8 reverse "$A" 8
+caught "seq 12 (tile/entries/000.p/13): ALREADY_REVERSED"
+note "... while the same kinds within the rules pass"
+tampered lawful
+ok "$TILES_FORGE" "$T" "$DATA/log.key" \
+    service "$K" alice $((D + 7200)) 60 reverse "$A" 8 \
+    service "$K" bob $((D - 86400)) 60 copy 11
+expect 1 tb audit --log-key "$LOGPUB" --tiles "$T"
+err_has "seq 14 (tile/entries/000.p/15): REQUEST_ID_REUSED"
+ok "$TILES_FORGE" "$T" "$DATA/log.key" truncate 14
+ok tb audit --log-key "$LOGPUB" --tiles "$T"
+out_has "1 entries reversed"
 
 note "a different log key: the auditor's, or the mirror's"
 "$TIMEBANK" keygen "$ORIGIN" -o "$TB_TMP/other.key" >/dev/null

@@ -14,8 +14,13 @@
  *   truncate N                         keep entries 0..N-1
  *   drop SEQ                           remove one entry (no renumbering)
  *   swap A B                           exchange two entries
- *   register KEY ACCOUNT               append a register entry signed by KEY
- *   redeem KEY ACCOUNT POINTS          append a redeem entry signed by KEY
+ *   copy SEQ                           append entry SEQ again (same signer,
+ *                                      same request id)
+ *   register KEY ACCOUNT               append a register entry
+ *   redeem KEY ACCOUNT POINTS          append a redeem entry
+ *   service KEY ACCOUNT START MINUTES  append a service entry (START in
+ *                                      unix seconds, the default activity)
+ *   reverse KEY SEQ                    append a reverse entry
  * Appended entries are signed by the key file KEY for the checkpoint's
  * origin, get the next seq and the last entry's receive time.
  *
@@ -66,48 +71,101 @@ static void forge_checkpoint(const char *dir, struct tb_checkpoint *cp)
         free(p);
 }
 
-/* Append a register or redeem entry signed by keyfile. */
+/* The last record's receive time (0 for an empty log). */
+static int64_t forge_last_received(const struct tiles_entries *e)
+{
+        struct tb_record last;
+
+        if (e->n > 0 && tb_record_decode(e->data[e->n - 1], e->len[e->n - 1],
+                                         &last) == TB_OK)
+                return last.received;
+        return 0;
+}
+
+/*
+ * Append an entry of kind signed by the key file arg[0], its fields from
+ * arg[1..]: register ACCOUNT, redeem ACCOUNT POINTS, service ACCOUNT
+ * START MINUTES, reverse SEQ.
+ */
 static void forge_append(struct tiles_entries *e, const char *origin,
-                         const char *keyfile, unsigned kind,
-                         const char *account, const char *points)
+                         unsigned kind, char **arg)
 {
         struct tb_skey *k;
         struct tb_vkey v;
         struct tb_entry en;
-        struct tb_record last;
         uint8_t body[TB_BODY_MAX], sig[TB_SIG_SIZE], rec[TB_RECORD_MAX];
         size_t blen, rlen;
-        int64_t received = 0;
+        int64_t received = forge_last_received(e);
 
-        if (tb_keyfile_read_secret(keyfile, &k) != TB_OK)
-                forge_die("cannot read the key %s", keyfile);
+        if (tb_keyfile_read_secret(arg[0], &k) != TB_OK)
+                forge_die("cannot read the key %s", arg[0]);
         tb_skey_public(k, &v);
         memset(&en, 0, sizeof(en));
         en.version = TB_ENTRY_VERSION;
         en.kind = (uint8_t)kind;
         memcpy(en.signer, v.pk, TB_PUBKEY_SIZE);
         randombytes_buf(en.request_id, sizeof(en.request_id));
-        if (e->n > 0 && tb_record_decode(e->data[e->n - 1], e->len[e->n - 1],
-                                         &last) == TB_OK)
-                received = last.received;
         en.clock = received;
-        if (kind == TB_KIND_REGISTER) {
+        switch (kind) {
+        case TB_KIND_REGISTER:
                 snprintf(en.u.reg.account, sizeof(en.u.reg.account), "%s",
-                         account);
-        } else {
+                         arg[1]);
+                break;
+        case TB_KIND_REDEEM:
                 snprintf(en.u.redeem.account, sizeof(en.u.redeem.account), "%s",
-                         account);
-                en.u.redeem.points = (uint32_t)strtoul(points, NULL, 10);
+                         arg[1]);
+                en.u.redeem.points = (uint32_t)strtoul(arg[2], NULL, 10);
                 snprintf(en.u.redeem.item, sizeof(en.u.redeem.item), "forged");
+                break;
+        case TB_KIND_SERVICE:
+                snprintf(en.u.service.account, sizeof(en.u.service.account),
+                         "%s", arg[1]);
+                en.u.service.start = strtoll(arg[2], NULL, 10);
+                en.u.service.minutes = (uint16_t)strtoul(arg[3], NULL, 10);
+                break;
+        default:
+                en.u.reverse.seq = strtoull(arg[1], NULL, 10);
+                break;
         }
         if (tb_entry_encode(&en, body, sizeof(body), &blen) != TB_OK ||
             tb_entry_sign_key(origin, body, blen, k, sig) != TB_OK ||
             tb_record_encode(e->n, received, body, blen, sig, rec, sizeof(rec),
                              &rlen) != TB_OK ||
             tiles_entries_add(e, rec, rlen) != 0)
-                forge_die("cannot build the entry for %s", account);
+                forge_die("cannot build the %s entry", tb_kind_name(kind));
         tb_skey_free(k);
 }
+
+/* Append entry seq again, as the next record: the same signer and id. */
+static void forge_copy(struct tiles_entries *e, uint64_t seq)
+{
+        struct tb_record r;
+        uint8_t rec[TB_RECORD_MAX];
+        size_t rlen;
+
+        if (seq >= e->n ||
+            tb_record_decode(e->data[seq], e->len[seq], &r) != TB_OK ||
+            tb_record_encode(e->n, forge_last_received(e), r.body, r.body_len,
+                             r.sig, rec, sizeof(rec), &rlen) != TB_OK ||
+            tiles_entries_add(e, rec, rlen) != 0)
+                forge_die("cannot copy seq %s", "(out of range?)");
+}
+
+/* The OPs: name, words after it, the entry kind it appends (or 0). */
+static const struct {
+        const char *name;
+        int args;
+        unsigned kind;
+} forge_table[] = {
+    {"truncate", 1, 0},
+    {"drop", 1, 0},
+    {"swap", 2, 0},
+    {"copy", 1, 0},
+    {"register", 2, TB_KIND_REGISTER},
+    {"redeem", 3, TB_KIND_REDEEM},
+    {"service", 4, TB_KIND_SERVICE},
+    {"reverse", 2, TB_KIND_REVERSE},
+};
 
 /* Apply the OPs argv[0..argc) to e. */
 static void forge_ops(struct tiles_entries *e, const char *origin, int argc,
@@ -115,19 +173,21 @@ static void forge_ops(struct tiles_entries *e, const char *origin, int argc,
 {
         for (int i = 0; i < argc;) {
                 const char *op = argv[i];
-                int need = strcmp(op, "truncate") == 0   ? 2
-                           : strcmp(op, "drop") == 0     ? 2
-                           : strcmp(op, "swap") == 0     ? 3
-                           : strcmp(op, "register") == 0 ? 3
-                           : strcmp(op, "redeem") == 0   ? 4
-                                                         : 0;
-                if (need == 0 || i + need > argc)
+                size_t t = 0, nt = sizeof(forge_table) / sizeof(forge_table[0]);
+                while (t < nt && strcmp(forge_table[t].name, op) != 0)
+                        t++;
+                if (t == nt || i + 1 + forge_table[t].args > argc)
                         forge_die("bad operation '%s'", op);
                 uint64_t a = strtoull(argv[i + 1], NULL, 10);
-                uint64_t b = need > 2 ? strtoull(argv[i + 2], NULL, 10) : 0;
-                if (strcmp(op, "truncate") == 0) {
+                uint64_t b = strtoull(argv[i + forge_table[t].args], NULL, 10);
+                if (forge_table[t].kind != 0) {
+                        forge_append(e, origin, forge_table[t].kind,
+                                     argv + i + 1);
+                } else if (strcmp(op, "truncate") == 0) {
                         while (e->n > a)
                                 free(e->data[--e->n]);
+                } else if (strcmp(op, "copy") == 0) {
+                        forge_copy(e, a);
                 } else if (strcmp(op, "drop") == 0 && a < e->n) {
                         free(e->data[a]);
                         memmove(e->data + a, e->data + a + 1,
@@ -142,16 +202,10 @@ static void forge_ops(struct tiles_entries *e, const char *origin, int argc,
                         e->len[a] = e->len[b];
                         e->data[b] = p;
                         e->len[b] = l;
-                } else if (strcmp(op, "register") == 0) {
-                        forge_append(e, origin, argv[i + 1], TB_KIND_REGISTER,
-                                     argv[i + 2], NULL);
-                } else if (strcmp(op, "redeem") == 0) {
-                        forge_append(e, origin, argv[i + 1], TB_KIND_REDEEM,
-                                     argv[i + 2], argv[i + 3]);
                 } else {
                         forge_die("operation '%s' out of range", op);
                 }
-                i += need;
+                i += 1 + forge_table[t].args;
         }
 }
 
