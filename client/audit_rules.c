@@ -107,7 +107,7 @@ struct audit_rules *audit_rules_new(const char *origin,
         memcpy(r->log_pk, log_pk, TB_PUBKEY_SIZE);
         audit_map_init(&r->keys, TB_PUBKEY_SIZE);
         audit_map_init(&r->accounts, TB_ACCOUNT_ID_MAX + 1);
-        audit_map_init(&r->rids, 4 + TB_REQUEST_ID_SIZE);
+        audit_map_init(&r->rids, TB_PUBKEY_SIZE + TB_REQUEST_ID_SIZE);
         audit_map_init(&r->days, 4 + 8);
         audit_map_init(&r->rates, TB_CODE_MAX + 1);
         return r;
@@ -483,17 +483,14 @@ static int rules_genesis(struct audit_rules *r, const struct tb_entry *e,
 static int rules_common(struct audit_rules *r, const struct tb_entry *e,
                         uint64_t seq, uint32_t *signer, char *err)
 {
-        uint8_t rid[4 + TB_REQUEST_ID_SIZE];
-        uint64_t *k = audit_map_get(&r->keys, e->signer);
+        uint8_t rid[TB_PUBKEY_SIZE + TB_REQUEST_ID_SIZE];
+        uint64_t *k;
         int added;
         uint8_t need = tb_kind_roles(e->kind);
 
-        if (k == NULL)
-                return rules_fail(err, TB_ST_UNKNOWN_KEY,
-                                  "the signer was never enrolled before it");
-        *signer = (uint32_t)*k;
-        memcpy(rid, signer, 4);
-        memcpy(rid + 4, e->request_id, TB_REQUEST_ID_SIZE);
+        /* step 4 before the key checks, as the ledger orders them */
+        memcpy(rid, e->signer, TB_PUBKEY_SIZE);
+        memcpy(rid + TB_PUBKEY_SIZE, e->request_id, TB_REQUEST_ID_SIZE);
         if (audit_map_put(&r->rids, rid, seq, &added) == NULL)
                 return rules_fail(err, 0, "out of memory");
         if (!added)
@@ -501,6 +498,10 @@ static int rules_common(struct audit_rules *r, const struct tb_entry *e,
                                   "the signer used this request id at seq "
                                   "%" PRIu64,
                                   *audit_map_get(&r->rids, rid));
+        if ((k = audit_map_get(&r->keys, e->signer)) == NULL)
+                return rules_fail(err, TB_ST_UNKNOWN_KEY,
+                                  "the signer was never enrolled before it");
+        *signer = (uint32_t)*k;
         if (r->key[*signer].revoked)
                 return rules_fail(err, TB_ST_KEY_REVOKED,
                                   "the signer was revoked at seq %" PRIu64,
