@@ -5,11 +5,12 @@
  * Also the fetch that `timebank audit` uses when it reads the socket.
  *
  * Trust is explicit: the checkpoint must verify with --log-key, and the
- * entries the daemon sent must hash to its root, before any file is
- * written; an existing DIR/checkpoint must verify too, and the new tree
- * must extend it.  The tiles are written (and made durable) first, the
- * checkpoint last, so a reader never sees a checkpoint whose tiles are
- * missing.
+ * entries must hash to its root, before any file is written; an existing
+ * DIR/checkpoint must verify too, and the new tree must extend it.  A
+ * later export reads the full entry bundles it wrote before back from
+ * DIR instead of asking the daemon again: the root check covers them.  The
+ * tiles are written (and made durable) first, the checkpoint last, so a reader
+ * never sees a checkpoint whose tiles are missing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -75,9 +76,10 @@ static void export_window(struct cli *cli, uint64_t from, unsigned k,
         }
 }
 
-void cli_export_fetch(struct cli *cli, const struct tb_vkey *v, uint8_t *note,
-                      size_t *note_len, struct tb_checkpoint *cp,
-                      struct tiles_entries *e)
+/* The daemon's latest checkpoint, opened with v. */
+static void export_checkpoint(struct cli *cli, const struct tb_vkey *v,
+                              uint8_t *note, size_t *note_len,
+                              struct tb_checkpoint *cp)
 {
         enum tb_err err;
 
@@ -92,12 +94,27 @@ void cli_export_fetch(struct cli *cli, const struct tb_vkey *v, uint8_t *note,
                         "the daemon's checkpoint does not verify with log "
                         "key %s: %s",
                         v->name, tb_strerror(err));
-        for (uint64_t s = 0; s < cp->size; s += EXPORT_WINDOW) {
-                uint64_t k = cp->size - s;
-                export_window(
-                    cli, s, k < EXPORT_WINDOW ? (unsigned)k : EXPORT_WINDOW, e);
-                cli_export_progress("read", e->n, cp->size);
+}
+
+/* Entries e->n .. size - 1 from the daemon. */
+static void export_entries(struct cli *cli, uint64_t size,
+                           struct tiles_entries *e)
+{
+        while (e->n < size) {
+                uint64_t k = size - e->n;
+                export_window(cli, e->n,
+                              k < EXPORT_WINDOW ? (unsigned)k : EXPORT_WINDOW,
+                              e);
+                cli_export_progress("read", e->n, size);
         }
+}
+
+void cli_export_fetch(struct cli *cli, const struct tb_vkey *v, uint8_t *note,
+                      size_t *note_len, struct tb_checkpoint *cp,
+                      struct tiles_entries *e)
+{
+        export_checkpoint(cli, v, note, note_len, cp);
+        export_entries(cli, cp->size, e);
 }
 
 /* The checkpoint DIR already holds, if any: it must be this log's. */
@@ -136,6 +153,7 @@ int cli_export_run(struct cli *cli, const struct cli_args *a)
         struct tb_checkpoint cp, old;
         struct tb_vkey v;
         size_t note_len;
+        uint64_t reused;
         int have_old;
 
         if (tiles_http_is_url(dir))
@@ -146,15 +164,31 @@ int cli_export_run(struct cli *cli, const struct cli_args *a)
                         dir);
         cli_key_public(a->value[CLI_OPT_LOG_KEY], &v);
         have_old = export_old(dir, &v, &old);
-        cli_export_fetch(cli, &v, note, &note_len, &cp, &e);
+        export_checkpoint(cli, &v, note, &note_len, &cp);
+        if (have_old && old.size > cp.size)
+                cli_die(TB_EXIT_REFUSED,
+                        "the log shrank: the daemon's checkpoint has tree "
+                        "size %" PRIu64 ", %s/checkpoint %" PRIu64,
+                        cp.size, dir, old.size);
+        /* the full bundles already exported are read back, not fetched
+         * again: the root check below covers them like the rest */
+        if (have_old && old.size >= TB_TILE_WIDTH &&
+            tiles_read_entries(dir, old.size / TB_TILE_WIDTH * TB_TILE_WIDTH,
+                               &e, err) != 0)
+                cli_die(TB_EXIT_REFUSED, "%s: %s (is the mirror damaged?)", dir,
+                        err);
+        reused = e.n;
+        export_entries(cli, cp.size, &e);
         if (tiles_tree_build(&e, &t) != 0)
                 cli_die(TB_EXIT_OTHER, "out of memory");
         if (tiles_tree_root(&t, t.n, root) != TB_OK ||
             memcmp(root, cp.root, TB_HASH_SIZE) != 0)
                 cli_die(TB_EXIT_REFUSED,
-                        "the entries the daemon sent do not hash to its "
-                        "checkpoint's root (tree size %" PRIu64 ")",
-                        cp.size);
+                        "the entries do not hash to the daemon's checkpoint "
+                        "root (tree size %" PRIu64 "; %" PRIu64
+                        " of them read back from %s: is the mirror "
+                        "damaged?)",
+                        cp.size, reused, dir);
         if (have_old && (old.size > cp.size ||
                          tiles_tree_root(&t, old.size, root) != TB_OK ||
                          memcmp(root, old.root, TB_HASH_SIZE) != 0))
@@ -176,6 +210,7 @@ int cli_export_run(struct cli *cli, const struct cli_args *a)
             CLI_U64("previous_size", have_old ? old.size : 0),
             CLI_U64("files_written", w.written + 1),
             CLI_U64("tiles_kept", w.kept),
+            CLI_U64("entries_read_back", reused),
         };
         CLI_OUT(cli, f,
                 "exported tree size {size} to {dir} (root {root}): "

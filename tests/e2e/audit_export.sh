@@ -106,7 +106,16 @@ eq "files written" "$(json files_written)" 3 # bundle, tile 0, checkpoint
 eq "tiles kept" "$(json tiles_kept)" 3       # the full ones, tile/1/000.p/1
 eq "full tile untouched" "$(stat -c %i "$M/tile/0/000")" "$ino"
 [ -f "$M/tile/0/001.p/$((W + 1))" ] || fail "new partial tile missing"
+eq "entries read back" "$(json entries_read_back)" 256
 ok tb audit --log-key "$LOGPUB" --tiles "$M" --since "$TB_TMP/first.checkpoint"
+note "a damaged full bundle is caught when it is read back"
+cp -a "$M" "$TB_TMP/damaged"
+printf 'X' | dd of="$TB_TMP/damaged/tile/entries/000" bs=1 seek=100 \
+    conv=notrunc status=none
+cmp -s "$M/tile/entries/000" "$TB_TMP/damaged/tile/entries/000" &&
+    fail "nothing damaged"
+expect 1 tb export "$TB_TMP/damaged" --log-key "$LOGPUB"
+err_has "read back from $TB_TMP/damaged: is the mirror damaged?"
 
 note "exports of a live daemon stay valid while writes go on"
 (
