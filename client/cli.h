@@ -59,6 +59,9 @@ enum cli_opt {
         CLI_OPT_SIZE,
         CLI_OPT_LOG_KEY,
         CLI_OPT_FROM,
+        CLI_OPT_TILES,    /* audit */
+        CLI_OPT_SINCE,    /* audit */
+        CLI_OPT_BALANCES, /* audit */
         CLI_OPT_COUNT
 };
 
@@ -352,5 +355,25 @@ int cli_read_status(struct cli *cli, const struct cli_args *a);
 int cli_read_checkpoint(struct cli *cli, const struct cli_args *a);
 int cli_proof_prove(struct cli *cli, const struct cli_args *a);
 int cli_proof_consistency(struct cli *cli, const struct cli_args *a);
+int cli_export_run(struct cli *cli, const struct cli_args *a);
+int cli_audit_run(struct cli *cli, const struct cli_args *a);
+
+/* ---- export and audit (cli_export.c, cli_audit.c; client/tiles.h) ------- */
+
+struct tiles_entries;
+struct tb_checkpoint;
+
+/*
+ * The daemon's latest checkpoint into note[0..*note_len) (room for
+ * TB_CHECKPOINT_MAX), opened with v into *cp, and its entries 0..size-1
+ * appended to e (pipelined ENTRY reads).  Exits: refused (1) if the
+ * checkpoint does not verify, and as cli_call does.
+ */
+void cli_export_fetch(struct cli *cli, const struct tb_vkey *v, uint8_t *note,
+                      size_t *note_len, struct tb_checkpoint *cp,
+                      struct tiles_entries *e);
+
+/* "timebank: what i/n" on standard error, only if it is a terminal. */
+void cli_export_progress(const char *what, uint64_t i, uint64_t n);
 
 #endif

@@ -52,6 +52,9 @@ const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_SIZE] = {"size", 0, "N", 1, TB_SEQ_MAX, NULL},
     [CLI_OPT_LOG_KEY] = {"log-key", 'K', "LOG.pub", 0, 0, NULL},
     [CLI_OPT_FROM] = {"from", 'F', "OLD.checkpoint", 0, 0, NULL},
+    [CLI_OPT_TILES] = {"tiles", 0, "DIR", 0, 0, NULL},
+    [CLI_OPT_SINCE] = {"since", 0, "OLD.checkpoint", 0, 0, NULL},
+    [CLI_OPT_BALANCES] = {"balances", 0, NULL, 0, 0, NULL},
 };
 
 static const struct cli_command table_commands[] = {
@@ -144,6 +147,20 @@ static const struct cli_command table_commands[] = {
      "fetch the consistency proof between tree sizes M and N (default: "
      "latest); with --from, prove that today's log extends a checkpoint saved "
      "earlier (both signatures and the proof verified)"},
+    {"export",
+     cli_export_run,
+     {O(LOG_KEY), O(LOG_KEY), 1, 1},
+     "export DIR --log-key LOG.pub",
+     "write or update a C2SP tlog-tiles mirror of the log in DIR (the "
+     "checkpoint verified, the tree recomputed from the entries)"},
+    {"audit",
+     cli_audit_run,
+     {O(LOG_KEY) | O(TILES) | O(SINCE) | O(BALANCES), O(LOG_KEY), 0, 0},
+     "audit --log-key LOG.pub [--tiles DIR|URL] [--since OLD.checkpoint] "
+     "[--balances]",
+     "check the whole log without trusting the daemon: signatures, tiles, "
+     "key chain, every ledger rule and balance; exit 1 on the first "
+     "problem"},
 };
 
 #define TABLE_NCOMMANDS (sizeof(table_commands) / sizeof(table_commands[0]))
