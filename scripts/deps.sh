@@ -13,8 +13,10 @@ TB_PACKAGES=(build-essential cmake pkg-config liblmdb-dev libsodium-dev
 # lmdb-utils (e2e_tampered_checkpoint edits a ledger with mdb_dump and
 # mdb_load), clang and libclang-rt-14-dev (the clang stage: -Werror build,
 # libFuzzer harnesses), libsqlite3-dev (timebank-bench's SQLite baseline,
-# which its smoke test runs).
-TB_TEST_PACKAGES=(valgrind lmdb-utils clang libclang-rt-14-dev libsqlite3-dev)
+# which its smoke test runs), libcurl4-openssl-dev (`timebank audit` of an
+# http(s) mirror, e2e_audit_http).
+TB_TEST_PACKAGES=(valgrind lmdb-utils clang libclang-rt-14-dev libsqlite3-dev
+	libcurl4-openssl-dev)
 
 tb_install_deps() {
 	local missing=() pkg sudo=()
