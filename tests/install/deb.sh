@@ -74,6 +74,7 @@ for f in /usr/sbin/timebankd /usr/bin/timebank \
     /usr/share/man/man1/timebank.1.gz /usr/share/man/man8/timebankd.8.gz \
     /usr/lib/systemd/system/timebankd.service \
     /usr/lib/systemd/system/timebankd.socket \
+    /usr/lib/systemd/system/timebank-tunnel.service \
     /usr/lib/sysusers.d/timebank.conf /usr/lib/tmpfiles.d/timebank.conf \
     /usr/share/doc/timebank/copyright /usr/share/doc/timebank/changelog.gz \
     /usr/share/doc/timebank/examples/timebankd.conf.example; do

@@ -18,6 +18,8 @@ skip() {
 }
 command -v systemd-analyze >/dev/null ||
     skip "systemd-analyze is not installed (Debian package systemd)"
+# timebank-tunnel.service runs /usr/bin/ssh, which verify looks for
+[ -x /usr/bin/ssh ] || skip "/usr/bin/ssh is not installed (Debian package openssh-client)"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -26,6 +28,8 @@ units=$(find "$tmp/root" -path '*/lib/systemd/system' -type d)
 [ -n "$units" ] || { echo "FAIL: no lib/systemd/system installed"; exit 1; }
 service=$units/timebankd.service
 socket=$units/timebankd.socket
+tunnel=$units/timebank-tunnel.service
+[ -f "$tunnel" ] || { echo "FAIL: timebank-tunnel.service not installed"; exit 1; }
 # verify checks that ExecStart's program is executable where the unit says;
 # it is in the staging tree, not on this machine.
 exec_start=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$service")
@@ -35,13 +39,14 @@ sed -i "s|^ExecStart=/|ExecStart=$tmp/root/|" "$service"
 
 # --man=no: the man pages are in the staging tree, where man does not look
 # (tests/install/deb.sh checks that the package carries them).
-if ! systemd-analyze verify --man=no "$socket" "$service" >"$tmp/verify" 2>&1 ||
+if ! systemd-analyze verify --man=no "$socket" "$service" "$tunnel" \
+    >"$tmp/verify" 2>&1 ||
     [ -s "$tmp/verify" ]; then
     echo "FAIL: systemd-analyze verify:"
     cat "$tmp/verify"
     exit 1
 fi
-echo "# systemd-analyze verify: timebankd.socket and timebankd.service clean"
+echo "# systemd-analyze verify: timebankd.socket, timebankd.service, timebank-tunnel.service clean"
 
 if ! systemd-analyze security --offline=true --threshold=4 --no-pager \
     "$service" >"$tmp/security" 2>&1; then
