@@ -26,8 +26,16 @@ if [ "$(id -u)" -eq 0 ] && [ ! -d /run/sshd ]; then
     mkdir -m 0755 /run/sshd
     privsep=/run/sshd
 fi
-rm_privsep() { [ -z "$privsep" ] || rmdir "$privsep" 2>/dev/null || true; }
-trap 'tb_ssh_rc=$?; set +e; rm_privsep; (exit $tb_ssh_rc); tb_cleanup' EXIT
+# lib.sh's cleanup, after removing /run/sshd if we made it; tb_cleanup
+# reads the test's exit status from $?, so it is handed on.
+ssh_cleanup() {
+    local rc=$?
+    set +e
+    [ -z "$privsep" ] || rmdir "$privsep" 2>/dev/null
+    (exit "$rc")
+    tb_cleanup
+}
+trap ssh_cleanup EXIT
 
 S=$TB_TMP/ssh
 mkdir -m 0700 "$S"
@@ -76,7 +84,7 @@ CONF
 }
 
 # A free high port: sshd says so when the port is taken; try a few.
-port= sshd_pid=
+port='' sshd_pid=''
 for _ in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
     write_sshd_config "$port"
