@@ -22,6 +22,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "server.h"
+#include "signer.h"
 #include "timebankd_8_in.h"
 
 #define MAIN_OPT_MAN 256 /* --man has no short form */
@@ -384,6 +385,8 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         struct ledger_options lo;
         struct ledger *l = NULL;
         struct server *srv = NULL;
+        struct signer_proc sp;
+        struct ledger_signer signer = {signer_sign_cb, &sp};
         enum ledger_err err;
         char errbuf[512];
         int c, verbose = 0, rc, lockfd;
@@ -438,6 +441,16 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         ledger_options_from(&lo, cfg);
         if ((lockfd = lock_ledger(dir)) < 0)
                 return TB_EXIT_FAIL;
+        /* the log key goes to its own process before this one opens the
+         * ledger or a socket: from here on this process never holds it */
+        if (signer_start(dir, &sp) != 0) {
+                log_err("cannot open the ledger in %s: its signer did not "
+                        "start (the line above says why)",
+                        dir);
+                (void)close(lockfd);
+                return TB_EXIT_FAIL;
+        }
+        lo.signer = &signer;
         if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
                 log_err("cannot open the ledger in %s: %s%s", dir,
                         ledger_strerror(err),
@@ -445,17 +458,21 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                             ? " (the quick self-check failed: refusing "
                               "to serve; run 'timebankd check -d DIR')"
                             : "");
+                (void)signer_stop(&sp);
                 (void)close(lockfd);
                 return TB_EXIT_FAIL;
         }
         if (server_init(cfg, l, &srv) != 0) {
                 ledger_close(l);
+                (void)signer_stop(&sp);
                 (void)close(lockfd);
                 return TB_EXIT_FAIL;
         }
         rc = server_run(srv);
         server_free(srv);
         ledger_close(l);
+        if (signer_stop(&sp) != 0)
+                rc = -1;
         (void)close(lockfd);
         return rc == 0 ? TB_EXIT_OK : TB_EXIT_FAIL;
 }

@@ -167,9 +167,12 @@ static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
         if (m == 0)
                 return;
         err = ledger_apply_batch(p->ledger, items, m, results);
-        if (err == LEDGER_E_PANIC) {
-                log_err("LMDB panic while committing: the environment is "
-                        "unusable; exiting so the supervisor restarts us");
+        if (err == LEDGER_E_PANIC || err == LEDGER_E_SIGNER) {
+                log_err("%s: exiting so the supervisor restarts us",
+                        err == LEDGER_E_PANIC
+                            ? "LMDB panic while committing: the environment "
+                              "is unusable"
+                            : "the batch's checkpoint was not signed");
                 pthread_mutex_lock(&p->mu);
                 p->failed = 1;
                 pthread_mutex_unlock(&p->mu);
@@ -183,9 +186,13 @@ static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
         }
         for (size_t i = 0; i < m; i++) {
                 ledger_jobs[i]->result = results[i];
-                if (err == LEDGER_E_PANIC)
+                if (err == LEDGER_E_PANIC || err == LEDGER_E_SIGNER)
                         answer(ledger_jobs[i], TB_ST_INTERNAL,
-                               "storage failure; the daemon is restarting");
+                               err == LEDGER_E_PANIC
+                                   ? "storage failure; the daemon is "
+                                     "restarting"
+                                   : "checkpoint not signed; the daemon "
+                                     "is restarting");
         }
         if (err == LEDGER_OK)
                 attach_receipts(p, ledger_jobs, m);
