@@ -387,6 +387,9 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         struct server *srv = NULL;
         struct signer_proc sp;
         struct ledger_signer signer = {signer_sign_cb, &sp};
+        uint8_t note[TB_CHECKPOINT_MAX];
+        size_t note_len;
+        uint64_t size = 0;
         enum ledger_err err;
         char errbuf[512];
         int c, verbose = 0, rc, lockfd;
@@ -458,6 +461,21 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                             ? " (the quick self-check failed: refusing "
                               "to serve; run 'timebankd check -d DIR')"
                             : "");
+                (void)signer_stop(&sp);
+                (void)close(lockfd);
+                return TB_EXIT_FAIL;
+        }
+        if (ledger_checkpoint(l, note, sizeof(note), &note_len, &size) !=
+                LEDGER_OK ||
+            size < sp.start_size) {
+                /* every later checkpoint would be refused: say why now */
+                log_err("the ledger in %s (tree size %" PRIu64 ") is behind "
+                        "the last checkpoint the log key signed (size "
+                        "%" PRIu64 ", %s): restored from an old copy? "
+                        "Refusing to serve a fork (docs/timebankd.md, "
+                        "\"The signer\")",
+                        dir, size, sp.start_size, SIGNER_STATE_FILE);
+                ledger_close(l);
                 (void)signer_stop(&sp);
                 (void)close(lockfd);
                 return TB_EXIT_FAIL;

@@ -441,6 +441,7 @@ int signer_start(const char *dir, struct signer_proc *p)
 
         p->pid = -1;
         p->fd = -1;
+        p->start_size = 0;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
                 log_err("cannot make the signer's socketpair: %s",
                         strerror(errno));
@@ -477,6 +478,7 @@ int signer_start(const char *dir, struct signer_proc *p)
                 (void)signer_stop(p);
                 return -1;
         }
+        p->start_size = hello.note_len > 0 ? cp.size : 0;
         log_info("signer started, pid %ld", (long)p->pid);
         return 0;
 }

@@ -69,7 +69,9 @@ void signer_close(struct signer *s);
 /* The serving process's end of a running signer. */
 struct signer_proc {
         pid_t pid;
-        int fd; /* the socketpair; -1 once stopped */
+        int fd;              /* the socketpair; -1 once stopped */
+        uint64_t start_size; /* the last size it had signed when it
+                                started; 0 if none yet */
 };
 
 /*

@@ -12,8 +12,9 @@ TB_PACKAGES=(build-essential cmake pkg-config liblmdb-dev libsodium-dev
 # What scripts/test adds, one reason each: valgrind (memcheck stage),
 # lmdb-utils (e2e_tampered_checkpoint edits a ledger with mdb_dump and
 # mdb_load), clang and libclang-rt-14-dev (the clang stage: -Werror build,
-# libFuzzer harnesses).
-TB_TEST_PACKAGES=(valgrind lmdb-utils clang libclang-rt-14-dev)
+# libFuzzer harnesses), strace (e2e_signer: only the signer process opens
+# log.key).
+TB_TEST_PACKAGES=(valgrind lmdb-utils clang libclang-rt-14-dev strace)
 
 tb_install_deps() {
 	local missing=() pkg sudo=()
