@@ -26,8 +26,9 @@ SPID=$(signer_pid)
 kill -0 "$SPID" || fail "the signer $SPID is not running"
 eq "the signer's parent" "$(awk '{print $4}' "/proc/$SPID/stat")" \
     "$DAEMON_PID"
-eq "the signer's descriptors" "$(ls "/proc/$SPID/fd" | sort -n | xargs)" \
-    "0 1 2 3"
+# (valgrind keeps descriptors of its own at the top of the range)
+eq "the signer's descriptors" "$(ls "/proc/$SPID/fd" | sort -n |
+    awk -v m="${TB_MEMCHECK:-0}" 'm != 1 || $1 < 1000' | xargs)" "0 1 2 3"
 
 note "log.key gone while serving: writes are still signed"
 mv "$DATA/log.key" "$TB_TMP/log.key.saved"
