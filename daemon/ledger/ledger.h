@@ -227,7 +227,9 @@ struct ledger_result {
  * before anything is signed, so the signer never signs a tree that a crash
  * could take back (it would then refuse the different tree that follows,
  * and rightly so); a crash between the two commits leaves a tree ahead of
- * its checkpoint, which the next ledger_open() signs.
+ * its checkpoint, which the next ledger_open() signs.  Between the two
+ * commits, readers see the new entries and tree size while the latest
+ * checkpoint is still the previous one.
  * results[i] is the outcome of items[i].  Statuses:
  *
  *   OK                 appended at results[i].seq
@@ -257,7 +259,9 @@ struct ledger_result {
  * thread right after this function to get exactly this batch's).
  *
  * If the function returns an error no result is meaningful except as
- * described: LEDGER_E_FULL (results all STORAGE_FULL, nothing written),
+ * described: LEDGER_E_FULL (results all STORAGE_FULL, nothing written;
+ * but if only the checkpoint's commit found the map full, the entries are
+ * written and their retries answer DUPLICATE),
  * LEDGER_E_PANIC (exit), LEDGER_E_LMDB/LEDGER_E_CRYPTO/LEDGER_E_CORRUPT
  * (results all INTERNAL, nothing written, or the entries written without
  * their checkpoint), LEDGER_E_SIGNER (results all INTERNAL; the entries
