@@ -83,7 +83,13 @@ fi
 note "the signer killed: INTERNAL, the daemon exits; a restart completes"
 daemon_start
 S=$(tree_size)
-kill -KILL "$(signer_pid)"
+SPID=$(signer_pid)
+kill -KILL "$SPID"
+# dead: a zombie until the daemon reaps it (at its own exit)
+for _ in $(seq 100); do
+    [ "$(awk '{print $3}' "/proc/$SPID/stat" 2>/dev/null)" = Z ] && break
+    sleep 0.05
+done
 expect 4 tb register -k "$TB_TMP/kiosk.key" bob
 err_has INTERNAL
 for _ in $(seq 300); do
