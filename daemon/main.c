@@ -184,7 +184,10 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
             {NULL, 0, NULL, 0}};
         const char *dir = NULL, *origin = NULL, *admin = NULL;
         struct ledger_options lo;
+        struct ledger *l = NULL;
         struct tb_vkey v;
+        uint8_t note[TB_CHECKPOINT_MAX];
+        size_t note_len;
         enum ledger_err lerr;
         enum tb_err err;
         char errbuf[512];
@@ -253,6 +256,24 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
         if (lerr != LEDGER_OK) {
                 fprintf(stderr, "timebankd: cannot create a ledger in %s: %s\n",
                         dir, ledger_strerror(lerr));
+                return TB_EXIT_FAIL;
+        }
+        /* the signer's first state: the genesis checkpoint, so that its
+         * first start need not take the ledger's word */
+        lo.skip_quick_check = 0;
+        if ((lerr = ledger_open(dir, &lo, &l)) != LEDGER_OK ||
+            (lerr = ledger_checkpoint(l, note, sizeof(note), &note_len,
+                                      NULL)) != LEDGER_OK) {
+                fprintf(stderr,
+                        "timebankd: cannot read the new ledger in %s: "
+                        "%s\n",
+                        dir, ledger_strerror(lerr));
+                ledger_close(l);
+                return TB_EXIT_FAIL;
+        }
+        ledger_close(l);
+        if (signer_state_create(dir, note, note_len, errbuf, sizeof(errbuf))) {
+                fprintf(stderr, "timebankd: %s\n", errbuf);
                 return TB_EXIT_FAIL;
         }
         printf("created ledger %s in %s\n"

@@ -140,6 +140,36 @@ done:
         return rc;
 }
 
+int signer_state_create(const char *dir, const uint8_t *note, size_t len,
+                        char *err, size_t cap)
+{
+        struct signer s;
+        struct tb_checkpoint cp;
+        struct stat st;
+        char path[4200];
+
+        memset(&s, 0, sizeof(s));
+        snprintf(s.dir, sizeof(s.dir), "%s", dir);
+        if (signer_path(path, sizeof(path), dir, LEDGER_PUB_FILE) ||
+            tb_keyfile_read_public(path, &s.vkey) != TB_OK ||
+            tb_checkpoint_open(note, len, s.vkey.name, &s.vkey, &cp) != TB_OK) {
+                snprintf(err, cap, "the checkpoint does not verify with %s",
+                         LEDGER_PUB_FILE);
+                return -1;
+        }
+        if (signer_path(path, sizeof(path), dir, SIGNER_STATE_FILE) ||
+            lstat(path, &st) == 0 || errno != ENOENT) {
+                snprintf(err, cap, "%s exists already", SIGNER_STATE_FILE);
+                return -1;
+        }
+        if (state_save(&s, note, len) != 0) {
+                snprintf(err, cap, "cannot write %s: %s", SIGNER_STATE_FILE,
+                         strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
 int signer_open(const char *dir, struct signer **out, char *err, size_t cap)
 {
         struct signer *s;

@@ -15,9 +15,10 @@
  * Its state is the last checkpoint it signed, a signed note in
  * dir/signer.state (SIGNER_STATE_FILE), replaced atomically (write, fsync,
  * rename, fsync the directory) before the signature leaves the process:
- * a restart cannot be talked into a fork.  Without that file (a ledger
- * created before the signer existed, or an operator's decision) it takes
- * the old checkpoint of the first SIGN, once it verifies with its key.
+ * a restart cannot be talked into a fork.  `timebankd init` writes the
+ * first one (signer_state_create).  Without that file (a ledger created
+ * before the signer existed) it takes the old checkpoint of the first
+ * SIGN, once it verifies with its key.
  *
  * A SIGN (old checkpoint O, new size n and root r, proof P) is signed when
  *   O is a checkpoint of this log key, and either
@@ -65,6 +66,15 @@ void signer_handle(struct signer *s, const struct tb_signer_msg *req,
 
 /* Wipe the key and free s (NULL is fine). */
 void signer_close(struct signer *s);
+
+/*
+ * Make dir/signer.state hold note (the checkpoint of a ledger just
+ * created, which must verify with dir/log.pub), so that the first start
+ * does not have to take the ledger's word.  Returns 0, or -1 with err set
+ * (also when the file exists already).
+ */
+TB_WUR int signer_state_create(const char *dir, const uint8_t *note, size_t len,
+                               char *err, size_t cap);
 
 /* The serving process's end of a running signer. */
 struct signer_proc {
