@@ -22,6 +22,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "server.h"
+#include "signer.h"
 #include "timebankd_8_in.h"
 
 #define MAIN_OPT_MAN 256 /* --man has no short form */
@@ -183,7 +184,10 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
             {NULL, 0, NULL, 0}};
         const char *dir = NULL, *origin = NULL, *admin = NULL;
         struct ledger_options lo;
+        struct ledger *l = NULL;
         struct tb_vkey v;
+        uint8_t note[TB_CHECKPOINT_MAX];
+        size_t note_len;
         enum ledger_err lerr;
         enum tb_err err;
         char errbuf[512];
@@ -252,6 +256,24 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
         if (lerr != LEDGER_OK) {
                 fprintf(stderr, "timebankd: cannot create a ledger in %s: %s\n",
                         dir, ledger_strerror(lerr));
+                return TB_EXIT_FAIL;
+        }
+        /* the signer's first state: the genesis checkpoint, so that its
+         * first start need not take the ledger's word */
+        lo.skip_quick_check = 0;
+        if ((lerr = ledger_open(dir, &lo, &l)) != LEDGER_OK ||
+            (lerr = ledger_checkpoint(l, note, sizeof(note), &note_len,
+                                      NULL)) != LEDGER_OK) {
+                fprintf(stderr,
+                        "timebankd: cannot read the new ledger in %s: "
+                        "%s\n",
+                        dir, ledger_strerror(lerr));
+                ledger_close(l);
+                return TB_EXIT_FAIL;
+        }
+        ledger_close(l);
+        if (signer_state_create(dir, note, note_len, errbuf, sizeof(errbuf))) {
+                fprintf(stderr, "timebankd: %s\n", errbuf);
                 return TB_EXIT_FAIL;
         }
         printf("created ledger %s in %s\n"
@@ -384,6 +406,11 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         struct ledger_options lo;
         struct ledger *l = NULL;
         struct server *srv = NULL;
+        struct signer_proc sp;
+        struct ledger_signer signer = {signer_sign_cb, &sp};
+        uint8_t note[TB_CHECKPOINT_MAX];
+        size_t note_len;
+        uint64_t size = 0;
         enum ledger_err err;
         char errbuf[512];
         int c, verbose = 0, rc, lockfd;
@@ -438,6 +465,16 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
         ledger_options_from(&lo, cfg);
         if ((lockfd = lock_ledger(dir)) < 0)
                 return TB_EXIT_FAIL;
+        /* the log key goes to its own process before this one opens the
+         * ledger or a socket: from here on this process never holds it */
+        if (signer_start(dir, &sp) != 0) {
+                log_err("cannot open the ledger in %s: its signer did not "
+                        "start (the line above says why)",
+                        dir);
+                (void)close(lockfd);
+                return TB_EXIT_FAIL;
+        }
+        lo.signer = &signer;
         if ((err = ledger_open(dir, &lo, &l)) != LEDGER_OK) {
                 log_err("cannot open the ledger in %s: %s%s", dir,
                         ledger_strerror(err),
@@ -445,17 +482,36 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                             ? " (the quick self-check failed: refusing "
                               "to serve; run 'timebankd check -d DIR')"
                             : "");
+                (void)signer_stop(&sp);
+                (void)close(lockfd);
+                return TB_EXIT_FAIL;
+        }
+        if (ledger_checkpoint(l, note, sizeof(note), &note_len, &size) !=
+                LEDGER_OK ||
+            size < sp.start_size) {
+                /* every later checkpoint would be refused: say why now */
+                log_err("the ledger in %s (tree size %" PRIu64 ") is behind "
+                        "the last checkpoint the log key signed (size "
+                        "%" PRIu64 ", %s): restored from an old copy? "
+                        "Refusing to serve a fork (docs/timebankd.md, "
+                        "\"The signer\")",
+                        dir, size, sp.start_size, SIGNER_STATE_FILE);
+                ledger_close(l);
+                (void)signer_stop(&sp);
                 (void)close(lockfd);
                 return TB_EXIT_FAIL;
         }
         if (server_init(cfg, l, &srv) != 0) {
                 ledger_close(l);
+                (void)signer_stop(&sp);
                 (void)close(lockfd);
                 return TB_EXIT_FAIL;
         }
         rc = server_run(srv);
         server_free(srv);
         ledger_close(l);
+        if (signer_stop(&sp) != 0)
+                rc = -1;
         (void)close(lockfd);
         return rc == 0 ? TB_EXIT_OK : TB_EXIT_FAIL;
 }

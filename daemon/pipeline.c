@@ -265,6 +265,12 @@ static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
                         "exiting so the supervisor restarts us");
                 fatal = 1;
                 break;
+        case LEDGER_E_SIGNER:
+                log_err("the batch's checkpoint was not signed (see the "
+                        "signer's line above); nothing of the batch was "
+                        "acknowledged; exiting so the supervisor restarts us");
+                fatal = 1;
+                break;
         case LEDGER_E_IO:
                 log_err("storage failure: committing a batch of %zu entries "
                         "failed with an I/O error (a write or flush of "
@@ -289,10 +295,14 @@ static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
                 ledger_jobs[i]->result = results[i];
                 if (fatal)
                         answer(ledger_jobs[i], TB_ST_INTERNAL,
-                               "storage failure; the daemon is restarting");
+                               err == LEDGER_E_SIGNER
+                                   ? "checkpoint not signed; the daemon is "
+                                     "restarting"
+                                   : "storage failure; the daemon is "
+                                     "restarting");
                 else if (err == LEDGER_E_FULL)
                         answer(ledger_jobs[i], TB_ST_STORAGE_FULL,
-                               "storage full: nothing was written; retry "
+                               "storage full: retry "
                                "later with the same request id");
         }
         if (err == LEDGER_OK)

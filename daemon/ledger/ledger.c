@@ -58,6 +58,8 @@ static const char *const err_text[LEDGER_E__COUNT] = {
     [LEDGER_E_PANIC] = "LMDB panic: the environment is unusable, exit",
     [LEDGER_E_LMDB] = "LMDB error",
     [LEDGER_E_CRYPTO] = "signing or hashing failed",
+    [LEDGER_E_SIGNER] = ("the signer refused the checkpoint or is gone "
+                         "(see the signer's log line)"),
 };
 
 const char *ledger_strerror(enum ledger_err err)
@@ -166,16 +168,49 @@ static int env_open(struct ledger *l, int create)
         return ledger_txn_commit(&t);
 }
 
-static enum ledger_err set_key(struct ledger *l, struct tb_skey *key,
-                               int owns_key)
+/* The in-process signer: the key is here, and nothing is refused. */
+static enum ledger_err sign_local_cb(void *ctx, const uint8_t *old_note,
+                                     size_t old_len, uint64_t new_size,
+                                     const uint8_t new_root[TB_HASH_SIZE],
+                                     const uint8_t (*proof)[TB_HASH_SIZE],
+                                     size_t count, uint8_t *note, size_t cap,
+                                     size_t *len)
 {
-        l->key = key;
-        l->owns_key = owns_key;
-        tb_skey_public(key, &l->vkey);
+        struct ledger *l = ctx;
+        struct tb_checkpoint cp;
+
+        (void)old_note, (void)old_len, (void)proof, (void)count;
+        memset(&cp, 0, sizeof(cp));
+        snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
+        cp.origin_len = strlen(cp.origin);
+        cp.size = new_size;
+        memcpy(cp.root, new_root, TB_HASH_SIZE);
+        if (tb_checkpoint_sign(&cp, l->key, note, cap, len) != TB_OK)
+                return LEDGER_E_CRYPTO;
+        return LEDGER_OK;
+}
+
+static enum ledger_err set_vkey(struct ledger *l, const struct tb_vkey *v)
+{
+        l->vkey = *v;
         if (tb_vkey_format(&l->vkey, l->vkey_text, sizeof(l->vkey_text),
                            NULL) != TB_OK)
                 return LEDGER_E_KEY;
         return LEDGER_OK;
+}
+
+static enum ledger_err set_key(struct ledger *l, struct tb_skey *key,
+                               int owns_key)
+{
+        struct tb_vkey v;
+
+        l->key = key;
+        l->owns_key = owns_key;
+        if (!key)
+                return LEDGER_E_KEY;
+        l->signer = (struct ledger_signer){sign_local_cb, l};
+        tb_skey_public(key, &v);
+        return set_vkey(l, &v);
 }
 
 enum ledger_err ledger_env_create(const char *dir, const char *origin,
@@ -380,7 +415,7 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
 {
         struct ledger *l = NULL;
         struct tb_skey *key = NULL;
-        struct tb_vkey stored;
+        struct tb_vkey stored, pub;
         struct ledger_txn t;
         char path[PATH_MAX];
         uint64_t version;
@@ -419,17 +454,27 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
                 goto fail_txn;
         ledger_txn_abort(&t);
         err = LEDGER_E_KEY;
-        if (path_join(path, sizeof(path), dir, LEDGER_KEY_FILE) ||
-            tb_keyfile_read_secret(path, &key) != TB_OK)
-                goto fail;
-        if ((err = set_key(l, key, 1)))
-                goto fail;
-        key = NULL;
+        if (l->opt.signer) {
+                /* the secret stays with the signer: only the public half */
+                if (path_join(path, sizeof(path), dir, LEDGER_PUB_FILE) ||
+                    tb_keyfile_read_public(path, &pub) != TB_OK ||
+                    (err = set_vkey(l, &pub)))
+                        goto fail;
+                l->signer = *l->opt.signer;
+        } else {
+                if (path_join(path, sizeof(path), dir, LEDGER_KEY_FILE) ||
+                    tb_keyfile_read_secret(path, &key) != TB_OK)
+                        goto fail;
+                if ((err = set_key(l, key, 1)))
+                        goto fail;
+                key = NULL;
+        }
         if (!tb_vkey_equal(&l->vkey, &stored)) {
                 err = LEDGER_E_KEY;
                 goto fail;
         }
-        if ((err = quick_check(l)) && !l->opt.skip_quick_check)
+        if (!l->opt.skip_quick_check &&
+            ((err = ledger_batch_checkpoint(l)) || (err = quick_check(l))))
                 goto fail;
         *out = l;
         return LEDGER_OK;

@@ -72,11 +72,42 @@ enum ledger_err {
         LEDGER_E_PANIC,     /* MDB_PANIC: stop using the ledger, exit */
         LEDGER_E_LMDB,      /* any other LMDB failure */
         LEDGER_E_CRYPTO,    /* signing or hashing failed */
+        LEDGER_E_SIGNER,    /* the signer refused a checkpoint (it would
+                               not extend the last one signed) or is gone */
         LEDGER_E__COUNT
 };
 
 /* A short lowercase description of err; never NULL. */
 const char *ledger_strerror(enum ledger_err err);
+
+/*
+ * Who signs checkpoints.  The ledger never needs the log key itself once it
+ * is created: it asks sign_cb to sign the checkpoint of new_size and
+ * new_root (origin: the ledger's), giving the last checkpoint it stored
+ * (old_note[0..old_len), a signed note; NULL and 0 for the empty tree) and
+ * the RFC 6962 consistency proof from that checkpoint's tree to the new
+ * one (proof[0..count), as tb_merkle_prove_consistency() makes it).  A
+ * signer that enforces append-only (daemon/signer.c) checks the proof and
+ * refuses anything that does not extend the last checkpoint it signed; it
+ * must sign the same size and root again when asked (Ed25519 is
+ * deterministic: the same bytes), since the ledger repeats a request whose
+ * checkpoint it could not store.  On success sign_cb writes the signed note
+ * into note[cap] (cap is TB_CHECKPOINT_MAX) and *len.
+ *
+ * sign_cb runs on the thread calling ledger_apply_batch() or ledger_open(),
+ * one call at a time.  It returns LEDGER_OK, LEDGER_E_SIGNER (refused, or
+ * the signer is unreachable: the caller must not acknowledge the batch) or
+ * LEDGER_E_CRYPTO.
+ */
+struct ledger_signer {
+        enum ledger_err (*sign_cb)(void *ctx, const uint8_t *old_note,
+                                   size_t old_len, uint64_t new_size,
+                                   const uint8_t new_root[TB_HASH_SIZE],
+                                   const uint8_t (*proof)[TB_HASH_SIZE],
+                                   size_t count, uint8_t *note, size_t cap,
+                                   size_t *len);
+        void *ctx;
+};
 
 /*
  * Options for ledger_init() and ledger_open().  ledger_options_default()
@@ -93,6 +124,12 @@ struct ledger_options {
                                  that fails the quick self-check, so that
                                  ledger_check_full() can report what
                                  differs; never serve such a ledger */
+        const struct ledger_signer *signer; /* ledger_open only.  NULL (the
+                                 default): read dir/log.key and sign in this
+                                 process (init, check, tests); else sign
+                                 through it, never reading log.key: the
+                                 verifier key comes from dir/log.pub.
+                                 Borrowed until ledger_close() */
         /* ledger_init only: the genesis policy */
         uint32_t points_per_hour;   /* default rate, 0..TB_RATE_MAX */
         uint16_t daily_minutes_cap; /* 0 = none, else 1..1440 */
@@ -122,12 +159,16 @@ TB_WUR enum ledger_err ledger_init(const char *dir, const char *origin,
 
 /*
  * Open the ledger in dir: open the environment, clear stale reader slots
- * (mdb_reader_check), load dir/log.key and run the quick self-check: the
- * latest checkpoint must verify with the log key, and its size and root
- * must equal the stored tree size and the root computed from the stored
- * hashes.  On any failure nothing is left open.  o may be NULL.
+ * (mdb_reader_check), load dir/log.key (or, with o->signer, dir/log.pub)
+ * and run the quick self-check: the latest checkpoint must verify with the
+ * log key, and its size and root must equal the stored tree size and the
+ * root computed from the stored hashes.  A tree ahead of its latest
+ * checkpoint (a crash between a batch's two commits, see
+ * ledger_apply_batch) first gets its checkpoint signed and stored, unless
+ * o->skip_quick_check.  On any failure nothing is left open.  o may be
+ * NULL.
  *
- * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_VERSION, LEDGER_E_KEY,
+ * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_VERSION, LEDGER_E_KEY, LEDGER_E_SIGNER,
  * LEDGER_E_CHECK (the self-check failed: do not serve this ledger; with
  * o->skip_quick_check the ledger opens anyway, for ledger_check_full()),
  * LEDGER_E_CORRUPT, LEDGER_E_IO, LEDGER_E_LMDB, LEDGER_E_PANIC,
@@ -180,8 +221,15 @@ struct ledger_result {
 };
 
 /*
- * Validate and apply n entries in order in ONE write transaction, then sign
- * and store ONE checkpoint for the new tree size, then commit durably.
+ * Validate and apply n entries in order in ONE write transaction and commit
+ * it durably, then sign ONE checkpoint for the new tree size through the
+ * signer and store it in a second durable commit.  Entries are durable
+ * before anything is signed, so the signer never signs a tree that a crash
+ * could take back (it would then refuse the different tree that follows,
+ * and rightly so); a crash between the two commits leaves a tree ahead of
+ * its checkpoint, which the next ledger_open() signs.  Between the two
+ * commits, readers see the new entries and tree size while the latest
+ * checkpoint is still the previous one.
  * results[i] is the outcome of items[i].  Statuses:
  *
  *   OK                 appended at results[i].seq
@@ -211,9 +259,14 @@ struct ledger_result {
  * thread right after this function to get exactly this batch's).
  *
  * If the function returns an error no result is meaningful except as
- * described: LEDGER_E_FULL (results all STORAGE_FULL, nothing written),
+ * described: LEDGER_E_FULL (results all STORAGE_FULL, nothing written;
+ * but if only the checkpoint's commit found the map full, the entries are
+ * written and their retries answer DUPLICATE),
  * LEDGER_E_PANIC (exit), LEDGER_E_LMDB/LEDGER_E_CRYPTO/LEDGER_E_CORRUPT
- * (results all INTERNAL, nothing written).  n == 0 is a no-op.
+ * (results all INTERNAL, nothing written, or the entries written without
+ * their checkpoint), LEDGER_E_SIGNER (results all INTERNAL; the entries
+ * may be written without their checkpoint: never acknowledge them, exit
+ * and let an operator look, see docs/timebankd.md).  n == 0 is a no-op.
  */
 TB_WUR enum ledger_err ledger_apply_batch(struct ledger *l,
                                           const struct ledger_item *items,
@@ -329,7 +382,8 @@ struct ledger_check_report {
  * Returns LEDGER_OK when the check could run: look at rep->mismatches.
  *
  * Errors: LEDGER_E_IO (temporary directory), LEDGER_E_NOMEM, LEDGER_E_LMDB,
- * LEDGER_E_CORRUPT (a stored record does not decode), LEDGER_E_PANIC.
+ * LEDGER_E_CORRUPT (a stored record does not decode), LEDGER_E_PANIC,
+ * LEDGER_E_KEY (l was opened with a signer: the replay needs the key).
  */
 TB_WUR enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
                                          struct ledger_check_report *rep);

@@ -4,6 +4,14 @@
  * accepted ones appended to the log and the tree, one checkpoint per batch,
  * one durable commit.
  *
+ * Two commits per batch: the entries first, then the checkpoint, signed
+ * through l->signer (the log key is in another process when serving).  A
+ * signer that enforces append-only remembers what it signed; if it signed
+ * before the entries were durable, a crash would leave it bound to a tree
+ * the ledger lost, and it would rightly refuse every tree after.  Signed
+ * after, the worst a crash leaves is a tree without its checkpoint, which
+ * the next open signs (the same bytes, had it been signed already).
+ *
  * The batch is retried as a whole after the map grows: LMDB can only be
  * resized with no transaction active, so MDB_MAP_FULL aborts everything
  * the batch did, the map doubles, and the same items are applied again
@@ -162,31 +170,19 @@ static void apply_one(struct ledger *l, struct ledger_txn *t,
                 idem_remember(t, &e, hash, r);
 }
 
-static void checkpoint_store(struct ledger *l, struct ledger_txn *t,
-                             uint64_t size)
+/* A write transaction, adopting a map another process grew. */
+static int begin_write(struct ledger *l, struct ledger_txn *t)
 {
-        struct tb_checkpoint cp;
-        uint8_t note[TB_CHECKPOINT_MAX];
-        size_t len;
+        int rc = ledger_txn_begin(t, l, 0);
 
-        if (t->rc)
-                return;
-        memset(&cp, 0, sizeof(cp));
-        snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
-        cp.origin_len = strlen(cp.origin);
-        cp.size = size;
-        if (tb_merkle_tree_hash(ledger_store_hashes_read_cb, t, size,
-                                cp.root) != TB_OK) {
-                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
-                return;
+        if (rc == MDB_MAP_RESIZED) {
+                pthread_rwlock_wrlock(&l->resize_lock);
+                rc = ledger_txn_resize(l, 0);
+                pthread_rwlock_unlock(&l->resize_lock);
+                if (!rc)
+                        rc = ledger_txn_begin(t, l, 0);
         }
-        if (tb_checkpoint_sign(&cp, l->key, note, sizeof(note), &len) !=
-            TB_OK) {
-                ledger_txn_fail(t, LEDGER_TXN_E_CRYPTO);
-                return;
-        }
-        ledger_store_checkpoints_put(t, size, note, len);
-        ledger_store_meta_root_put(t, cp.root);
+        return rc;
 }
 
 static int batch_once(struct ledger *l, const struct ledger_item *items,
@@ -197,26 +193,74 @@ static int batch_once(struct ledger *l, const struct ledger_item *items,
         size_t i;
         int rc;
 
-        rc = ledger_txn_begin(&t, l, 0);
-        if (rc == MDB_MAP_RESIZED) {
-                pthread_rwlock_wrlock(&l->resize_lock);
-                rc = ledger_txn_resize(l, 0);
-                pthread_rwlock_unlock(&l->resize_lock);
-                if (!rc)
-                        rc = ledger_txn_begin(&t, l, 0);
-        }
-        if (rc)
+        if ((rc = begin_write(l, &t)))
                 return rc;
         ledger_txn_require(
             &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &start));
         size = start;
         for (i = 0; i < n && !t.rc; i++)
                 apply_one(l, &t, &items[i], &size, &results[i], flags);
-        if (size != start) {
-                if (!(flags & LEDGER_BATCH_NO_CHECKPOINT))
-                        checkpoint_store(l, &t, size);
+        if (size != start)
                 ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, size);
+        return ledger_txn_commit(&t);
+}
+
+/*
+ * The checkpoint of the stored tree, if the latest one is behind it: the
+ * signer gets the latest checkpoint and the consistency proof from it.
+ * Returns an LMDB code (MDB_MAP_FULL: grow and call again; the signer
+ * signs the same size and root again), or 0 with *err set when the signer
+ * said no or its note is not what was asked for.
+ */
+static int checkpoint_once(struct ledger *l, enum ledger_err *err)
+{
+        struct ledger_txn t;
+        struct tb_checkpoint cp;
+        uint8_t proof[TB_MERKLE_MAX_PROOF][TB_HASH_SIZE];
+        uint8_t root[TB_HASH_SIZE], old[TB_CHECKPOINT_MAX];
+        uint8_t note[TB_CHECKPOINT_MAX];
+        const uint8_t *stored = NULL;
+        size_t old_len = 0, count = 0, len;
+        uint64_t size, old_size = 0;
+        int rc;
+
+        if ((rc = begin_write(l, &t)))
+                return rc;
+        ledger_txn_require(
+            &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &size));
+        if (ledger_store_checkpoints_last(&t, &old_size, &stored, &old_len)) {
+                if (old_len > sizeof(old))
+                        ledger_txn_fail(&t, LEDGER_TXN_E_CORRUPT);
+                else
+                        memcpy(old, stored, old_len);
         }
+        if (t.rc || old_size == size) {
+                ledger_txn_abort(&t);
+                return t.rc;
+        }
+        if (old_size > size ||
+            tb_merkle_tree_hash(ledger_store_hashes_read_cb, &t, size, root) ||
+            tb_merkle_prove_consistency(ledger_store_hashes_read_cb, &t,
+                                        old_size, size, proof, &count)) {
+                ledger_txn_fail(&t, LEDGER_TXN_E_CORRUPT);
+                ledger_txn_abort(&t);
+                return t.rc;
+        }
+        *err =
+            l->signer.sign_cb(l->signer.ctx, old_len ? old : NULL, old_len,
+                              size, root, (const uint8_t(*)[TB_HASH_SIZE])proof,
+                              count, note, sizeof(note), &len);
+        /* trust, but check: a confused signer must not corrupt the store */
+        if (*err == LEDGER_OK &&
+            (tb_checkpoint_open(note, len, l->origin, &l->vkey, &cp) ||
+             cp.size != size || memcmp(cp.root, root, TB_HASH_SIZE) != 0))
+                *err = LEDGER_E_SIGNER;
+        if (*err) {
+                ledger_txn_abort(&t);
+                return 0;
+        }
+        ledger_store_checkpoints_put(&t, size, note, len);
+        ledger_store_meta_root_put(&t, root);
         return ledger_txn_commit(&t);
 }
 
@@ -238,6 +282,27 @@ static int grow(struct ledger *l)
         if (!rc)
                 l->map_size = info.me_mapsize;
         return rc;
+}
+
+static enum ledger_err checkpoint_locked(struct ledger *l)
+{
+        enum ledger_err err = LEDGER_OK;
+        int rc;
+
+        while ((rc = checkpoint_once(l, &err)) == MDB_MAP_FULL)
+                if ((rc = grow(l)))
+                        break;
+        return rc ? ledger_txn_err(rc) : err;
+}
+
+enum ledger_err ledger_batch_checkpoint(struct ledger *l)
+{
+        enum ledger_err err;
+
+        pthread_mutex_lock(&l->write_lock);
+        err = checkpoint_locked(l);
+        pthread_mutex_unlock(&l->write_lock);
+        return err;
 }
 
 static void fill_all(struct ledger_result *results, size_t n, unsigned st,
@@ -271,10 +336,12 @@ enum ledger_err ledger_batch_apply(struct ledger *l,
                 if ((rc = grow(l)))
                         break;
         }
+        err = rc ? ledger_txn_err(rc) : LEDGER_OK;
+        if (!rc && !(flags & LEDGER_BATCH_NO_CHECKPOINT))
+                err = checkpoint_locked(l);
         pthread_mutex_unlock(&l->write_lock);
-        if (!rc)
+        if (!err)
                 return LEDGER_OK;
-        err = ledger_txn_err(rc);
         if (err == LEDGER_E_FULL)
                 fill_all(results, n, TB_ST_STORAGE_FULL,
                          "storage full: the ledger reached its maximum size");

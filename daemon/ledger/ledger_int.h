@@ -48,8 +48,10 @@ struct ledger {
         struct ledger_options opt;
         char dir[PATH_MAX];
         char origin[TB_NAME_MAX + 1];
-        struct tb_skey *key;
+        struct tb_skey *key; /* NULL when a signer holds it (opt.signer) */
         int owns_key;
+        struct ledger_signer signer; /* opt.signer's, or the in-process
+                                        one signing with key */
         struct tb_vkey vkey;
         char vkey_text[TB_VKEY_MAX];
         uint64_t map_size;
@@ -218,10 +220,20 @@ ledger_batch_apply(struct ledger *l, const struct ledger_item *items, size_t n,
                    struct ledger_result *results, unsigned flags);
 
 /*
+ * ledger_batch.c: if the stored tree is ahead of the latest checkpoint,
+ * sign one for it through l->signer and store it (its own durable
+ * commit).  Takes the write lock.  The second half of every batch, and
+ * what ledger_open() does after a crash between the two.  Errors: those
+ * of ledger_txn_err(), LEDGER_E_SIGNER, LEDGER_E_CRYPTO.
+ */
+TB_WUR enum ledger_err ledger_batch_checkpoint(struct ledger *l);
+
+/*
  * ledger.c: create an empty environment (meta version, origin, log_vkey,
- * tree_size 0) in dir, which must exist, for origin and key; key is freed
- * on failure and at close when owns_key.  Errors: LEDGER_E_NOMEM,
- * LEDGER_E_KEY, those of ledger_txn_err().
+ * tree_size 0) in dir, which must exist, for origin and key (signing in
+ * process); key is freed on failure and at close when owns_key.  Errors:
+ * LEDGER_E_KEY (key is NULL: the ledger it comes from has a signer),
+ * LEDGER_E_NOMEM, LEDGER_E_KEY, those of ledger_txn_err().
  */
 TB_WUR enum ledger_err ledger_env_create(const char *dir, const char *origin,
                                          struct tb_skey *key, int owns_key,

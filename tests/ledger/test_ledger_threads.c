@@ -132,7 +132,12 @@ static int one_batch(struct tctx *c, int i)
                          "padding padding padding padding padding");
                 it[j].signed_entry = bufs[j];
                 it[j].len = t_sign(&e, &c->rec, bufs[j]);
-                it[j].received = T_NOW;
+                /* "now" moves with the services: however many batches a
+                 * forced round needs before the map grows (more since a
+                 * batch commits twice, entries then checkpoint, and
+                 * LMDB reuses pages sooner), every start stays inside
+                 * the admission window */
+                it[j].received = T_NOW + (int64_t)i * PER * 600;
                 it[j].verified = 1;
         }
         CHECK_ERR(ledger_apply_batch(c->l, it, PER, res), LEDGER_OK);
