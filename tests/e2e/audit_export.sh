@@ -37,19 +37,28 @@ ok tb reverse -k "$TB_TMP/admin.key" "$(json seq)"   # a service
 ok tb record -k "$K" alice --minutes 30 --start "$(iso 5000)" # its time again
 ok tb revoke -k "$TB_TMP/admin.key" "$TB_TMP/spare.key.pub"
 
-# registers REST: that many more accounts, fire and forget (rawclient
-# hangs up at once; the daemon still commits), then wait for them.
-registers() {
-    local want=$(($(tree_size) + $1)) i
-    for i in $(seq "$1"); do
-        "$RAWCLIENT" -R "$K:v$RANDOM$i:$(printf '%032x' $((RANDOM * 100000 + i)))" \
-            -o "$ORIGIN" -c "$SOCK" >/dev/null || fail "rawclient"
-    done
+# registers_wait N: wait (bounded) until the tree holds N entries.
+registers_wait() {
     for _ in $(seq 600); do
-        [ "$(tree_size)" -ge "$want" ] && return 0
+        [ "$(tree_size)" -ge "$1" ] && return 0
         sleep 0.1
     done
     fail "the registers did not all commit"
+}
+
+# registers REST: that many more accounts, fire and forget (rawclient
+# hangs up at once; the daemon still commits), then wait for them.  At most
+# 32 in flight: a hung-up connection holds its slot until its write is
+# answered, and one uid has max_connections_per_uid (64) slots.
+registers() {
+    local base i
+    base=$(tree_size)
+    for i in $(seq "$1"); do
+        "$RAWCLIENT" -R "$K:v$RANDOM$i:$(printf '%032x' $((RANDOM * 100000 + i)))" \
+            -o "$ORIGIN" -c "$SOCK" >/dev/null || fail "rawclient"
+        [ $((i % 32)) -ne 0 ] || registers_wait $((base + i))
+    done
+    registers_wait $((base + $1))
 }
 
 registers 240
