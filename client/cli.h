@@ -128,9 +128,6 @@ void cli_table_help_command(FILE *f, const struct cli_command *c);
 /* The man page: client/timebank.1.in with the tables filled in. Exits. */
 void cli_table_man(void);
 
-/* client/timebank.1.in, embedded by client/CMakeLists.txt. */
-extern const char cli_man_template[];
-
 /* ---- the command line (cli_args.c) -------------------------------------- */
 
 /*

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "timebank_1_in.h" /* generated: tb_man_page() */
 
 #define O(o)          CLI_OPT_BIT(CLI_OPT_##o)
 #define TABLE_STR(x)  TABLE_STR_(x)
@@ -263,7 +264,7 @@ static const struct {
 
 void cli_table_man(void)
 {
-        const char *s = cli_man_template;
+        const char *s = timebank_1_in;
         size_t i, n = sizeof(table_man_slots) / sizeof(table_man_slots[0]);
 
         while (*s != 0) {
