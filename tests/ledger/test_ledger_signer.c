@@ -20,9 +20,6 @@
 #define _GNU_SOURCE
 #include <sys/stat.h>
 
-static const char *signer_test_source_dir(void);
-#define TB_SOURCE_DIR signer_test_source_dir()
-
 #include "../../daemon/log.c"
 #include "../../daemon/signer.c"
 #include "docvec.h"
@@ -30,20 +27,6 @@ static const char *signer_test_source_dir(void);
 
 #define S_ORIGIN "test.example/signer"
 #define S_LEAVES 12
-
-/* The source tree, from this file's path (tests/ledger/ is not given
- * TB_SOURCE_DIR by its build file). */
-static const char *signer_test_source_dir(void)
-{
-        static char dir[400]; /* docvec_load's path holds 512 */
-        const char *tail = "/tests/ledger/test_ledger_signer.c";
-        size_t n = strlen(__FILE__), t = strlen(tail);
-
-        if (n <= t || strcmp(__FILE__ + n - t, tail) != 0)
-                return ".";
-        snprintf(dir, sizeof(dir), "%.*s", (int)(n - t), __FILE__);
-        return dir;
-}
 
 /* A history: leaf hashes, read as stored subtree hashes. */
 struct hist {
