@@ -33,59 +33,24 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "preload.h"
+
 #define FAILDISK_FD_MAX 4096
 
 static unsigned char faildisk_fd[FAILDISK_FD_MAX]; /* 1: the watched file */
 
-static int (*real_open)(const char *, int, ...);
-static int (*real_open64)(const char *, int, ...);
-static int (*real_openat)(int, const char *, int, ...);
-static int (*real_openat64)(int, const char *, int, ...);
-static int (*real_close)(int);
-static ssize_t (*real_write)(int, const void *, size_t);
-static ssize_t (*real_writev)(int, const struct iovec *, int);
-static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
-static ssize_t (*real_pwrite64)(int, const void *, size_t, off_t);
-static ssize_t (*real_pwritev)(int, const struct iovec *, int, off_t);
-static int (*real_fsync)(int);
-static int (*real_fdatasync)(int);
-
-static void *faildisk_sym(const char *name)
+static void preload_opened(int fd, const char *path, int flags)
 {
-        void *p = dlsym(RTLD_NEXT, name);
-
-        if (p == NULL) {
-                fprintf(stderr, "faildisk: no symbol %s\n", name);
-                abort();
-        }
-        return p;
-}
-
-__attribute__((constructor)) static void faildisk_init(void)
-{
-        real_open = faildisk_sym("open");
-        real_open64 = faildisk_sym("open64");
-        real_openat = faildisk_sym("openat");
-        real_openat64 = faildisk_sym("openat64");
-        real_close = faildisk_sym("close");
-        real_write = faildisk_sym("write");
-        real_writev = faildisk_sym("writev");
-        real_pwrite = faildisk_sym("pwrite");
-        real_pwrite64 = faildisk_sym("pwrite64");
-        real_pwritev = faildisk_sym("pwritev");
-        real_fsync = faildisk_sym("fsync");
-        real_fdatasync = faildisk_sym("fdatasync");
-}
-
-static void faildisk_opened(int fd, const char *path)
-{
-        const char *want = getenv("TB_FAILDISK_NAME");
-        const char *base = strrchr(path, '/');
-
-        base = base != NULL ? base + 1 : path;
-        if (fd >= 0 && fd < FAILDISK_FD_MAX)
+        (void)flags;
+        if (fd < FAILDISK_FD_MAX)
                 faildisk_fd[fd] =
-                    strcmp(base, want != NULL ? want : "data.mdb") == 0;
+                    preload_name_is(path, "TB_FAILDISK_NAME", "data.mdb");
+}
+
+static void preload_closed(int fd)
+{
+        if (fd >= 0 && fd < FAILDISK_FD_MAX)
+                faildisk_fd[fd] = 0;
 }
 
 /*
@@ -100,10 +65,11 @@ static int faildisk_errno(int fd, const char *op, const char *call)
         ssize_t n;
 
         if (fd < 0 || fd >= FAILDISK_FD_MAX || !faildisk_fd[fd] ||
-            path == NULL || (cfd = real_open(path, O_RDONLY | O_CLOEXEC)) < 0)
+            path == NULL ||
+            (cfd = preload_real.open(path, O_RDONLY | O_CLOEXEC)) < 0)
                 return 0;
         n = read(cfd, line, sizeof(line) - 1);
-        (void)real_close(cfd);
+        (void)preload_real.close(cfd);
         if (n <= 0)
                 return 0;
         line[n] = 0;
@@ -120,51 +86,9 @@ static int faildisk_errno(int fd, const char *op, const char *call)
                                  name);
 
                 if (k > 0)
-                        (void)!real_write(2, msg, (size_t)k);
+                        (void)!preload_real.write(2, msg, (size_t)k);
         }
         return e;
-}
-
-#define FAILDISK_OPEN(name, real, ...)                                         \
-        do {                                                                   \
-                mode_t mode = 0;                                               \
-                int fd;                                                        \
-                if (flags & (O_CREAT | O_TMPFILE)) {                           \
-                        va_list ap;                                            \
-                        va_start(ap, flags);                                   \
-                        mode = va_arg(ap, mode_t);                             \
-                        va_end(ap);                                            \
-                }                                                              \
-                fd = real(__VA_ARGS__, flags, mode);                           \
-                faildisk_opened(fd, name);                                     \
-                return fd;                                                     \
-        } while (0)
-
-int open(const char *path, int flags, ...)
-{
-        FAILDISK_OPEN(path, real_open, path);
-}
-
-int open64(const char *path, int flags, ...)
-{
-        FAILDISK_OPEN(path, real_open64, path);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-        FAILDISK_OPEN(path, real_openat, dirfd, path);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-        FAILDISK_OPEN(path, real_openat64, dirfd, path);
-}
-
-int close(int fd)
-{
-        if (fd >= 0 && fd < FAILDISK_FD_MAX)
-                faildisk_fd[fd] = 0;
-        return real_close(fd);
 }
 
 #define FAILDISK_CHECK(fd, op, call)                                           \
@@ -179,41 +103,41 @@ int close(int fd)
 ssize_t write(int fd, const void *buf, size_t len)
 {
         FAILDISK_CHECK(fd, "write", "write");
-        return real_write(fd, buf, len);
+        return preload_real.write(fd, buf, len);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
         FAILDISK_CHECK(fd, "write", "writev");
-        return real_writev(fd, iov, iovcnt);
+        return preload_real.writev(fd, iov, iovcnt);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
         FAILDISK_CHECK(fd, "write", "pwrite");
-        return real_pwrite(fd, buf, len, off);
+        return preload_real.pwrite(fd, buf, len, off);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
 {
         FAILDISK_CHECK(fd, "write", "pwrite64");
-        return real_pwrite64(fd, buf, len, off);
+        return preload_real.pwrite64(fd, buf, len, off);
 }
 
 ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
 {
         FAILDISK_CHECK(fd, "write", "pwritev");
-        return real_pwritev(fd, iov, iovcnt, off);
+        return preload_real.pwritev(fd, iov, iovcnt, off);
 }
 
 int fsync(int fd)
 {
         FAILDISK_CHECK(fd, "sync", "fsync");
-        return real_fsync(fd);
+        return preload_real.fsync(fd);
 }
 
 int fdatasync(int fd)
 {
         FAILDISK_CHECK(fd, "sync", "fdatasync");
-        return real_fdatasync(fd);
+        return preload_real.fdatasync(fd);
 }

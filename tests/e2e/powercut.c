@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "preload.h"
+
 #define POWERCUT_FD_MAX 4096
 
 struct powercut_write {
@@ -58,62 +60,20 @@ static size_t powercut_npending, powercut_cap;
 static int powercut_image_fd = -1;
 static unsigned long powercut_events;
 
-static int (*real_open)(const char *, int, ...);
-static int (*real_open64)(const char *, int, ...);
-static int (*real_openat)(int, const char *, int, ...);
-static int (*real_openat64)(int, const char *, int, ...);
-static int (*real_close)(int);
-static ssize_t (*real_write)(int, const void *, size_t);
-static ssize_t (*real_writev)(int, const struct iovec *, int);
-static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
-static ssize_t (*real_pwrite64)(int, const void *, size_t, off_t);
-static ssize_t (*real_pwritev)(int, const struct iovec *, int, off_t);
-static int (*real_fsync)(int);
-static int (*real_fdatasync)(int);
-
 static void powercut_die(const char *what)
 {
         char msg[256];
         int n = snprintf(msg, sizeof(msg), "powercut: %s: %s\n", what,
                          strerror(errno));
 
-        if (n > 0 && real_write != NULL)
-                (void)!real_write(2, msg, (size_t)n);
+        if (n > 0 && preload_real.write != NULL)
+                (void)!preload_real.write(2, msg, (size_t)n);
         abort();
-}
-
-static void *powercut_sym(const char *name)
-{
-        void *p = dlsym(RTLD_NEXT, name);
-
-        if (p == NULL)
-                powercut_die(name);
-        return p;
-}
-
-__attribute__((constructor)) static void powercut_init(void)
-{
-        real_write = powercut_sym("write");
-        real_open = powercut_sym("open");
-        real_open64 = powercut_sym("open64");
-        real_openat = powercut_sym("openat");
-        real_openat64 = powercut_sym("openat64");
-        real_close = powercut_sym("close");
-        real_writev = powercut_sym("writev");
-        real_pwrite = powercut_sym("pwrite");
-        real_pwrite64 = powercut_sym("pwrite64");
-        real_pwritev = powercut_sym("pwritev");
-        real_fsync = powercut_sym("fsync");
-        real_fdatasync = powercut_sym("fdatasync");
 }
 
 static int powercut_watched_name(const char *path)
 {
-        const char *want = getenv("TB_POWERCUT_NAME");
-        const char *base = strrchr(path, '/');
-
-        base = base ? base + 1 : path;
-        return strcmp(base, want ? want : "data.mdb") == 0;
+        return preload_name_is(path, "TB_POWERCUT_NAME", "data.mdb");
 }
 
 /* The image starts as a copy of the file as it is at its first open. */
@@ -126,11 +86,13 @@ static void powercut_image_open(int fd)
 
         if (path == NULL || powercut_image_fd >= 0)
                 return;
-        powercut_image_fd = real_open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        powercut_image_fd =
+            preload_real.open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
         if (powercut_image_fd < 0)
                 powercut_die(path);
         while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
-                if (real_pwrite(powercut_image_fd, buf, (size_t)n, off) != n)
+                if (preload_real.pwrite(powercut_image_fd, buf, (size_t)n,
+                                        off) != n)
                         powercut_die("copy to the image");
                 off += n;
         }
@@ -138,7 +100,7 @@ static void powercut_image_open(int fd)
                 powercut_die("read the watched file");
 }
 
-static void powercut_opened(int fd, const char *path, int flags)
+static void preload_opened(int fd, const char *path, int flags)
 {
         if (fd < 0 || fd >= POWERCUT_FD_MAX || !powercut_watched_name(path))
                 return;
@@ -156,7 +118,7 @@ static int powercut_watched(int fd)
 static void powercut_apply(const struct powercut_write *w)
 {
         if (powercut_image_fd >= 0 &&
-            real_pwrite(powercut_image_fd, w->data, w->len, w->off) !=
+            preload_real.pwrite(powercut_image_fd, w->data, w->len, w->off) !=
                 (ssize_t)w->len)
                 powercut_die("write to the image");
 }
@@ -249,46 +211,10 @@ static int powercut_sync(int fd, int (*real)(int))
         return rc;
 }
 
-#define POWERCUT_OPEN(name, real, ...)                                         \
-        do {                                                                   \
-                mode_t mode = 0;                                               \
-                int fd;                                                        \
-                if (flags & (O_CREAT | O_TMPFILE)) {                           \
-                        va_list ap;                                            \
-                        va_start(ap, flags);                                   \
-                        mode = va_arg(ap, mode_t);                             \
-                        va_end(ap);                                            \
-                }                                                              \
-                fd = real(__VA_ARGS__, flags, mode);                           \
-                powercut_opened(fd, name, flags);                              \
-                return fd;                                                     \
-        } while (0)
-
-int open(const char *path, int flags, ...)
-{
-        POWERCUT_OPEN(path, real_open, path);
-}
-
-int open64(const char *path, int flags, ...)
-{
-        POWERCUT_OPEN(path, real_open64, path);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-        POWERCUT_OPEN(path, real_openat, dirfd, path);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-        POWERCUT_OPEN(path, real_openat64, dirfd, path);
-}
-
-int close(int fd)
+static void preload_closed(int fd)
 {
         if (powercut_watched(fd))
                 powercut_fd[fd] = 0;
-        return real_close(fd);
 }
 
 ssize_t write(int fd, const void *buf, size_t len)
@@ -298,10 +224,10 @@ ssize_t write(int fd, const void *buf, size_t len)
         ssize_t n;
 
         if (!powercut_watched(fd))
-                return real_write(fd, buf, len);
+                return preload_real.write(fd, buf, len);
         powercut_before_write(fd);
         off = lseek(fd, 0, SEEK_CUR);
-        n = real_write(fd, buf, len);
+        n = preload_real.write(fd, buf, len);
         if (n > 0)
                 powercut_record(fd, &iov, 1, off, (size_t)n);
         return n;
@@ -313,10 +239,10 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
         ssize_t n;
 
         if (!powercut_watched(fd))
-                return real_writev(fd, iov, iovcnt);
+                return preload_real.writev(fd, iov, iovcnt);
         powercut_before_write(fd);
         off = lseek(fd, 0, SEEK_CUR);
-        n = real_writev(fd, iov, iovcnt);
+        n = preload_real.writev(fd, iov, iovcnt);
         if (n > 0)
                 powercut_record(fd, iov, iovcnt, off, (size_t)n);
         return n;
@@ -340,12 +266,12 @@ static ssize_t powercut_pwrite(ssize_t (*real)(int, const void *, size_t,
 
 ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-        return powercut_pwrite(real_pwrite, fd, buf, len, off);
+        return powercut_pwrite(preload_real.pwrite, fd, buf, len, off);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
 {
-        return powercut_pwrite(real_pwrite64, fd, buf, len, off);
+        return powercut_pwrite(preload_real.pwrite64, fd, buf, len, off);
 }
 
 ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
@@ -353,9 +279,9 @@ ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
         ssize_t n;
 
         if (!powercut_watched(fd))
-                return real_pwritev(fd, iov, iovcnt, off);
+                return preload_real.pwritev(fd, iov, iovcnt, off);
         powercut_before_write(fd);
-        n = real_pwritev(fd, iov, iovcnt, off);
+        n = preload_real.pwritev(fd, iov, iovcnt, off);
         if (n > 0)
                 powercut_record(fd, iov, iovcnt, off, (size_t)n);
         return n;
@@ -363,10 +289,10 @@ ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
 
 int fsync(int fd)
 {
-        return powercut_sync(fd, real_fsync);
+        return powercut_sync(fd, preload_real.fsync);
 }
 
 int fdatasync(int fd)
 {
-        return powercut_sync(fd, real_fdatasync);
+        return powercut_sync(fd, preload_real.fdatasync);
 }
