@@ -69,6 +69,34 @@ static struct tb_client *bench_client(const struct bench_ledger *l)
         return NULL;
 }
 
+/*
+ * One read q on a fresh connection; *out (malloc'd, the caller frees it)
+ * gets the answer, which must be OK, else what says what failed.  Returns
+ * 0 or -1 (reported).
+ */
+static int bench_read(const struct bench_ledger *l, struct tb_request *q,
+                      const char *what, struct tb_response **out)
+{
+        struct tb_response *r = malloc(sizeof(*r));
+        struct tb_client *c = bench_client(l);
+        int rc = 0;
+
+        *out = NULL;
+        if (r == NULL || c == NULL) {
+                free(r);
+                tb_client_close(c);
+                return c == NULL ? -1 : bench_fail("out of memory");
+        }
+        if (tb_client_call(c, q, r) != TB_OK || r->status != TB_ST_OK) {
+                rc = bench_fail("%s failed", what);
+                free(r);
+        } else {
+                *out = r;
+        }
+        tb_client_close(c);
+        return rc;
+}
+
 /* Ask the origin and draw this run's tag. */
 static int bench_hello(struct bench_ledger *l)
 {
@@ -250,27 +278,18 @@ static int bench_setup_step(struct bench_ledger *l, int step, unsigned depth)
 /* The balance the funding gave account 0: how many redeems each may do. */
 static int bench_funded(struct bench_ledger *l)
 {
-        struct tb_response *r = malloc(sizeof(*r));
-        struct tb_client *c = bench_client(l);
+        struct tb_response *r;
         struct tb_request q;
-        int rc = 0;
 
-        if (r == NULL || c == NULL) {
-                free(r);
-                tb_client_close(c);
-                return c == NULL ? -1 : bench_fail("out of memory");
-        }
         memset(&q, 0, sizeof(q));
         q.type = TB_MSG_BALANCE;
         snprintf(q.u.balance.account, sizeof(q.u.balance.account), "bench-%s-0",
                  l->run);
-        if (tb_client_call(c, &q, r) != TB_OK || r->status != TB_ST_OK)
-                rc = bench_fail("BALANCE of a funded account failed");
-        else
-                l->funded = r->u.balance.balance;
+        if (bench_read(l, &q, "BALANCE of a funded account", &r) != 0)
+                return -1;
+        l->funded = r->u.balance.balance;
         free(r);
-        tb_client_close(c);
-        return rc;
+        return 0;
 }
 
 int bench_ledger_prepare(struct bench_ledger *l, const struct tb_skey *admin,
@@ -287,27 +306,17 @@ int bench_ledger_prepare(struct bench_ledger *l, const struct tb_skey *admin,
 int bench_ledger_status(const struct bench_ledger *l, uint64_t *tree_size,
                         uint64_t *disk_bytes)
 {
-        struct tb_response *r = malloc(sizeof(*r));
-        struct tb_client *c = bench_client(l);
+        struct tb_response *r;
         struct tb_request q;
-        int rc = 0;
 
-        if (r == NULL || c == NULL) {
-                free(r);
-                tb_client_close(c);
-                return c == NULL ? -1 : bench_fail("out of memory");
-        }
         memset(&q, 0, sizeof(q));
         q.type = TB_MSG_STATUS;
-        if (tb_client_call(c, &q, r) != TB_OK || r->status != TB_ST_OK) {
-                rc = bench_fail("STATUS failed");
-        } else {
-                *tree_size = r->u.status.tree_size;
-                *disk_bytes = r->u.status.disk_bytes;
-        }
+        if (bench_read(l, &q, "STATUS", &r) != 0)
+                return -1;
+        *tree_size = r->u.status.tree_size;
+        *disk_bytes = r->u.status.disk_bytes;
         free(r);
-        tb_client_close(c);
-        return rc;
+        return 0;
 }
 
 int bench_find_timebankd(char *out, size_t cap)

@@ -226,22 +226,28 @@ daemon_start() {
     fail "timebankd did not answer on $SOCK within 30 s"
 }
 
-# daemon_stop [SIGNAL]: signal the daemon (TERM), wait (bounded), set
-# DAEMON_RC to its exit status; after SIGTERM (a clean stop) it must be 0.
-daemon_stop() {
-    local sig=${1:-TERM}
-    kill -"$sig" "$DAEMON_PID" 2>/dev/null || true
+# daemon_wait_exit WHEN: wait (30 s at most) for the daemon to exit by
+# itself, set DAEMON_RC to its exit status; fails "did not stop WHEN".
+daemon_wait_exit() {
     for _ in $(seq 300); do
         kill -0 "$DAEMON_PID" 2>/dev/null || break
         sleep 0.1
     done
     kill -0 "$DAEMON_PID" 2>/dev/null &&
-        fail "timebankd did not stop within 30 s of SIG$sig"
+        fail "timebankd did not stop $1"
     set +e
     wait "$DAEMON_PID"
     DAEMON_RC=$?
     set -e
     DAEMON_PID=
+}
+
+# daemon_stop [SIGNAL]: signal the daemon (TERM), wait (bounded), set
+# DAEMON_RC to its exit status; after SIGTERM (a clean stop) it must be 0.
+daemon_stop() {
+    local sig=${1:-TERM}
+    kill -"$sig" "$DAEMON_PID" 2>/dev/null || true
+    daemon_wait_exit "within 30 s of SIG$sig"
     if [ "$sig" = TERM ] && [ "$DAEMON_RC" -ne 0 ]; then
         fail "timebankd exited $DAEMON_RC after SIGTERM (97: memcheck" \
             "error; sanitizer reports in the daemon log)"

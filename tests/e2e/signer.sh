@@ -92,16 +92,8 @@ for _ in $(seq 100); do
 done
 expect 4 tb register -k "$TB_TMP/kiosk.key" bob
 err_has INTERNAL
-for _ in $(seq 300); do
-    kill -0 "$DAEMON_PID" 2>/dev/null || break
-    sleep 0.1
-done
-set +e
-wait "$DAEMON_PID"
-rc=$?
-set -e
-DAEMON_PID=
-[ "$rc" -ne 0 ] || fail "timebankd exited 0 after losing its signer"
+daemon_wait_exit "after losing its signer"
+[ "$DAEMON_RC" -ne 0 ] || fail "timebankd exited 0 after losing its signer"
 grep -q "the signer is gone" "$DLOG" || fail "no log line for the lost signer"
 daemon_start
 eq "tree size after the restart" "$(tree_size)" $((S + 1))

@@ -55,18 +55,8 @@ for mode in "sync EIO" "write EIO"; do
     grep -q '"seq"' "$OUT" && fail "a failed write got a seq: $(cat "$OUT")"
     [ "$RC" -eq 4 ] && grep -q "^timebank: INTERNAL: " "$ERR" ||
         fail "the failed write: exit $RC, expected 4 and INTERNAL"
-    for _ in $(seq 300); do
-        kill -0 "$DAEMON_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$DAEMON_PID" 2>/dev/null &&
-        fail "the daemon goes on after a failed commit ($mode)"
-    set +e
-    wait "$DAEMON_PID"
-    st=$?
-    set -e
-    DAEMON_PID=
-    eq "exit status after $mode" "$st" 1
+    daemon_wait_exit "after a failed commit ($mode): it goes on"
+    eq "exit status after $mode" "$DAEMON_RC" 1
     grep -q "^<3>storage failure: committing a batch of 1 entries failed with an I/O error" \
         "$DLOG" || fail "no error line naming the storage failure"
     grep -q "faildisk: .* -> EIO" "$DLOG" || fail "faildisk did not fire"
