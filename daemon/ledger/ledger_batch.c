@@ -176,9 +176,9 @@ static int begin_write(struct ledger *l, struct ledger_txn *t)
         int rc = ledger_txn_begin(t, l, 0);
 
         if (rc == MDB_MAP_RESIZED) {
-                pthread_rwlock_wrlock(&l->resize_lock);
+                LEDGER_MUST(pthread_rwlock_wrlock(&l->resize_lock));
                 rc = ledger_txn_resize(l, 0);
-                pthread_rwlock_unlock(&l->resize_lock);
+                LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
                 if (!rc)
                         rc = ledger_txn_begin(t, l, 0);
         }
@@ -274,11 +274,11 @@ static int grow(struct ledger *l)
                 return MDB_MAP_FULL;
         want =
             l->map_size > l->opt.map_max / 2 ? l->opt.map_max : l->map_size * 2;
-        pthread_rwlock_wrlock(&l->resize_lock);
+        LEDGER_MUST(pthread_rwlock_wrlock(&l->resize_lock));
         rc = ledger_txn_resize(l, want);
         if (!rc)
                 rc = mdb_env_info(l->env, &info);
-        pthread_rwlock_unlock(&l->resize_lock);
+        LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
         if (!rc)
                 l->map_size = info.me_mapsize;
         return rc;
@@ -299,9 +299,9 @@ enum ledger_err ledger_batch_checkpoint(struct ledger *l)
 {
         enum ledger_err err;
 
-        pthread_mutex_lock(&l->write_lock);
+        LEDGER_MUST(pthread_mutex_lock(&l->write_lock));
         err = checkpoint_locked(l);
-        pthread_mutex_unlock(&l->write_lock);
+        LEDGER_MUST(pthread_mutex_unlock(&l->write_lock));
         return err;
 }
 
@@ -328,7 +328,7 @@ enum ledger_err ledger_batch_apply(struct ledger *l,
 
         if (n == 0)
                 return LEDGER_OK;
-        pthread_mutex_lock(&l->write_lock);
+        LEDGER_MUST(pthread_mutex_lock(&l->write_lock));
         for (;;) {
                 rc = batch_once(l, items, n, results, flags);
                 if (rc != MDB_MAP_FULL)
@@ -339,7 +339,7 @@ enum ledger_err ledger_batch_apply(struct ledger *l,
         err = rc ? ledger_txn_err(rc) : LEDGER_OK;
         if (!rc && !(flags & LEDGER_BATCH_NO_CHECKPOINT))
                 err = checkpoint_locked(l);
-        pthread_mutex_unlock(&l->write_lock);
+        LEDGER_MUST(pthread_mutex_unlock(&l->write_lock));
         if (!err)
                 return LEDGER_OK;
         if (err == LEDGER_E_FULL)

@@ -19,11 +19,26 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "buf.h"
 #include "key.h"
 #include "ledger.h"
 #include "merkle.h"
+
+/* A lock call on the ledger's own, initialised locks fails only on a bug
+ * (EDEADLK, EINVAL): carrying on would break the ledger's exclusion, so
+ * the process stops loudly instead. */
+static inline void ledger_must(int rc, const char *what)
+{
+        if (rc) {
+                fprintf(stderr, "timebank ledger: %s failed (error %d)\n", what,
+                        rc);
+                abort();
+        }
+}
+#define LEDGER_MUST(call) ledger_must((call), #call)
 
 /* The databases of docs/storage.md, in its order (ledger_store.h). */
 enum ledger_db {

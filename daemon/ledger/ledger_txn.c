@@ -144,18 +144,18 @@ enum ledger_err ledger_txn_begin_read(struct ledger *l, struct ledger_txn *t)
         if (rc == MDB_MAP_RESIZED) {
                 /* another process grew the map; adopt its size, with the
                  * writer idle too (same lock order as the writer) */
-                pthread_rwlock_unlock(&l->resize_lock);
-                pthread_mutex_lock(&l->write_lock);
-                pthread_rwlock_wrlock(&l->resize_lock);
+                LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
+                LEDGER_MUST(pthread_mutex_lock(&l->write_lock));
+                LEDGER_MUST(pthread_rwlock_wrlock(&l->resize_lock));
                 rc = ledger_txn_resize(l, 0);
-                pthread_rwlock_unlock(&l->resize_lock);
-                pthread_mutex_unlock(&l->write_lock);
-                pthread_rwlock_rdlock(&l->resize_lock);
+                LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
+                LEDGER_MUST(pthread_mutex_unlock(&l->write_lock));
+                LEDGER_MUST(pthread_rwlock_rdlock(&l->resize_lock));
                 if (!rc)
                         rc = ledger_txn_begin(t, l, 1);
         }
         if (rc) {
-                pthread_rwlock_unlock(&l->resize_lock);
+                LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
                 return ledger_txn_err(rc);
         }
         atomic_fetch_add(&l->readers, 1);
@@ -168,7 +168,7 @@ void ledger_txn_end_read(struct ledger_txn *t)
 {
         ledger_txn_abort(t);
         atomic_fetch_sub(&t->l->readers, 1);
-        pthread_rwlock_unlock(&t->l->resize_lock);
+        LEDGER_MUST(pthread_rwlock_unlock(&t->l->resize_lock));
 }
 
 int ledger_txn_resize(struct ledger *l, uint64_t size)
