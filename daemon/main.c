@@ -81,6 +81,7 @@ static void usage(FILE *f)
                "                 [--points-per-hour N] [--daily-minutes-cap M]"
                " [--max-balance P]\n"
                "       timebankd check -d DIR\n"
+               "       timebankd backup -d DIR TARGET\n"
                "       timebankd --help | --version | --man\n"
                "\n"
                "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
@@ -105,6 +106,9 @@ static void usage(FILE *f)
                 "check replays the whole log and compares every balance, "
                 "key,\n"
                 "root and checkpoint with what is stored.\n"
+                "backup copies the ledger (data.mdb, compacted, and log.pub;\n"
+                "not log.key) to the new or empty directory TARGET while\n"
+                "the daemon serves; the copy ends at a signed checkpoint.\n"
                 "\n"
                 "settings (config file 'name = value', default, meaning):\n");
         config_print_defaults(f);
@@ -337,6 +341,80 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         return TB_EXIT_OK;
 }
 
+/* How long a backup waits for the checkpoint of a batch it caught between
+ * the batch's two commits (the daemon signs it within milliseconds). */
+#define MAIN_BACKUP_WAIT_MS 10000
+
+static int cmd_backup(int argc, char **argv)
+{
+        static const struct option opts[] = {{"data", 1, NULL, 'd'},
+                                             {NULL, 0, NULL, 0}};
+        const char *dir = NULL, *dest;
+        struct ledger_backup_info info;
+        enum ledger_err err;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+                if (c != 'd') {
+                        usage(stderr);
+                        return TB_EXIT_USAGE;
+                }
+                dir = optarg;
+        }
+        if (dir == NULL || optind + 1 != argc) {
+                fprintf(stderr, "timebankd: backup needs -d DIR and one "
+                                "target directory\n");
+                return TB_EXIT_USAGE;
+        }
+        dest = argv[optind];
+        /* no ledger lock: the copy is taken beside a serving daemon, from
+         * a read transaction that never blocks its writer */
+        err = ledger_backup(dir, dest, MAIN_BACKUP_WAIT_MS, &info);
+        switch (err) {
+        case LEDGER_OK:
+                break;
+        case LEDGER_E_EXISTS:
+                fprintf(stderr,
+                        "timebankd: %s is not empty: a backup goes into a new "
+                        "or empty directory\n",
+                        dest);
+                return TB_EXIT_FAIL;
+        case LEDGER_E_IO:
+                fprintf(stderr, "timebankd: cannot back up %s to %s: %s\n", dir,
+                        dest, strerror(errno));
+                return TB_EXIT_FAIL;
+        case LEDGER_E_KEY:
+                fprintf(stderr,
+                        "timebankd: %s/log.pub is missing or is not the key "
+                        "of the ledger in %s: a backup needs it\n",
+                        dir, dir);
+                return TB_EXIT_FAIL;
+        case LEDGER_E_CHECK:
+                fprintf(stderr,
+                        "timebankd: the copy of %s ends at entries that have "
+                        "no signed checkpoint, or fails its quick check: "
+                        "nothing was kept in %s (a daemon stopped between a "
+                        "batch's two commits signs the missing checkpoint "
+                        "when it starts; start it, then back up again)\n",
+                        dir, dest);
+                return TB_EXIT_FAIL;
+        default:
+                fprintf(stderr, "timebankd: cannot back up %s to %s: %s\n", dir,
+                        dest, ledger_strerror(err));
+                return TB_EXIT_FAIL;
+        }
+        printf("backed up %s to %s: %" PRIu64 " entries, up to the signed "
+               "checkpoint of size %" PRIu64 "%s; %" PRIu64 " bytes\n"
+               "  copied       data.mdb, log.pub\n"
+               "  not copied   log.key, signer.state (see 'Backups and "
+               "restore' in docs/operations.md)\n",
+               dir, dest, info.size, info.size,
+               info.completed ? " (caught mid-batch; its checkpoint added)"
+                              : "",
+               info.bytes);
+        return TB_EXIT_OK;
+}
+
 /* s in roff, where a '-' is a hyphen unless escaped as a minus. */
 static void man_text(const char *s)
 {
@@ -529,5 +607,7 @@ int main(int argc, char **argv)
                 return cmd_init(argc - 1, argv + 1, &cfg);
         if (argc > 1 && strcmp(argv[1], "check") == 0)
                 return cmd_check(argc - 1, argv + 1, &cfg);
+        if (argc > 1 && strcmp(argv[1], "backup") == 0)
+                return cmd_backup(argc - 1, argv + 1);
         return cmd_serve(argc, argv, &cfg);
 }

@@ -388,4 +388,37 @@ struct ledger_check_report {
 TB_WUR enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
                                          struct ledger_check_report *rep);
 
+/* What ledger_backup() made. */
+struct ledger_backup_info {
+        uint64_t size;  /* the copy's tree size, that of its last checkpoint */
+        uint64_t bytes; /* the size of the copy's data.mdb */
+        int completed;  /* 1: the copy caught a batch between its two
+                           commits; the live ledger's checkpoint of that
+                           size was added to it */
+};
+
+/*
+ * A compacting hot copy (docs/operations.md, "Backups and restore"): copy
+ * the ledger in dir, which a daemon may be serving and writing, to dest
+ * (created with mode 0700, or an existing empty directory): data.mdb
+ * (mode 0600, free pages left out) and log.pub, never log.key nor
+ * signer.state.  The copy is one LMDB read transaction of the live ledger
+ * (it never blocks the writer) and always ends at a signed checkpoint:
+ * when it caught a batch whose entries were committed but not yet its
+ * checkpoint, the checkpoint the daemon signs for exactly that size is
+ * waited for (up to wait_ms), verified with log.pub and added.  The copy is
+ * then quick-checked with log.pub alone (as ledger_open() does).  Nothing
+ * needs the log key; dir is only read.  On failure dest is left without
+ * data.mdb (and removed if this call made it).
+ *
+ * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_EXISTS (dest is not an empty
+ * directory), LEDGER_E_KEY (dir/log.pub missing or not the ledger's),
+ * LEDGER_E_CHECK (no checkpoint for the copy's size came within wait_ms,
+ * or the copy fails the quick check), LEDGER_E_IO (errno says),
+ * LEDGER_E_VERSION, LEDGER_E_CORRUPT, LEDGER_E_LMDB, LEDGER_E_NOMEM.
+ */
+TB_WUR enum ledger_err ledger_backup(const char *dir, const char *dest,
+                                     unsigned wait_ms,
+                                     struct ledger_backup_info *out);
+
 #endif

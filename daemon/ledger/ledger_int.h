@@ -255,4 +255,15 @@ TB_WUR enum ledger_err ledger_env_create(const char *dir, const char *origin,
                                          const struct ledger_options *o,
                                          struct ledger **out);
 
+/*
+ * ledger.c: open the environment of the ledger in dir without its key or
+ * any check (rdonly: MDB_RDONLY, beside a daemon that may be serving it),
+ * with l->origin and l->vkey read from meta; no signer, so nothing may be
+ * written through it but rows (ledger_backup.c).  Errors:
+ * LEDGER_E_NO_LEDGER, LEDGER_E_VERSION, LEDGER_E_CORRUPT, LEDGER_E_NOMEM,
+ * those of ledger_txn_err().
+ */
+TB_WUR enum ledger_err ledger_env_attach(const char *dir, int rdonly,
+                                         struct ledger **out);
+
 #endif
