@@ -21,6 +21,7 @@
 #include "keyfile.h"
 #include "ledger.h"
 #include "log.h"
+#include "restore.h"
 #include "server.h"
 #include "signer.h"
 #include "timebankd_8_in.h"
@@ -80,6 +81,8 @@ static void usage(FILE *f)
                " [-c CONFIG]\n"
                "                 [--points-per-hour N] [--daily-minutes-cap M]"
                " [--max-balance P]\n"
+               "       timebankd init -d DIR --from-tiles MIRROR --log-key "
+               "LOG.key [-c CONFIG]\n"
                "       timebankd check -d DIR\n"
                "       timebankd backup -d DIR TARGET\n"
                "       timebankd --help | --version | --man\n"
@@ -103,6 +106,11 @@ static void usage(FILE *f)
                 "DIR/log.key\n"
                 "(mode 0600), DIR/log.pub and the genesis entry enrolling\n"
                 "ADMIN.pub (made with 'timebank keygen') as administrator.\n"
+                "init --from-tiles rebuilds a ledger from a tiles mirror "
+                "(timebank\n"
+                "export): every entry replayed through the rules, the root "
+                "equal to\n"
+                "the mirror's checkpoint, signed with the log key LOG.key.\n"
                 "check replays the whole log and compares every balance, "
                 "key,\n"
                 "root and checkpoint with what is stored.\n"
@@ -185,8 +193,11 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
             {"points-per-hour", 1, NULL, 'p'},
             {"daily-minutes-cap", 1, NULL, 'm'},
             {"max-balance", 1, NULL, 'b'},
+            {"from-tiles", 1, NULL, 'f'},
+            {"log-key", 1, NULL, 'k'},
             {NULL, 0, NULL, 0}};
         const char *dir = NULL, *origin = NULL, *admin = NULL;
+        const char *tiles = NULL, *log_key = NULL;
         struct ledger_options lo;
         struct ledger *l = NULL;
         struct tb_vkey v;
@@ -228,6 +239,12 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
                         maxbal = (int64_t)number("--max-balance", optarg,
                                                  TB_BALANCE_MAX);
                         break;
+                case 'f':
+                        tiles = optarg;
+                        break;
+                case 'k':
+                        log_key = optarg;
+                        break;
                 default:
                         usage(stderr);
                         return TB_EXIT_USAGE;
@@ -245,6 +262,21 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
                 lo.daily_minutes_cap = (uint16_t)cap;
         if (maxbal >= 0)
                 lo.max_balance = (uint64_t)maxbal;
+        if (tiles != NULL || log_key != NULL) {
+                /* the origin, the administrator and the policy are the
+                 * mirror's: its entries say them */
+                if (dir == NULL || tiles == NULL || log_key == NULL ||
+                    origin != NULL || admin != NULL || rate >= 0 || cap >= 0 ||
+                    maxbal >= 0 || optind != argc) {
+                        fprintf(stderr,
+                                "timebankd: init --from-tiles needs -d DIR "
+                                "--from-tiles MIRROR --log-key LOG.key, and "
+                                "takes no --origin, --admin or policy (the "
+                                "mirror's entries hold them)\n");
+                        return TB_EXIT_USAGE;
+                }
+                return restore_from_tiles(dir, tiles, log_key, &lo);
+        }
         if (dir == NULL || origin == NULL || admin == NULL || optind != argc) {
                 fprintf(stderr, "timebankd: init needs -d DIR --origin ORIGIN "
                                 "--admin ADMIN.pub\n");

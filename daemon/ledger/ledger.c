@@ -283,7 +283,7 @@ fail:
         return err;
 }
 
-static void remove_ledger_files(const char *dir)
+void ledger_remove_files(const char *dir)
 {
         static const char *const names[] = {"data.mdb", "lock.mdb",
                                             LEDGER_KEY_FILE, LEDGER_PUB_FILE};
@@ -444,7 +444,7 @@ fail:
         tb_skey_free(key);
         ledger_close(l);
         if (created)
-                remove_ledger_files(dir);
+                ledger_remove_files(dir);
         return err;
 }
 

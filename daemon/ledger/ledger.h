@@ -421,4 +421,39 @@ TB_WUR enum ledger_err ledger_backup(const char *dir, const char *dest,
                                      unsigned wait_ms,
                                      struct ledger_backup_info *out);
 
+/* What ledger_rebuild() did, or where it stopped. */
+struct ledger_rebuild_report {
+        uint64_t entries;              /* records replayed and accepted */
+        char first[LEDGER_DETAIL_MAX]; /* LEDGER_E_CHECK: what differs */
+};
+
+/*
+ * Rebuild a ledger in dir (created with mode 0700 if missing; an existing
+ * directory must not hold a ledger) from the n records of a log mirror
+ * (docs/audit.md: each u64 seq || u64 received || body || signature) and
+ * its checkpoint note: the note must verify with key's public half (the
+ * origin is key's name; key is borrowed) and be of size n; then, as
+ * ledger_init() would, dir/log.key (a copy of key, 0600), dir/log.pub and the
+ * environment are made, and every record is applied through the ledger's write
+ * path in order, its receive time as "now" (the admission time window is not
+ * re-applied, as in ledger_check_full()): each must be accepted at its own
+ * seq.  Finally the tree's root must equal the note's, and the ledger signs
+ * and stores its checkpoint of size n.  Refusals and idempotency records
+ * of requests that were refused are not in a log and so not rebuilt
+ * (docs/operations.md).  All or nothing: on any failure the files made
+ * are removed.  o: map sizes (NULL for the defaults).
+ *
+ * Errors: LEDGER_E_INVALID, LEDGER_E_EXISTS, LEDGER_E_IO, LEDGER_E_KEY,
+ * LEDGER_E_CHECK (the note does not verify or is of another size, a record
+ * does not decode or is refused, or the root differs: rep->first says
+ * which), LEDGER_E_FULL, LEDGER_E_LMDB, LEDGER_E_CRYPTO, LEDGER_E_NOMEM.
+ */
+struct tb_skey;
+TB_WUR enum ledger_err ledger_rebuild(const char *dir, struct tb_skey *key,
+                                      const uint8_t *const *records,
+                                      const size_t *lens, uint64_t n,
+                                      const uint8_t *note, size_t note_len,
+                                      const struct ledger_options *o,
+                                      struct ledger_rebuild_report *rep);
+
 #endif

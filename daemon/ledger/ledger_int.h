@@ -266,4 +266,8 @@ TB_WUR enum ledger_err ledger_env_create(const char *dir, const char *origin,
 TB_WUR enum ledger_err ledger_env_attach(const char *dir, int rdonly,
                                          struct ledger **out);
 
+/* ledger.c: remove what ledger_init() makes in dir (data.mdb, lock.mdb,
+ * log.key, log.pub), for an init that failed half-way. */
+void ledger_remove_files(const char *dir);
+
 #endif

@@ -15,6 +15,10 @@ set -euo pipefail
 
 WRITERS=3
 ACCOUNTS=25
+# under memcheck every CLI call takes a second: fewer writes, and the
+# entries compared one by one only at the ends and the middle (the
+# consistency proof from the copy's checkpoint covers them all anyway)
+[ "${TB_MEMCHECK:-0}" = 1 ] && ACCOUNTS=6
 
 tb_init
 daemon_start
@@ -104,7 +108,9 @@ ok "$TIMEBANK" -s "$SOCK2" checkpoint
 cp "$OUT" "$TB_TMP/copy.checkpoint"
 eq "copy checkpoint size" "$(sed -n 2p "$TB_TMP/copy.checkpoint")" "$N"
 ok tb consistency --from "$TB_TMP/copy.checkpoint" --log-key "$DATA/log.pub"
-for seq in $(seq 0 $((N - 1))); do
+SEQS=$(seq 0 $((N - 1)))
+[ "${TB_MEMCHECK:-0}" = 1 ] && SEQS="0 $((N / 2)) $((N - 1))"
+for seq in $SEQS; do
     "$TIMEBANK" -s "$SOCK2" --json entry "$seq" >"$TB_TMP/e.copy" ||
         fail "entry $seq from the copy"
     tb --json entry "$seq" >"$TB_TMP/e.live" || fail "entry $seq live"
