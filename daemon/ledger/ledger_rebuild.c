@@ -44,13 +44,14 @@ static int rebuild_path(char *out, const char *dir, const char *name)
         return n < 0 || n >= PATH_MAX ? -1 : 0;
 }
 
-/* Apply records [from, from + k) in one batch (with its checkpoint when
- * last); each must be accepted at its own seq. */
-static enum ledger_err
-rebuild_chunk(struct ledger *l, const uint8_t *const *records,
-              const size_t *lens, uint64_t from, size_t k, int last,
-              struct ledger_item *items, struct ledger_result *res,
-              struct ledger_rebuild_report *rep)
+/* Apply records [from, from + k) in one batch, without a checkpoint; each
+ * must be accepted at its own seq. */
+static enum ledger_err rebuild_chunk(struct ledger *l,
+                                     const uint8_t *const *records,
+                                     const size_t *lens, uint64_t from,
+                                     size_t k, struct ledger_item *items,
+                                     struct ledger_result *res,
+                                     struct ledger_rebuild_report *rep)
 {
         struct tb_record r;
         enum ledger_err err;
@@ -77,9 +78,8 @@ rebuild_chunk(struct ledger *l, const uint8_t *const *records,
                 items[i].received = r.received;
                 items[i].verified = 0;
         }
-        err = ledger_batch_apply(l, items, k, res,
-                                 LEDGER_BATCH_REPLAY |
-                                     (last ? 0 : LEDGER_BATCH_NO_CHECKPOINT));
+        err = ledger_batch_apply(
+            l, items, k, res, LEDGER_BATCH_REPLAY | LEDGER_BATCH_NO_CHECKPOINT);
         if (err)
                 return err;
         for (i = 0; i < k; i++) {
@@ -113,8 +113,7 @@ static enum ledger_err rebuild_replay(struct ledger *l,
                 size_t k = n - from < REBUILD_CHUNK ? (size_t)(n - from)
                                                     : REBUILD_CHUNK;
 
-                err = rebuild_chunk(l, records, lens, from, k, from + k == n,
-                                    items, res, rep);
+                err = rebuild_chunk(l, records, lens, from, k, items, res, rep);
         }
         free(items);
         free(res);
@@ -127,7 +126,9 @@ static enum ledger_err rebuild_replay(struct ledger *l,
                                  "mirror's checkpoint");
                 return LEDGER_E_CHECK;
         }
-        return LEDGER_OK;
+        /* only now, the tree known to be the mirror's, is it signed: the
+         * key never signs another history, not even in a scratch file */
+        return ledger_batch_checkpoint(l);
 }
 
 enum ledger_err ledger_rebuild(const char *dir, struct tb_skey *key,

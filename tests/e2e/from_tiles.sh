@@ -8,8 +8,9 @@
 # log).  Refused, leaving nothing in the target: a mirror whose checkpoint
 # does not verify with the log key given (another key, an altered note),
 # a mirror re-signed with the real key around entries the rules refuse (a
-# stranger's entry, a redeem beyond the balance, two entries swapped), a
-# bundle missing an entry, a target that holds a ledger, an URL, and
+# stranger's entry, a redeem beyond the balance, two entries swapped),
+# valid entries of another history under the real checkpoint, a bundle
+# missing an entry, a target that holds a ledger, an URL, and
 # usage mistakes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -139,6 +140,13 @@ rm -rf "$T"
 cp -r "$M" "$T"
 ok "$TILES_FORGE" "$T" "$DATA/log.key" swap 6 7
 rebuild_refused "entry 6 holds seq 7" "$T"
+rm -rf "$T"
+cp -r "$M" "$T"
+# another history of the same size, each entry valid, under the real
+# checkpoint: only the final root comparison can tell
+ok "$TILES_FORGE" "$T" "$DATA/log.key" truncate $((N - 1)) register "$K" carol
+cp "$M/checkpoint" "$T/checkpoint"
+rebuild_refused "the rebuilt tree's root differs from the mirror's checkpoint" "$T"
 rm -rf "$T"
 cp -r "$M" "$T"
 ok "$TILES_FORGE" -b "$T" drop 5
