@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "exit.h"
 #include "keyfile.h"
@@ -42,7 +43,12 @@ static int restore_checkpoint(const char *tiles, const char *key_path,
         return 0;
 }
 
-/* signer.state for the rebuilt ledger: its checkpoint, as init does. */
+/*
+ * signer.state for the rebuilt ledger: its checkpoint, as init does; but
+ * one already in dir (the key's own, restored with it) is kept: it knows
+ * what the key signed last, and the daemon refuses to start on a rebuilt
+ * ledger behind it.  Returns 1 kept, 0 written, -1 after saying why.
+ */
 static int restore_signer_state(const char *dir, const struct ledger_options *o)
 {
         struct ledger_options lo = *o;
@@ -50,8 +56,16 @@ static int restore_signer_state(const char *dir, const struct ledger_options *o)
         uint8_t note[TB_CHECKPOINT_MAX];
         size_t len;
         enum ledger_err lerr;
-        char err[512];
+        char err[512], path[4096];
+        struct stat st;
 
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+                             SIGNER_STATE_FILE) >= sizeof(path)) {
+                fprintf(stderr, "timebankd: data directory path too long\n");
+                return -1;
+        }
+        if (lstat(path, &st) == 0)
+                return 1;
         lo.skip_quick_check = 0;
         lo.signer = NULL;
         if ((lerr = ledger_open(dir, &lo, &l)) != LEDGER_OK ||
@@ -85,7 +99,7 @@ int restore_from_tiles(const char *dir, const char *tiles, const char *key_path,
         char err[TILES_ERR_MAX];
         enum ledger_err lerr;
         enum tb_err kerr;
-        int rc = TB_EXIT_FAIL;
+        int rc = TB_EXIT_FAIL, kept;
 
         if (tiles_http_is_url(tiles)) {
                 fprintf(stderr,
@@ -136,7 +150,7 @@ int restore_from_tiles(const char *dir, const char *tiles, const char *key_path,
                         ledger_strerror(lerr));
                 goto out;
         }
-        if (restore_signer_state(dir, lo))
+        if ((kept = restore_signer_state(dir, lo)) < 0)
                 goto out;
         printf("rebuilt ledger %s in %s from %s: %" PRIu64 " entries "
                "replayed, root equal to the mirror's signed checkpoint\n"
@@ -145,6 +159,11 @@ int restore_from_tiles(const char *dir, const char *tiles, const char *key_path,
                "checkpoints (see 'Backups and restore' in "
                "docs/operations.md)\n",
                v.name, dir, tiles, rep.entries, dir, key_path);
+        if (kept)
+                printf("  kept         %s/%s, the key's own: the daemon "
+                       "refuses to start if the rebuilt ledger is behind "
+                       "it\n",
+                       dir, SIGNER_STATE_FILE);
         rc = TB_EXIT_OK;
 out:
         tiles_entries_free(&e);

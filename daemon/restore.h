@@ -10,8 +10,9 @@
 /*
  * Rebuild a ledger in dir from the local tiles directory tiles with the
  * log key in key_path (ledger_rebuild), then write its first signer.state
- * (the rebuilt checkpoint).  Prints the outcome (stdout) or why not
- * (stderr, naming the file or the entry).  Returns a TB_EXIT_* status.
+ * (the rebuilt checkpoint), unless dir holds one (the key's own: kept).  Prints
+ * the outcome (stdout) or why not (stderr, naming the file or the entry).
+ * Returns a TB_EXIT_* status.
  */
 int restore_from_tiles(const char *dir, const char *tiles, const char *key_path,
                        const struct ledger_options *lo);

@@ -41,6 +41,10 @@ ok tb --json record -k "$K" bob --minutes 7 --start "$START" --request-id "$RID"
 RID_SEQ=$(json seq)
 refused INSUFFICIENT_POINTS tb redeem -k "$C" alice --points 100000 --item car
 
+M0=$TB_TMP/mirror0
+ok tb --json export "$M0" --log-key "$DATA/log.pub"
+N0=$(json size)
+
 note "more than one full tile of entries"
 BASE=$(tree_size)
 for i in $(seq 270); do
@@ -104,6 +108,20 @@ eq "the next seq" "$(json seq)" "$N"
 ok tb consistency --from "$TB_TMP/live.checkpoint" --log-key "$R/log.pub"
 daemon_stop
 DATA=$DATA_LIVE
+
+note "an older mirror rebuilt beside the key's own signer.state: kept, and the daemon refuses a fork"
+O=$TB_TMP/older
+mkdir -m 700 "$O"
+cp -p "$DATA/signer.state" "$O/"
+ok "$TIMEBANKD" init -d "$O" --from-tiles "$M0" --log-key "$DATA/log.key"
+out_has "$N0 entries replayed"
+out_has "kept         $O/signer.state, the key's own"
+cmp -s "$O/signer.state" "$DATA/signer.state" || fail "signer.state replaced"
+expect 1 "$TIMEBANKD" -d "$O" -s "$TB_TMP/o.sock"
+err_has "(tree size $N0) is behind the last checkpoint the log key signed (size $N"
+O2=$TB_TMP/older2
+ok "$TIMEBANKD" init -d "$O2" --from-tiles "$M0" --log-key "$DATA/log.key"
+eq "a fresh signer.state" "$(sed -n 2p "$O2/signer.state")" "$N0"
 
 # rebuild_refused WHAT MIRROR [KEY]: exit 1, stderr names WHAT, nothing
 # left in the target.
