@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -383,6 +384,8 @@ static int cmd_backup(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
         const char *dir = NULL, *dest;
         struct ledger_backup_info info;
+        char data[4096];
+        struct stat st;
         enum ledger_err err;
         int c;
 
@@ -399,6 +402,23 @@ static int cmd_backup(int argc, char **argv)
                 return TB_EXIT_USAGE;
         }
         dest = argv[optind];
+        /* LMDB's reader table (lock.mdb) is written even by a read-only
+         * copy, and made if missing: by anyone but the ledger's owner it
+         * would be left with an owner the daemon cannot open */
+        if ((size_t)snprintf(data, sizeof(data), "%s/data.mdb", dir) >=
+            sizeof(data)) {
+                fprintf(stderr, "timebankd: data directory path too long\n");
+                return TB_EXIT_USAGE;
+        }
+        if (stat(data, &st) == 0 && st.st_uid != geteuid()) {
+                fprintf(stderr,
+                        "timebankd: %s belongs to uid %u: run the backup as "
+                        "the ledger's owner (runuser -u timebank -- timebankd "
+                        "backup ...), so that LMDB's lock file stays its "
+                        "own\n",
+                        data, (unsigned)st.st_uid);
+                return TB_EXIT_FAIL;
+        }
         /* no ledger lock: the copy is taken beside a serving daemon, from
          * a read transaction that never blocks its writer */
         err = ledger_backup(dir, dest, MAIN_BACKUP_WAIT_MS, &info);

@@ -6,8 +6,9 @@
 # all equal once log.key is put beside it; a daemon started on it serves
 # exactly the live ledger's first N entries (entry by entry, and the live
 # log proves it extends the copy's checkpoint); `timebank audit` passes on
-# it.  A non-empty target, a missing log.pub and a directory that is no
-# ledger are refused with a message, and leave no data.mdb behind.
+# it.  A non-empty target, a missing log.pub, a directory that is no
+# ledger and a user who does not own the ledger are refused with a
+# message, and leave no data.mdb behind.
 # Restoring a copy over a live data directory whose signer.state is newer
 # is refused at start (a fork is never served).
 set -euo pipefail
@@ -147,6 +148,20 @@ cp -p "${BACKUPS[0]}/data.mdb" "$TB_TMP/nopub/"
 expect 1 "$TIMEBANKD" backup -d "$TB_TMP/nopub" "$TB_TMP/x2"
 err_has "log.pub is missing or is not the key"
 [ ! -e "$TB_TMP/x2" ] || fail "a target left by a refused backup"
+
+# another user than the ledger's owner (LMDB would make or write its lock
+# file for them): refused before anything is opened.  Root only, and not
+# under memcheck, whose log directory nobody may not write.
+if [ "$(id -u)" = 0 ] && [ "${TB_MEMCHECK:-0}" != 1 ] &&
+    NOBODY=$(id -u nobody 2>/dev/null); then
+    note "another user than the owner is refused"
+    chmod 711 "$TB_TMP" "$DATA"
+    expect 1 setpriv --reuid="$NOBODY" --regid="$(id -g nobody)" \
+        --clear-groups "$TIMEBANKD" backup -d "$DATA" "$TB_TMP/x4"
+    err_has "run the backup as the ledger's owner"
+    chmod 700 "$TB_TMP" "$DATA"
+    [ ! -e "$TB_TMP/x4" ] || fail "a target made for another user"
+fi
 
 note "an old copy restored over the live directory is refused at start"
 daemon_stop
