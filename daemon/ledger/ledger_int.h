@@ -9,6 +9,8 @@
  *   ledger_rules.c  what each kind of entry must satisfy and changes
  *   ledger_read.c   the read API of ledger.h
  *   ledger_check.c  the full self-check (replay and compare)
+ *   ledger_backup.c the compacting hot copy, ending at a signed checkpoint
+ *   ledger_rebuild.c a ledger rebuilt from a mirror's records
  *   ledger_store.c  the storage codec (docs/storage.md)
  *   ledger_txn.c    the sticky-error LMDB transaction
  */
