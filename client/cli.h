@@ -361,6 +361,7 @@ int cli_read_history(struct cli *cli, const struct cli_args *a);
 int cli_read_entry(struct cli *cli, const struct cli_args *a);
 int cli_read_status(struct cli *cli, const struct cli_args *a);
 int cli_read_checkpoint(struct cli *cli, const struct cli_args *a);
+int cli_metrics_run(struct cli *cli, const struct cli_args *a);
 int cli_proof_prove(struct cli *cli, const struct cli_args *a);
 int cli_proof_consistency(struct cli *cli, const struct cli_args *a);
 int cli_export_run(struct cli *cli, const struct cli_args *a);

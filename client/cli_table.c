@@ -150,6 +150,13 @@ static const struct cli_command table_commands[] = {
      "status",
      "show the ledger's status",
      0},
+    {"metrics",
+     cli_metrics_run,
+     {O(OUTPUT), 0, 0, 0},
+     "metrics [-o FILE]",
+     "print the daemon's counters in the Prometheus text format; with -o, "
+     "replace FILE atomically (node_exporter's textfile collector)",
+     0},
     {"checkpoint",
      cli_read_checkpoint,
      {0, 0, 0, 0},

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "stats.h"
 #include "log.h"
 #include "request.h"
 
@@ -61,6 +62,18 @@ unsigned conn_uid_count(const struct conn_set *set, long uid)
         while (u != NULL && u->uid != uid)
                 u = u->next;
         return u != NULL ? u->count : 0;
+}
+
+unsigned conn_uid_max(const struct conn_set *set)
+{
+        unsigned max = 0;
+
+        for (size_t i = 0; i < CONN_UID_BUCKETS; i++)
+                for (const struct conn_uid *u = set->uids[i]; u != NULL;
+                     u = u->next)
+                        if (u->count > max)
+                                max = u->count;
+        return max;
 }
 
 /* One more connection of uid; -1 if out of memory. */
@@ -486,6 +499,7 @@ static size_t conn_encode(struct conn *c, struct tb_response *r)
         }
         if (tb_frame_header(len, out) != TB_OK)
                 return 0;
+        stats_response(c->set->stats, r->status);
         return TB_FRAME_HEADER + len;
 }
 

@@ -87,9 +87,12 @@ struct conn_uid;
  * Every connection of one server.  The server fills the first four fields
  * and zeroes the rest; the set owns its connections.
  */
+struct stats;
+
 struct conn_set {
-        const struct config *cfg;     /* max_frame, max_inflight, idle_timeout,
-                                         frame_timeout */
+        const struct config *cfg;
+        struct stats *stats; /* answers counted by status */ /* max_frame,
+                            max_inflight, idle_timeout, frame_timeout */
         struct request_ctx *rq;       /* where decoded frames go */
         void (*closed_cb)(void *arg); /* after a connection closed */
         void *arg;
@@ -117,6 +120,9 @@ unsigned conn_uid_count(const struct conn_set *set, long uid);
  * dispatched whatever the limits (request.c answers writes UNAVAILABLE once
  * set->stopping is set).  Call once, before draining the pipeline.
  */
+/* The most open connections one peer uid has now. */
+unsigned conn_uid_max(const struct conn_set *set);
+
 void conn_stop_all(struct conn_set *set);
 
 /* Bytes of answers queued and not yet taken by the clients. */

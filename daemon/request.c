@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "log.h"
 #include "request.h"
+#include "stats.h"
 
 struct request_type {
         uint16_t type;
@@ -95,6 +96,55 @@ static enum ledger_err request_status(struct request_ctx *rq,
         return err;
 }
 
+/*
+ * STATS: every number an operator watches (docs/protocol.md lists them):
+ * the ledger's, the writer's, the connections' and the loop's counters.
+ */
+static enum ledger_err request_stats(struct request_ctx *rq,
+                                     const struct tb_request *q,
+                                     struct tb_response *r)
+{
+        struct tb_stats *o = &r->u.stats;
+        struct tb_status_info *st = &r->u.status;
+        struct pipeline_stats ps;
+        uint64_t ledger[6];
+        enum ledger_err err;
+
+        (void)q;
+        /* the status shares the union: read it, keep the numbers */
+        if ((err = ledger_status(rq->ledger, st)) != LEDGER_OK)
+                return err;
+        ledger[0] = st->tree_size;
+        ledger[1] = st->accounts;
+        ledger[2] = st->keys_active;
+        ledger[3] = st->keys_revoked;
+        ledger[4] = st->disk_bytes;
+        ledger[5] = st->map_bytes;
+        memset(o, 0, sizeof(*o));
+        pipeline_stats(rq->pipeline, &ps);
+        stats_add(o, "entries", "", ledger[0]);
+        stats_add(o, "accounts", "", ledger[1]);
+        stats_add(o, "keys_active", "", ledger[2]);
+        stats_add(o, "keys_revoked", "", ledger[3]);
+        stats_add(o, "disk_bytes", "", ledger[4]);
+        stats_add(o, "map_bytes", "", ledger[5]);
+        stats_add(o, "queue_depth", "", pipeline_pending(rq->pipeline));
+        stats_add(o, "connections", "", rq->conns->count);
+        stats_add(o, "connections_uid_max", "", conn_uid_max(rq->conns));
+        stats_add(o, "connections_total", "", rq->conns->serial);
+        stats_add(o, "batches_total", "", ps.batches);
+        stats_add(o, "batch_writes_total", "", ps.batch_entries);
+        stats_add(o, "batch_writes_last", "", ps.batch_last);
+        stats_add(o, "batch_writes_max", "", ps.batch_max);
+        stats_add(o, "last_commit_time_seconds", "", (uint64_t)ps.last_commit);
+        stats_add(o, "storage_full_total", "", ps.full);
+        stats_add(o, "storage_full_time_seconds", "", (uint64_t)ps.last_full);
+        stats_add(o, "storage_errors_total", "", ps.errors);
+        stats_add(o, "storage_error_time_seconds", "", (uint64_t)ps.last_error);
+        stats_fill(rq->stats, o);
+        return LEDGER_OK;
+}
+
 /* ---- what a failed read did not find ---------------------------------- */
 
 /*
@@ -123,6 +173,7 @@ REQUEST_MISSING(consistency,
                 ": sizes must satisfy 1 <= old <= new <= the tree size",
                 q->u.consistency.old_size, q->u.consistency.size)
 REQUEST_MISSING(status, "status unavailable")
+REQUEST_MISSING(stats, "statistics unavailable")
 
 static const struct request_type request_types[] = {
     {TB_MSG_SUBMIT, NULL, 0, NULL},
@@ -138,6 +189,7 @@ static const struct request_type request_types[] = {
     {TB_MSG_CONSISTENCY, request_consistency, TB_ST_NOT_FOUND,
      request_no_consistency},
     {TB_MSG_STATUS, request_status, TB_ST_NOT_FOUND, request_no_status},
+    {TB_MSG_STATS, request_stats, TB_ST_NOT_FOUND, request_no_stats},
 };
 
 /* Answer a failed read; log what is the daemon's fault. */
@@ -275,6 +327,7 @@ void request_handle(struct request_ctx *rq, struct conn *c, const uint8_t *p,
         char msg[96];
 
         if (tb_request_peek(p, len, &version, &type, &id) != TB_OK) {
+                stats_request(rq->stats, 0);
                 conn_log(c, LOG_INFO,
                          "request shorter than its header; "
                          "dropping the client");
@@ -282,6 +335,7 @@ void request_handle(struct request_ctx *rq, struct conn *c, const uint8_t *p,
                                 "request shorter than its 7-byte header");
                 return;
         }
+        stats_request(rq->stats, type);
         if ((err = tb_request_decode(p, len, &q)) != TB_OK) {
                 conn_log(c, LOG_DEBUG, "bad request: %s", tb_strerror(err));
                 if (err == TB_E_VERSION) {
