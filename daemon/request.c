@@ -271,6 +271,11 @@ static void request_submit(struct request_ctx *rq, struct conn *c,
                 int busy = errno == EAGAIN;
                 free(j->data);
                 free(j);
+                if (busy)
+                        conn_log_limited(c, CONN_LOG_BUSY, LOG_WARNING,
+                                         "write answered BUSY: max_queue "
+                                         "(%u) writes are waiting",
+                                         rq->conns->cfg->max_queue);
                 conn_send_status(c, q->type, q->id,
                                  busy ? TB_ST_BUSY : TB_ST_UNAVAILABLE,
                                  busy ? "too many writes queued in the daemon"
@@ -299,14 +304,15 @@ void request_write_done(struct request_ctx *rq, struct pipeline_job *j)
         /* a rule refusal of an enrolled key's write is worth the log; bad
          * signatures and bad bytes would let anyone flood it */
         if (r->status != TB_ST_OK && r->status != TB_ST_DUPLICATE)
-                conn_log(c,
-                         tb_status_class(r->status) == TB_STC_REFUSED &&
-                                 r->status != TB_ST_BAD_SIGNATURE &&
-                                 r->status != TB_ST_UNKNOWN_KEY
-                             ? LOG_INFO
-                             : LOG_DEBUG,
-                         "write refused: %s%s%s", tb_status_name(r->status),
-                         r->message_len ? ": " : "", j->result.detail);
+                conn_log_limited(c, CONN_LOG_REFUSAL,
+                                 tb_status_class(r->status) == TB_STC_REFUSED &&
+                                         r->status != TB_ST_BAD_SIGNATURE &&
+                                         r->status != TB_ST_UNKNOWN_KEY
+                                     ? LOG_INFO
+                                     : LOG_DEBUG,
+                                 "write refused: %s%s%s",
+                                 tb_status_name(r->status),
+                                 r->message_len ? ": " : "", j->result.detail);
         conn_send(c, r);
         free(j->data);
         free(j->receipt);
@@ -328,9 +334,9 @@ void request_handle(struct request_ctx *rq, struct conn *c, const uint8_t *p,
 
         if (tb_request_peek(p, len, &version, &type, &id) != TB_OK) {
                 stats_request(rq->stats, 0);
-                conn_log(c, LOG_INFO,
-                         "request shorter than its header; "
-                         "dropping the client");
+                conn_log_limited(c, CONN_LOG_PROTOCOL, LOG_INFO,
+                                 "request shorter than its header; "
+                                 "dropping the client");
                 conn_send_fatal(c, TB_ST_BAD_REQUEST,
                                 "request shorter than its 7-byte header");
                 return;

@@ -153,3 +153,24 @@ eq "the file when unreachable" "$(grep -v '^#' "$P")" "timebank_up 0"
 expect 4 tb metrics -o "$TB_TMP/no/such/dir/x.prom"
 err_has "cannot create a file beside $TB_TMP/no/such/dir/x.prom"
 expect 2 tb metrics extra
+
+note "refusal lines are limited: at most 20 per 10 s at info, then counted"
+t0=$(date +%s)
+for i in $(seq 25); do
+    refused INSUFFICIENT_POINTS tb redeem -k "$C" alice --points 1000 --item meal
+done
+t1=$(date +%s)
+lines=$(grep -c '^<6>conn [0-9]*: write refused' "$DLOG" || true)
+if [ $((t1 - t0)) -lt 8 ]; then
+    # 27 refusals in all: 20 in one period (or 2 earlier and 20 in a new one)
+    [ "$lines" -ge 20 ] && [ "$lines" -le 22 ] ||
+        fail "$lines refusal lines at info for 27 refusals, expected 20..22"
+    sleep 11
+    refused INSUFFICIENT_POINTS tb redeem -k "$C" alice --points 1000 --item meal
+    grep -q '^<6>conn [0-9]*: write refused: INSUFFICIENT_POINTS: .* ([0-9]* more such lines held back in the last 10 s)$' "$DLOG" ||
+        fail "the first refusal line of the next period does not count those held back"
+    ok tb --json status
+    eq "INSUFFICIENT_POINTS answers" "$(row "$OUT" responses_total INSUFFICIENT_POINTS status)" 27
+else
+    note "25 refusals took $((t1 - t0)) s (a slow run): the period rolled over, not counted"
+fi
