@@ -96,6 +96,10 @@ static enum ledger_err request_status(struct request_ctx *rq,
         return err;
 }
 
+_Static_assert(STATS_FIXED + 1 + STATS_TYPE_SLOTS + STATS_STATUSES <=
+                   TB_STATS_MAX,
+               "every number of STATS must fit in one answer");
+
 /*
  * STATS: every number an operator watches (docs/protocol.md lists them):
  * the ledger's, the writer's, the connections' and the loop's counters.

@@ -15,6 +15,8 @@
 
 #define STATS_STATUS_SLOTS 400 /* statuses 0..399: every class we send */
 #define STATS_TYPE_SLOTS   10  /* submit, the 8 reads, unknown */
+#define STATS_FIXED        19  /* request.c's numbers before stats_fill */
+#define STATS_STATUSES     40  /* more than the statuses tb_status_name knows */
 
 struct stats {
         int64_t start_time; /* unix seconds */
@@ -32,7 +34,8 @@ void stats_request(struct stats *s, unsigned type);
 void stats_response(struct stats *s, unsigned status);
 
 /* Append name{label} = value to out; silently full at TB_STATS_MAX (the
- * daemon's own list is far shorter: tests/e2e/metrics.sh counts it). */
+ * daemon's own list is far shorter: STATS_FIXED, a start time, the
+ * request types and the statuses; request.c asserts that it fits). */
 void stats_add(struct tb_stats *out, const char *name, const char *label,
                uint64_t value);
 
