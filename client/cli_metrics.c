@@ -376,6 +376,8 @@ int cli_metrics_run(struct cli *cli, const struct cli_args *a)
         enum tb_err err;
         int up;
 
+        if (out != NULL && out[0] == 0)
+                cli_die(TB_EXIT_USAGE, "metrics: -o needs a file name");
         /* unreachable: still say so to the collector (timebank_up 0) */
         err = tb_client_connect(cli->socket, cli->timeout_ms, &cli->conn);
         if (err != TB_OK) {

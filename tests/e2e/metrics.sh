@@ -153,6 +153,8 @@ eq "the file when unreachable" "$(grep -v '^#' "$P")" "timebank_up 0"
 expect 4 tb metrics -o "$TB_TMP/no/such/dir/x.prom"
 err_has "cannot create a file beside $TB_TMP/no/such/dir/x.prom"
 expect 2 tb metrics extra
+expect 2 tb metrics -o ""
+err_has "metrics: -o needs a file name"
 
 note "refusal lines are limited: at most 20 per 10 s at info, then counted"
 t0=$(date +%s)
