@@ -41,6 +41,7 @@ enum cli_opt {
         CLI_OPT_HELP,
         CLI_OPT_VERSION,
         CLI_OPT_MAN,
+        CLI_OPT_COMPLETION,
         /* the commands' */
         CLI_OPT_KEY,
         CLI_OPT_REQUEST_ID,
@@ -114,7 +115,13 @@ struct cli_command {
         struct cli_args_spec args;
         const char *usage; /* after the program's name */
         const char *help;
+        /* What the arguments name, for the shell's completion: 0 words to
+         * type, or CLI_ARG_FILE / CLI_ARG_DIR. */
+        int arg_kind;
 };
+
+#define CLI_ARG_FILE 1
+#define CLI_ARG_DIR  2
 
 /* The command called name, or NULL. */
 const struct cli_command *cli_table_find(const char *name);
@@ -127,6 +134,10 @@ void cli_table_help_command(FILE *f, const struct cli_command *c);
 
 /* The man page: client/timebank.1.in with the tables filled in. Exits. */
 void cli_table_man(void);
+
+/* The bash completion script, from the tables (installed as
+ * /usr/share/bash-completion/completions/timebank). Exits. */
+void cli_table_completion(void);
 
 /* ---- the command line (cli_args.c) -------------------------------------- */
 
@@ -350,6 +361,7 @@ int cli_read_history(struct cli *cli, const struct cli_args *a);
 int cli_read_entry(struct cli *cli, const struct cli_args *a);
 int cli_read_status(struct cli *cli, const struct cli_args *a);
 int cli_read_checkpoint(struct cli *cli, const struct cli_args *a);
+int cli_metrics_run(struct cli *cli, const struct cli_args *a);
 int cli_proof_prove(struct cli *cli, const struct cli_args *a);
 int cli_proof_consistency(struct cli *cli, const struct cli_args *a);
 int cli_export_run(struct cli *cli, const struct cli_args *a);

@@ -82,6 +82,8 @@ int main(int argc, char **argv)
         }
         if (g.value[CLI_OPT_MAN] != NULL)
                 cli_table_man();
+        if (g.value[CLI_OPT_COMPLETION] != NULL)
+                cli_table_completion();
         if (g.value[CLI_OPT_SOCKET] != NULL)
                 cli.socket = g.value[CLI_OPT_SOCKET];
         cli.json = g.value[CLI_OPT_JSON] != NULL;

@@ -26,8 +26,11 @@
 #include "server.h"
 #include "signer.h"
 #include "timebankd_8_in.h"
+#include "timebankd_conf_5_in.h"
 
-#define MAIN_OPT_MAN 256 /* --man has no short form */
+#define MAIN_OPT_MAN        256 /* --man has no short form */
+#define MAIN_OPT_MAN_CONF   257 /* timebankd.conf(5), made at build time */
+#define MAIN_OPT_COMPLETION 258 /* the bash completion, made at build time */
 
 /*
  * The serve options: getopt_long() reads them (main_getopt_spec()), and
@@ -46,9 +49,40 @@ static const struct {
     {'h', "help", NULL, NULL},
     {'V', "version", NULL, NULL},
     {MAIN_OPT_MAN, "man", NULL, NULL},
+    {MAIN_OPT_MAN_CONF, "man-conf", NULL, NULL},
+    {MAIN_OPT_COMPLETION, "completion", NULL, NULL},
 };
 
 #define MAIN_NOPTIONS (sizeof(main_options) / sizeof(main_options[0]))
+
+/* The options of init and check (each takes a value). */
+static const struct option init_options[] = {
+    {"data", 1, NULL, 'd'},
+    {"origin", 1, NULL, 'o'},
+    {"admin", 1, NULL, 'a'},
+    {"config", 1, NULL, 'c'},
+    {"points-per-hour", 1, NULL, 'p'},
+    {"daily-minutes-cap", 1, NULL, 'm'},
+    {"max-balance", 1, NULL, 'b'},
+    {"from-tiles", 1, NULL, 'f'},
+    {"log-key", 1, NULL, 'k'},
+    {NULL, 0, NULL, 0}};
+static const struct option check_options[] = {{"data", 1, NULL, 'd'},
+                                              {NULL, 0, NULL, 0}};
+static const struct option backup_options[] = {{"data", 1, NULL, 'd'},
+                                               {NULL, 0, NULL, 0}};
+
+/* The subcommands and their option tables (the completion reads this). */
+static const struct {
+        const char *name;
+        const struct option *opts;
+        const char *shortopts;
+} main_subcommands[] = {
+    {"init", init_options, "d:c:"},
+    {"check", check_options, "d:"},
+    {"backup", backup_options, "d:"},
+};
+#define MAIN_NSUB (sizeof(main_subcommands) / sizeof(main_subcommands[0]))
 
 /* Fill getopt_long()'s long options (NULL-terminated) and short ones. */
 static void main_getopt_spec(struct option longopts[MAIN_NOPTIONS + 1],
@@ -186,17 +220,6 @@ static uint64_t number(const char *opt, const char *s, uint64_t max)
 
 static int cmd_init(int argc, char **argv, struct config *cfg)
 {
-        static const struct option opts[] = {
-            {"data", 1, NULL, 'd'},
-            {"origin", 1, NULL, 'o'},
-            {"admin", 1, NULL, 'a'},
-            {"config", 1, NULL, 'c'},
-            {"points-per-hour", 1, NULL, 'p'},
-            {"daily-minutes-cap", 1, NULL, 'm'},
-            {"max-balance", 1, NULL, 'b'},
-            {"from-tiles", 1, NULL, 'f'},
-            {"log-key", 1, NULL, 'k'},
-            {NULL, 0, NULL, 0}};
         const char *dir = NULL, *origin = NULL, *admin = NULL;
         const char *tiles = NULL, *log_key = NULL;
         struct ledger_options lo;
@@ -214,7 +237,8 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
         const char *config = NULL;
         int64_t rate = -1, cap = -1, maxbal = -1;
 
-        while ((c = getopt_long(argc, argv, "d:c:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "d:c:", init_options, NULL)) !=
+               -1) {
                 switch (c) {
                 case 'd':
                         dir = optarg;
@@ -323,8 +347,6 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
 
 static int cmd_check(int argc, char **argv, struct config *cfg)
 {
-        static const struct option opts[] = {{"data", 1, NULL, 'd'},
-                                             {NULL, 0, NULL, 0}};
         const char *dir = NULL;
         struct ledger_options lo;
         struct ledger *l;
@@ -332,7 +354,7 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         enum ledger_err err;
         int c, lockfd;
 
-        while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "d:", check_options, NULL)) != -1) {
                 if (c != 'd') {
                         usage(stderr);
                         return TB_EXIT_USAGE;
@@ -380,8 +402,6 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
 
 static int cmd_backup(int argc, char **argv)
 {
-        static const struct option opts[] = {{"data", 1, NULL, 'd'},
-                                             {NULL, 0, NULL, 0}};
         const char *dir = NULL, *dest;
         struct ledger_backup_info info;
         char data[4096];
@@ -389,7 +409,8 @@ static int cmd_backup(int argc, char **argv)
         enum ledger_err err;
         int c;
 
-        while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "d:", backup_options, NULL)) !=
+               -1) {
                 if (c != 'd') {
                         usage(stderr);
                         return TB_EXIT_USAGE;
@@ -510,12 +531,13 @@ static void man_line(const char *line)
 }
 
 /*
- * The man page (installed as timebankd.8): the template timebankd.8.in,
- * compiled in as a string, line by line.  Returns 0, or -1 out of memory.
+ * A man page (installed as timebankd.8 and timebankd.conf.5): its template
+ * (timebankd.8.in, timebankd.conf.5.in) compiled in as a string, line by
+ * line.  Returns 0, or -1 out of memory.
  */
-static int man_page(void)
+static int man_page(const char *template)
 {
-        char *text = strdup(timebankd_8_in), *line, *next;
+        char *text = strdup(template), *line, *next;
 
         if (text == NULL)
                 return -1;
@@ -526,6 +548,116 @@ static int man_page(void)
         }
         free(text);
         return 0;
+}
+
+/* What the value of an option is, for completion: a file, a directory or
+ * something to type. */
+static const char *completion_kind(const char *long_name)
+{
+        if (strcmp(long_name, "data") == 0)
+                return "dir";
+        if (strcmp(long_name, "from-tiles") == 0)
+                return "dir"; /* or an http(s) URL, which it refuses */
+        if (strcmp(long_name, "config") == 0 ||
+            strcmp(long_name, "admin") == 0 ||
+            strcmp(long_name, "socket") == 0 ||
+            strcmp(long_name, "log-key") == 0)
+                return "file";
+        return "none";
+}
+
+/* The words of opts (getopt_long's, NULL-terminated; short ones as in
+ * shortopts) for compgen -W. */
+static void completion_words(const struct option *opts, const char *shortopts)
+{
+        for (; opts->name != NULL; opts++) {
+                printf(" --%s", opts->name);
+                if (opts->val < MAIN_OPT_MAN && strchr(shortopts, opts->val))
+                        printf(" -%c", opts->val);
+        }
+}
+
+/*
+ * The bash completion for timebankd (installed as
+ * /usr/share/bash-completion/completions/timebankd), from the option
+ * tables above: the subcommands, each one's options, and files or
+ * directories where an option wants one.  Returns 0, or -1 if stdout
+ * failed.
+ */
+static int completion(void)
+{
+        struct option serve[MAIN_NOPTIONS + 1];
+        char shortopts[2 * MAIN_NOPTIONS + 1];
+        size_t t;
+
+        main_getopt_spec(serve, shortopts);
+        printf("# bash completion for timebankd %s: generated by 'timebankd "
+               "--completion'\n# from its option tables (daemon/main.c); do "
+               "not edit.\n",
+               TIMEBANK_VERSION);
+        printf("_timebankd()\n{\n"
+               "        local cur=${COMP_WORDS[COMP_CWORD]} prev= sub= "
+               "opts\n"
+               "        COMPREPLY=()\n"
+               "        ((COMP_CWORD > 0)) && "
+               "prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
+               "        ((COMP_CWORD > 1)) && case ${COMP_WORDS[1]} in\n"
+               "        ");
+        for (t = 0; t < MAIN_NSUB; t++)
+                printf("%s%s", t ? " | " : "", main_subcommands[t].name);
+        printf(") sub=${COMP_WORDS[1]} ;;\n"
+               "        esac\n"
+               "        case $prev in\n");
+        for (t = 0; t <= MAIN_NSUB; t++) {
+                const struct option *o =
+                    t == 0 ? serve : main_subcommands[t - 1].opts;
+                for (; o->name != NULL; o++) {
+                        const char *k = completion_kind(o->name);
+                        if (o->has_arg == no_argument)
+                                continue;
+                        printf("        --%s", o->name);
+                        if (t == 0 && o->val < MAIN_OPT_MAN)
+                                printf(" | -%c", o->val);
+                        if (strcmp(k, "dir") == 0)
+                                printf(
+                                    ")\n                mapfile -t COMPREPLY "
+                                    "< <(compgen -d -- \"$cur\")\n"
+                                    "                compopt -o filenames "
+                                    "2>/dev/null\n"
+                                    "                return ;;\n");
+                        else if (strcmp(k, "file") == 0)
+                                printf(
+                                    ")\n                mapfile -t COMPREPLY "
+                                    "< <(compgen -f -- \"$cur\")\n"
+                                    "                compopt -o filenames "
+                                    "2>/dev/null\n"
+                                    "                return ;;\n");
+                        else
+                                printf(") return ;;\n");
+                }
+        }
+        printf("        esac\n        case $sub in\n");
+        for (t = 0; t < MAIN_NSUB; t++) {
+                printf("        %s) opts=\"", main_subcommands[t].name);
+                completion_words(main_subcommands[t].opts,
+                                 main_subcommands[t].shortopts);
+                printf("\" ;;\n");
+        }
+        printf("        *) opts=\"");
+        completion_words(serve, shortopts);
+        printf("\" ;;\n        esac\n"
+               "        if [[ $cur == -* ]]; then\n"
+               "                mapfile -t COMPREPLY < <(compgen -W \"$opts\" "
+               "-- \"$cur\")\n"
+               "        elif ((COMP_CWORD == 1)); then\n"
+               "                mapfile -t COMPREPLY < <(compgen -W \"");
+        for (t = 0; t < MAIN_NSUB; t++)
+                printf("%s%s", t ? " " : "", main_subcommands[t].name);
+        printf("\" -- \"$cur\")\n"
+               "        fi\n"
+               "}\n"
+               "complete -F _timebankd timebankd\n");
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 
 static int cmd_serve(int argc, char **argv, struct config *cfg)
@@ -570,11 +702,16 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                         printf("timebankd %s\n", TIMEBANK_VERSION);
                         return TB_EXIT_OK;
                 case MAIN_OPT_MAN:
-                        if (man_page() != 0) {
+                case MAIN_OPT_MAN_CONF:
+                        if (man_page(c == MAIN_OPT_MAN
+                                         ? timebankd_8_in
+                                         : timebankd_conf_5_in) != 0) {
                                 fprintf(stderr, "timebankd: out of memory\n");
                                 return TB_EXIT_FAIL;
                         }
                         return TB_EXIT_OK;
+                case MAIN_OPT_COMPLETION:
+                        return completion() == 0 ? TB_EXIT_OK : TB_EXIT_FAIL;
                 default:
                         usage(stderr);
                         return TB_EXIT_USAGE;

@@ -26,6 +26,7 @@
 #include "pipeline.h"
 #include "request.h"
 #include "server.h"
+#include "stats.h"
 #include "systemd.h"
 
 #define SERVER_FLUSH_MS         5000 /* at stop, for clients to take their answers */
@@ -56,6 +57,7 @@ struct server {
         struct event *sigterm, *sigint, *retry_accept, *flush_timer;
         struct conn_set conns; /* conns.stopping: the daemon is stopping */
         struct request_ctx *rq;
+        struct stats stats;
         struct server_refusal *refusing; /* lingering refused connections */
         unsigned nrefusing;
         uint64_t refused;          /* since the daemon started */
@@ -177,6 +179,7 @@ static void server_refuse(struct server *s, evutil_socket_t fd, long uid)
                 0 ||
             shutdown(fd, SHUT_WR) != 0)
                 goto close;
+        stats_response(&s->stats, TB_ST_BUSY);
         if (s->nrefusing >= SERVER_REFUSING_MAX || s->conns.stopping)
                 goto close;
         if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -496,7 +499,11 @@ int server_init(const struct config *cfg, struct ledger *l, struct server **out)
         }
         s->cfg = *cfg;
         s->rq->ledger = l;
+        stats_init(&s->stats);
+        s->rq->stats = &s->stats;
+        s->rq->conns = &s->conns;
         s->conns.cfg = &s->cfg;
+        s->conns.stats = &s->stats;
         s->conns.rq = s->rq;
         s->conns.closed_cb = server_conn_closed_cb;
         s->conns.arg = s;

@@ -72,6 +72,12 @@ for f in /usr/sbin/timebankd /usr/bin/timebank \
     /usr/include/timebank/status.h /usr/include/timebank/key.h \
     /usr/include/timebank/merkle.h /usr/include/timebank/note.h \
     /usr/share/man/man1/timebank.1.gz /usr/share/man/man8/timebankd.8.gz \
+    /usr/share/man/man5/timebankd.conf.5.gz \
+    /usr/share/man/man1/timebank-bench.1.gz \
+    /usr/share/bash-completion/completions/timebank \
+    /usr/share/bash-completion/completions/timebankd \
+    /usr/lib/systemd/system/timebank-metrics.service \
+    /usr/lib/systemd/system/timebank-metrics.timer \
     /usr/lib/systemd/system/timebankd.service \
     /usr/lib/systemd/system/timebankd.socket \
     /usr/lib/systemd/system/timebank-tunnel.service \
