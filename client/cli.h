@@ -62,6 +62,8 @@ enum cli_opt {
         CLI_OPT_TILES,    /* audit */
         CLI_OPT_SINCE,    /* audit */
         CLI_OPT_BALANCES, /* audit */
+        CLI_OPT_HTML,     /* audit */
+        CLI_OPT_CSV,      /* export */
         CLI_OPT_COUNT
 };
 
@@ -354,6 +356,8 @@ int cli_proof_prove(struct cli *cli, const struct cli_args *a);
 int cli_proof_consistency(struct cli *cli, const struct cli_args *a);
 int cli_export_run(struct cli *cli, const struct cli_args *a);
 int cli_audit_run(struct cli *cli, const struct cli_args *a);
+/* `timebank export --csv FILE`: the audit, then one row per entry. */
+int cli_audit_csv(struct cli *cli, const struct cli_args *a);
 
 /* ---- export and audit (cli_export.c, cli_audit.c; client/tiles.h) ------- */
 
