@@ -42,6 +42,7 @@ struct audit {
         struct audit_rules *rules;
         struct audit_report *report; /* --html or --csv, or NULL */
         FILE *csv;                   /* --csv's temporary file, or NULL */
+        const char *csv_tmp;         /* its name */
         uint8_t *bad; /* per entry: the tb_err of decoding or verifying */
         char problem[AUDIT_PROBLEM_MAX];
 };
@@ -232,10 +233,15 @@ static void audit_report_record(struct audit *au, const struct tb_record *r,
         if (r->entry.kind == TB_KIND_REVERSE && s < r->seq && s < au->e.n &&
             tb_record_decode(au->e.data[s], au->e.len[s], &u) == TB_OK)
                 undone = &u;
-        if (audit_report_add(au->report, r, undone, before, after) != 0)
-                cli_die(TB_EXIT_OTHER, "%s",
+        if (audit_report_add(au->report, r, undone, before, after) != 0) {
+                int e = errno;
+                if (au->csv_tmp != NULL)
+                        (void)unlink(au->csv_tmp);
+                cli_die(TB_EXIT_OTHER, "%s: %s",
                         au->csv != NULL ? "writing the CSV failed"
-                                        : "out of memory");
+                                        : "the report",
+                        strerror(e));
+        }
 }
 
 /* Every entry, in order: its signature's verdict, then the rules. */
@@ -393,6 +399,7 @@ int cli_audit_csv(struct cli *cli, const struct cli_args *a)
 
         cli_key_public(a->value[CLI_OPT_LOG_KEY], &au.v);
         au.csv = audit_open_tmp(path, tmp, sizeof(tmp));
+        au.csv_tmp = tmp;
         if ((au.report = audit_report_new(au.v.name, au.csv)) == NULL)
                 cli_die(TB_EXIT_OTHER, "%s: %s", tmp, strerror(errno));
         rc = audit_checks(&au, NULL, 0);

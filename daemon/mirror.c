@@ -38,6 +38,60 @@ struct mirror {
         unsigned failures;      /* rounds failed in a row */
 };
 
+/*
+ * Before the first write: a checkpoint already in the directory must not
+ * be of a larger tree than the ledger's (a ledger restored from an older
+ * backup, or another log): overwriting it would show auditors a log that
+ * shrank.  0, or -1 after logging why.
+ */
+static int mirror_shrinks(struct mirror *m, uint64_t size)
+{
+        char err[TILES_ERR_MAX], line[24], *nl, *end;
+        unsigned long long old;
+        uint8_t *p;
+        size_t n;
+
+        if (tiles_read_file(m->dir, "checkpoint", TB_CHECKPOINT_MAX, &p, &n,
+                            err) != 0) {
+                if (errno == ENOENT)
+                        return 0;
+                log_warning("tiles_dir: %s", err);
+                return -1;
+        }
+        /* the note's second line is the tree size (C2SP tlog-checkpoint) */
+        nl = memchr(p, '\n', n);
+        line[0] = 0;
+        if (nl != NULL) {
+                size_t off = (size_t)(nl - (char *)p) + 1, k = 0;
+                while (off + k < n && k + 1 < sizeof(line) &&
+                       p[off + k] != '\n') {
+                        line[k] = (char)p[off + k];
+                        k++;
+                }
+                line[k] = 0;
+                if (off + k >= n || p[off + k] != '\n')
+                        line[0] = 0;
+        }
+        free(p);
+        errno = 0;
+        old = strtoull(line, &end, 10);
+        if (line[0] < '0' || line[0] > '9' || errno != 0 || *end != 0) {
+                log_err("tiles_dir %s: the checkpoint there is not one; not "
+                        "overwriting it (move the directory's content away)",
+                        m->dir);
+                return -1;
+        }
+        if (old > size) {
+                log_err("tiles_dir %s: holds a checkpoint of tree size %llu, "
+                        "larger than the ledger's %" PRIu64
+                        "; not overwriting it (a ledger restored from an "
+                        "older backup, or another log's mirror?)",
+                        m->dir, old, size);
+                return -1;
+        }
+        return 0;
+}
+
 /* One round: 0 (nothing to do or done), -1 after logging why. */
 static int mirror_round(struct mirror *m)
 {
@@ -58,6 +112,8 @@ static int mirror_round(struct mirror *m)
         }
         if (size == m->done)
                 return 0;
+        if (m->done == 0 && mirror_shrinks(m, size) != 0)
+                return -1;
         if (size < m->e.n) { /* cannot happen: the log only grows */
                 log_err("tiles_dir %s: the checkpoint's tree size %" PRIu64
                         " is below the %" PRIu64 " entries mirrored",

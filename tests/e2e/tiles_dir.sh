@@ -7,7 +7,8 @@
 # names a tile that is missing); once writes stop the mirror reaches the
 # daemon's tree size, passes the audit with only the log key, covers every
 # entry, and its full tiles are byte for byte those `timebank export`
-# writes.
+# writes; a checkpoint of a larger tree already there (another log, a
+# ledger restored from an older backup) is reported, never overwritten.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 : "${RAWCLIENT:?set RAWCLIENT to the rawclient binary}"
@@ -90,4 +91,20 @@ done
 cmp "$TB_TMP/export/checkpoint" "$M/checkpoint" ||
     fail "the checkpoints differ"
 [ -z "$(find "$M" -name '*.tmp.*')" ] || fail "temporary files left"
+
+note "a mirror of a larger tree is never overwritten with a smaller one"
+daemon_stop
+sed -i "2s/.*/$((N + 1000))/" "$M/checkpoint"
+cp "$M/checkpoint" "$TB_TMP/larger.checkpoint"
+daemon_start -c "$TB_TMP/d.conf"
+ok tb register -k "$K" late
+for _ in $(seq 100); do
+    grep -q 'holds a checkpoint of tree size' "$DLOG" && break
+    sleep 0.1
+done
+grep -qF "<3>tiles_dir $M: holds a checkpoint of tree size $((N + 1000))," \
+    "$DLOG" || fail "the larger checkpoint is not reported"
+sleep 1.5 # a retry round
+cmp "$M/checkpoint" "$TB_TMP/larger.checkpoint" ||
+    fail "the larger checkpoint was overwritten"
 echo "PASS"
