@@ -343,14 +343,14 @@ static int audit_checks(struct audit *au, const char *since, int balances)
         return rc;
 }
 
-/* "FILE.tmp.PID", opened for writing. */
+/* "FILE.tmp.PID", created for writing (it must not exist). */
 static FILE *audit_open_tmp(const char *path, char *tmp, size_t cap)
 {
         FILE *f;
 
         if (snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid()) >= (int)cap)
                 cli_die(TB_EXIT_USAGE, "%s: path too long", path);
-        if ((f = fopen(tmp, "w")) == NULL)
+        if ((f = fopen(tmp, "wx")) == NULL) /* never through a link */
                 cli_die(TB_EXIT_OTHER, "%s: cannot write it: %s", path,
                         strerror(errno));
         return f;

@@ -202,6 +202,12 @@ int mirror_start(struct ledger *l, const char *dir, struct mirror **out)
 
         if (m == NULL)
                 return -1;
+        if (dir[0] != '/') {
+                log_err("tiles_dir %s: must be an absolute path", dir);
+                free(m);
+                errno = EINVAL;
+                return -1;
+        }
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
                 int e = errno;
                 if (stat(dir, &st) == 0)

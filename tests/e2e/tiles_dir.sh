@@ -14,6 +14,13 @@ set -euo pipefail
 : "${RAWCLIENT:?set RAWCLIENT to the rawclient binary}"
 
 tb_init
+note "tiles_dir must be an existing directory, by absolute path"
+printf 'tiles_dir = mirror\n' >"$TB_TMP/rel.conf"
+expect 1 "$TIMEBANKD" -d "$DATA" -s "$SOCK" -c "$TB_TMP/rel.conf"
+err_has "tiles_dir mirror: must be an absolute path"
+printf 'tiles_dir = %s\n' "$TB_TMP/none" >"$TB_TMP/none.conf"
+expect 1 "$TIMEBANKD" -d "$DATA" -s "$SOCK" -c "$TB_TMP/none.conf"
+err_has "tiles_dir $TB_TMP/none: No such file or directory (create the"
 M=$TB_TMP/mirror
 mkdir -p "$M"
 : >"$M/tile" # a file where the mirror needs a directory
