@@ -58,17 +58,30 @@ grep -q '<5>tiles_dir .*: written again' "$DLOG" ||
 ok tb audit --log-key "$LOGPUB" --tiles "$M"
 
 note "audits of the mirror pass while writes go on"
-for w in a b; do
-    (
-        i=0
-        while :; do
+# the writer: 32 registers fired at a time (rawclient hangs up at once;
+# a hung-up connection keeps its slot until its write is answered, and
+# one uid has 64), then it waits for them to commit
+(
+    i=0
+    while :; do
+        "$TIMEBANK" -s "$SOCK" --json status >"$TB_TMP/w.json" 2>/dev/null ||
+            { sleep 0.1 && continue; }
+        base=$(json tree_size "$TB_TMP/w.json")
+        for _ in $(seq 32); do
             i=$((i + 1))
-            "$RAWCLIENT" -R "$K:$w$i:$(printf '%031x%s' "$i" "$w")" \
-                -o "$ORIGIN" -c "$SOCK" >/dev/null 2>&1 || true
+            "$RAWCLIENT" -R "$K:w$i:$(printf '%032x' "$i")" -o "$ORIGIN" \
+                -c "$SOCK" >/dev/null 2>&1 || true
         done
-    ) &
-    BG_PIDS+=($!)
-done
+        for _ in $(seq 600); do
+            "$TIMEBANK" -s "$SOCK" --json status >"$TB_TMP/w.json" \
+                2>/dev/null || { sleep 0.1 && continue; }
+            [ "$(json tree_size "$TB_TMP/w.json")" -ge $((base + 32)) ] &&
+                break
+            sleep 0.1
+        done
+    done
+) &
+BG_PIDS+=($!)
 first=$(mirror_size)
 # past one full tile (256 entries), auditing all along (bounded)
 round=0
@@ -81,7 +94,13 @@ done
 kill "${BG_PIDS[@]}"
 wait "${BG_PIDS[@]}" 2>/dev/null || true
 BG_PIDS=()
+# the writes fired last still commit: wait until the tree stops growing
 N=$(tree_size)
+for _ in $(seq 60); do
+    sleep 1
+    [ "$(tree_size)" -eq "$N" ] && break
+    N=$(tree_size)
+done
 [ "$N" -ge 300 ] || fail "only $N entries written"
 note "$round audits during the writes"
 mirror_wait "$N"
