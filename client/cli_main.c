@@ -30,7 +30,7 @@ void cli_die(int code, const char *fmt, ...)
 static int main_run(struct cli *cli, const struct cli_command *c, int argc,
                     char **argv)
 {
-        uint32_t takes = c->args.takes;
+        uint64_t takes = c->args.takes;
         int write = (takes & CLI_OPT_BIT(CLI_OPT_KEY)) != 0;
         struct cli_args a;
         int rc;

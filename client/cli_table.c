@@ -59,6 +59,8 @@ const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_TILES] = {"tiles", 0, "DIR", 0, 0, NULL},
     [CLI_OPT_SINCE] = {"since", 0, "OLD.checkpoint", 0, 0, NULL},
     [CLI_OPT_BALANCES] = {"balances", 0, NULL, 0, 0, NULL},
+    [CLI_OPT_HTML] = {"html", 0, "FILE", 0, 0, NULL},
+    [CLI_OPT_CSV] = {"csv", 0, "FILE", 0, 0, NULL},
 };
 
 static const struct cli_command table_commands[] = {
@@ -180,19 +182,24 @@ static const struct cli_command table_commands[] = {
      0},
     {"export",
      cli_export_run,
-     {O(LOG_KEY), O(LOG_KEY), 1, 1},
-     "export DIR --log-key LOG.pub",
+     {O(LOG_KEY) | O(CSV) | O(TILES), O(LOG_KEY), 0, 1},
+     "export DIR --log-key LOG.pub | export --csv FILE --log-key LOG.pub "
+     "[--tiles DIR|URL]",
      "write or update a C2SP tlog-tiles mirror of the log in DIR (the "
-     "checkpoint verified, the tree recomputed from the entries)",
+     "checkpoint verified, the tree recomputed from the entries); with "
+     "--csv, one spreadsheet row per entry instead, once the whole log "
+     "passed the audit",
      CLI_ARG_DIR},
     {"audit",
      cli_audit_run,
-     {O(LOG_KEY) | O(TILES) | O(SINCE) | O(BALANCES), O(LOG_KEY), 0, 0},
+     {O(LOG_KEY) | O(TILES) | O(SINCE) | O(BALANCES) | O(HTML), O(LOG_KEY), 0,
+      0},
      "audit --log-key LOG.pub [--tiles DIR|URL] [--since OLD.checkpoint] "
-     "[--balances]",
+     "[--balances] [--html FILE]",
      "check the whole log without trusting the daemon: signatures, tiles, "
      "key chain, every ledger rule and balance; exit 1 on the first "
-     "problem",
+     "problem; --html writes the community office's report page (also "
+     "when the audit fails: it says so)",
      0},
 };
 
@@ -335,7 +342,7 @@ static int table_value_kind(const char *value)
 }
 
 /* The options in mask as words for compgen -W. */
-static void table_completion_words(uint32_t mask)
+static void table_completion_words(uint64_t mask)
 {
         for (int i = 0; i < CLI_OPT_COUNT; i++) {
                 if ((mask & CLI_OPT_BIT(i)) == 0)

@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "frame.h"
 #include "log.h"
+#include "mirror.h"
 #include "msg.h"
 #include "pipeline.h"
 #include "request.h"
@@ -54,6 +55,7 @@ struct server {
         struct event_base *base;
         struct evconnlistener *listener;
         struct pipeline *pipeline;
+        struct mirror *mirror; /* tiles_dir, or NULL */
         struct event *sigterm, *sigint, *retry_accept, *flush_timer;
         struct conn_set conns; /* conns.stopping: the daemon is stopping */
         struct request_ctx *rq;
@@ -568,6 +570,12 @@ int server_init(const struct config *cfg, struct ledger *l, struct server **out)
                 goto fail;
         }
         s->rq->pipeline = s->pipeline;
+        if (cfg->tiles_dir[0] != 0 &&
+            mirror_start(l, cfg->tiles_dir, &s->mirror) != 0) {
+                log_err("cannot start the tiles_dir mirror: %s",
+                        strerror(errno));
+                goto fail;
+        }
         *out = s;
         return 0;
 fail:
@@ -594,6 +602,7 @@ void server_free(struct server *s)
         if (s == NULL)
                 return;
         /* the threads go first: nothing may call back into the loop */
+        mirror_free(s->mirror);
         pipeline_free(s->pipeline);
         conn_free_all(&s->conns);
         if (s->listener != NULL)

@@ -21,14 +21,23 @@ cmp -s "$conf5" <("$build/daemon/timebankd" --man-conf) ||
     fail "$conf5 differs from timebankd --man-conf"
 for k in $keys; do
     # the default as --help prints it: "  name  default  meaning"
-    def=$(echo "$help" | awk -v k="$k" '$1 == k { print $2 }')
-    [ -n "$def" ] || fail "--help lacks setting $k"
+    line=$(echo "$help" | awk -v k="$k" '$1 == k')
+    [ -n "$line" ] || fail "--help lacks setting $k"
+    # an empty default leaves the column blank ("  name" padded to 24, a
+    # space, then the default): the example then shows a sample value
+    if [ "${line:27:1}" = " " ]; then
+        def=
+        sample='#'"$k"' = [^ ].*'
+    else
+        def=$(echo "$line" | awk '{ print $2 }')
+        sample="#$k = $def"
+    fi
     grep -qxF ".BR $k \" = $def\"" "$conf5" ||
-        fail "timebankd.conf(5) lacks setting $k with its default $def"
+        fail "timebankd.conf(5) lacks setting $k with its default '$def'"
     grep -qxF ".BR $k \" = $def\"" "$man8" ||
-        fail "timebankd(8) lacks setting $k with its default $def"
-    grep -qxF "#$k = $def" "$example" ||
-        fail "timebankd.conf.example lacks '#$k = $def'"
+        fail "timebankd(8) lacks setting $k with its default '$def'"
+    grep -qx "$sample" "$example" ||
+        fail "timebankd.conf.example lacks '$sample'"
 done
 extra=$(sed -n 's/^#\([a-z_]*\) = .*/\1/p' "$example" | grep -vxF "$keys" || true)
 [ -z "$extra" ] || fail "timebankd.conf.example names settings the daemon lacks: $extra"
