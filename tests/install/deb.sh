@@ -176,7 +176,9 @@ chmod 0644 "$tmp/admin.key.pub"
 runuser -u timebank -- /usr/sbin/timebankd init -d /var/lib/timebank \
     --origin deb.example.org/test --admin "$tmp/admin.key.pub" >/dev/null ||
     fail "timebankd init as the timebank user"
-runuser -u timebank -- /usr/sbin/timebankd check -d /var/lib/timebank \
+# check makes its scratch replay under $TMPDIR: the caller's may be private
+# to its own user, so the timebank user gets /tmp, as under systemd
+TMPDIR=/tmp runuser -u timebank -- /usr/sbin/timebankd check -d /var/lib/timebank \
     >/dev/null || fail "timebankd check as the timebank user"
 ledger_state >"$tmp/ledger.before"
 note "a ledger in /var/lib/timebank, made as the timebank user"
