@@ -14,7 +14,7 @@
 #define O(o)          CLI_OPT_BIT(CLI_OPT_##o)
 #define TABLE_STR(x)  TABLE_STR_(x)
 #define TABLE_STR_(x) #x
-#define WRITE         (O(KEY) | O(REQUEST_ID))
+#define WRITE         (O(KEY) | O(REQUEST_ID) | O(LOG_KEY))
 
 const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_SOCKET] = {"socket", 's', "PATH", 0, 0,
@@ -56,6 +56,9 @@ const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_TILES] = {"tiles", 0, "DIR", 0, 0, NULL},
     [CLI_OPT_SINCE] = {"since", 0, "OLD.checkpoint", 0, 0, NULL},
     [CLI_OPT_BALANCES] = {"balances", 0, NULL, 0, 0, NULL},
+    [CLI_OPT_SLIP] = {"slip", 0, NULL, 0, 0, NULL},
+    [CLI_OPT_PNG] = {"png", 0, "FILE", 0, 0, NULL},
+    [CLI_OPT_CHECKPOINT] = {"checkpoint", 0, "NEWER", 0, 0, NULL},
 };
 
 static const struct cli_command table_commands[] = {
@@ -132,14 +135,31 @@ static const struct cli_command table_commands[] = {
      "show the ledger's status"},
     {"checkpoint",
      cli_read_checkpoint,
-     {0, 0, 0, 0},
-     "checkpoint",
-     "print the latest signed checkpoint, byte for byte"},
+     {O(LOG_KEY), 0, 0, 0},
+     "checkpoint [--log-key LOG.pub]",
+     "print the latest signed checkpoint, byte for byte, once parsed as "
+     "one (and verified with the pinned log key, if one is pinned)"},
     {"prove",
      cli_proof_prove,
      {O(SIZE) | O(LOG_KEY), 0, 1, 1},
      "prove SEQ [--size N] [--log-key LOG.pub]",
      "fetch and verify the inclusion proof of an entry"},
+    {"receipt",
+     cli_receipt_make,
+     {O(OUTPUT) | O(SLIP) | O(PNG) | O(LOG_KEY), 0, 1, 1},
+     "receipt SEQ [-o FILE] [--slip [--png FILE]] [--log-key LOG.pub]",
+     "the receipt of an entry, verified with the pinned log key: a C2SP "
+     "tlog-proof carrying the entry, written to FILE (default: standard "
+     "output); --slip prints it as a 32-column slip for a receipt printer "
+     "with the receipt as a QR code (--png FILE: the QR code as a picture)"},
+    {"verify-receipt",
+     cli_receipt_verify,
+     {O(LOG_KEY) | O(CHECKPOINT), 0, 1, 1},
+     "verify-receipt FILE [--log-key LOG.pub] [--checkpoint NEWER]",
+     "check a receipt offline with the pinned log key alone; with "
+     "--checkpoint, also that the log at that newer checkpoint still holds "
+     "it (its consistency proof is asked of the daemon; both checkpoints "
+     "verified)"},
     {"consistency",
      cli_proof_consistency,
      {O(FROM) | O(LOG_KEY), 0, 0, 2},
