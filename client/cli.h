@@ -389,6 +389,13 @@ int cli_trust_key(const char *path, struct tb_vkey *v, const char **from);
 void cli_trust_need(const char *path, const char *why, struct tb_vkey *v);
 
 /*
+ * 1 if every line of p[0..len) is clean text (tb_text_clean: strict
+ * UTF-8, no control characters, no bidi controls): what the daemon sends
+ * reaches the terminal only then.
+ */
+int cli_trust_clean(const uint8_t *p, size_t len);
+
+/*
  * Exit (untrusted) saying what the daemon reports (asked again with
  * STATUS) against the pinned key v.
  */

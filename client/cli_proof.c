@@ -28,6 +28,12 @@ static void proof_open(const char *what, const uint8_t *note, size_t len,
 {
         enum tb_err err = tb_checkpoint_open(note, len, v->name, v, cp);
 
+        /* a signed note may carry other signers' lines (cosignatures),
+         * unverified: printed only if they are clean text */
+        if (err == TB_OK && !cli_trust_clean(note, len))
+                cli_die(TB_EXIT_UNTRUSTED,
+                        "%s holds control characters: not printed", what);
+
         if (err != TB_OK)
                 cli_die(TB_EXIT_UNTRUSTED,
                         "%s does not verify with the pinned log key %s: %s",

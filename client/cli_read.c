@@ -231,22 +231,6 @@ int cli_read_status(struct cli *cli, const struct cli_args *a)
         return TB_EXIT_OK;
 }
 
-/* 1 if every line of p[0..len) is clean text (tb_text_clean). */
-static int read_clean_lines(const uint8_t *p, size_t len)
-{
-        while (len > 0) {
-                const uint8_t *nl = memchr(p, '\n', len);
-                size_t n = nl != NULL ? (size_t)(nl - p) : len;
-                if (!tb_text_clean((const char *)p, n))
-                        return 0;
-                if (nl == NULL)
-                        break;
-                p += n + 1;
-                len -= n + 1;
-        }
-        return 1;
-}
-
 /*
  * The checkpoint goes to the terminal only once it has been taken apart
  * as a signed checkpoint and every line found clean: a socket must not
@@ -265,7 +249,7 @@ int cli_read_checkpoint(struct cli *cli, const struct cli_args *a)
         cli_call_type(cli, TB_MSG_CHECKPOINT);
         note = cli->resp->u.checkpoint.note;
         len = cli->resp->u.checkpoint.note_len;
-        if (len == 0 || !read_clean_lines(note, len) ||
+        if (len == 0 || !cli_trust_clean(note, len) ||
             tb_note_open(note, len, NULL, 0, &text_len, NULL) !=
                 TB_E_NOTE_UNVERIFIED ||
             tb_checkpoint_parse(note, text_len, &cp) != TB_OK)

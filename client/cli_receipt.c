@@ -182,6 +182,12 @@ int cli_receipt_make(struct cli *cli, const struct cli_args *a)
                         "the daemon's proof of entry %" PRIu64
                         " does NOT verify with the pinned log key %s: %s",
                         q.u.inclusion.index, v.name, tb_strerror(err));
+        /* other signers' lines in the checkpoint are not verified: a
+         * receipt goes to a terminal or a slip only as clean text */
+        if (!cli_trust_clean(text, n))
+                cli_die(TB_EXIT_UNTRUSTED,
+                        "the daemon's checkpoint holds control characters: "
+                        "no receipt made");
         if (a->value[CLI_OPT_SLIP] != NULL)
                 return cli_slip_print(cli, text, n, &rec, &cp,
                                       a->value[CLI_OPT_PNG]);

@@ -81,3 +81,19 @@ void cli_trust_untrusted(struct cli *cli, const struct tb_vkey *v)
                 "nothing was signed or sent",
                 cli->socket, s->origin, s->log_key, pinned);
 }
+
+/* 1 if every line of p[0..len) is clean text (tb_text_clean). */
+int cli_trust_clean(const uint8_t *p, size_t len)
+{
+        while (len > 0) {
+                const uint8_t *nl = memchr(p, '\n', len);
+                size_t n = nl != NULL ? (size_t)(nl - p) : len;
+                if (!tb_text_clean((const char *)p, n))
+                        return 0;
+                if (nl == NULL)
+                        break;
+                p += n + 1;
+                len -= n + 1;
+        }
+        return 1;
+}

@@ -43,8 +43,8 @@ static void mth(size_t lo, size_t hi, uint8_t out[TB_HASH_SIZE])
 }
 
 /* PATH(m, D[lo:hi]), RFC 6962 2.1.1, appended at proof[*n]. */
-static void path(size_t m, size_t lo, size_t hi,
-                 uint8_t proof[][TB_HASH_SIZE], size_t *n)
+static void path(size_t m, size_t lo, size_t hi, uint8_t proof[][TB_HASH_SIZE],
+                 size_t *n)
 {
         size_t k = 1;
 
@@ -106,8 +106,7 @@ int main(int argc, char **argv)
         cp.size = LEAVES;
         mth(0, LEAVES, cp.root);
         memset(seed, 0, sizeof(seed));
-        CHECK_ERR(tb_skey_from_seed(cp.origin, cp.origin_len, seed, &k),
-                  TB_OK);
+        CHECK_ERR(tb_skey_from_seed(cp.origin, cp.origin_len, seed, &k), TB_OK);
         if (k == NULL)
                 return 1;
         tb_skey_public(k, &vk);
@@ -120,9 +119,9 @@ int main(int argc, char **argv)
                                     &text_len),
                   TB_OK);
         if (print) {
-                CHECK_ERR(tb_b64_encode(cp.root, TB_HASH_SIZE, b64,
-                                        sizeof(b64), &n),
-                          TB_OK);
+                CHECK_ERR(
+                    tb_b64_encode(cp.root, TB_HASH_SIZE, b64, sizeof(b64), &n),
+                    TB_OK);
                 printf("root: %s\n", b64);
                 hex_print("hashes", proof[0], count * TB_HASH_SIZE);
                 hex_print("checkpoint", note, note_len);
@@ -199,19 +198,17 @@ int main(int argc, char **argv)
                         CHECK_ERR(tb_receipt_parse(bad, blen, r),
                                   cases[i].parse);
                         if (cases[i].parse == TB_OK)
-                                CHECK_ERR(tb_receipt_verify(r, &vk, &got_cp,
-                                                            &rec),
-                                          cases[i].verify);
+                                CHECK_ERR(
+                                    tb_receipt_verify(r, &vk, &got_cp, &rec),
+                                    cases[i].verify);
                 }
                 /* one bit of a proof hash, of the record; truncations */
                 uint8_t bad[TB_RECEIPT_MAX];
                 memcpy(bad, text, text_len);
-                size_t h = strstr((char *)text, "index 7\n") - (char *)text +
-                           8;
+                size_t h = strstr((char *)text, "index 7\n") - (char *)text + 8;
                 bad[h] = bad[h] == 'A' ? 'B' : 'A';
                 CHECK_ERR(tb_receipt_parse(bad, text_len, r), TB_OK);
-                CHECK_ERR(tb_receipt_verify(r, &vk, &got_cp, &rec),
-                          TB_E_PROOF);
+                CHECK_ERR(tb_receipt_verify(r, &vk, &got_cp, &rec), TB_E_PROOF);
                 for (size_t cut = 0; cut < text_len; cut++) {
                         enum tb_err e = tb_receipt_parse(text, cut, r);
                         if (e == TB_OK)
