@@ -134,3 +134,33 @@ zbarimg --raw -q -Sbinary "$TB_TMP/slip.png" >"$TB_TMP/scanned.tlog-proof" \
 cmp "$TB_TMP/scanned.tlog-proof" "$TB_TMP/now.tlog-proof" >/dev/null ||
     fail "the QR code does not hold the receipt"
 ok tb verify-receipt "$TB_TMP/scanned.tlog-proof"
+
+note "the half-block drawing is the same code: back to a picture, decoded"
+# the lines after the second rule: each character two modules, one above
+# the other (U+2588 both, U+2580 upper, U+2584 lower, space none); as a
+# PBM of 4 pixels a module
+sed '1,/^-\{32\}$/d' "$TB_TMP/slip.txt" | sed '1,/^-\{32\}$/d' |
+    sed 's/\xe2\x96\x88/B/g; s/\xe2\x96\x80/U/g; s/\xe2\x96\x84/D/g; s/ /N/g' \
+        >"$TB_TMP/qr.txt"
+[ -s "$TB_TMP/qr.txt" ] || fail "the slip drew no QR code"
+awk 'BEGIN { s = 4 }
+    { w = length($0); line[NR] = $0 }
+    END {
+        printf "P1\n%d %d\n", w * s, NR * 2 * s
+        for (r = 1; r <= NR; r++)
+            for (half = 0; half < 2; half++)
+                for (y = 0; y < s; y++) {
+                    row = ""
+                    for (x = 1; x <= w; x++) {
+                        c = substr(line[r], x, 1)
+                        d = (c == "B") || (half == 0 && c == "U") ||
+                            (half == 1 && c == "D")
+                        for (k = 0; k < s; k++) row = row (d ? "1 " : "0 ")
+                    }
+                    print row
+                }
+    }' "$TB_TMP/qr.txt" >"$TB_TMP/qr.pbm"
+zbarimg --raw -q -Sbinary "$TB_TMP/qr.pbm" >"$TB_TMP/scanned2.tlog-proof" \
+    2>"$TB_TMP/zbar.err" || fail "zbarimg cannot read the drawn QR code"
+ok tb verify-receipt "$TB_TMP/scanned2.tlog-proof"
+out_has "verified: entry $SEQ"
