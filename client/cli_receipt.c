@@ -254,21 +254,20 @@ static uint64_t receipt_newer(struct cli *cli, const char *path,
 
 int cli_receipt_verify(struct cli *cli, const struct cli_args *a)
 {
+        /* static: the refusals below exit with them still in use */
+        static struct tb_receipt receipt;
+        static uint8_t text[TB_RECEIPT_MAX + 1];
+        struct tb_receipt *r = &receipt;
         const char *path = a->argv[0];
-        struct tb_receipt *r;
         struct tb_checkpoint cp;
         struct tb_record rec;
         struct tb_vkey v;
-        uint8_t *text;
         size_t n;
         uint64_t newer = 0;
         enum tb_err err;
 
         cli_trust_need(a->value[CLI_OPT_LOG_KEY], "verify-receipt", &v);
-        if ((r = malloc(sizeof(*r))) == NULL ||
-            (text = malloc(TB_RECEIPT_MAX + 1)) == NULL)
-                cli_die(TB_EXIT_OTHER, "out of memory");
-        n = receipt_read(path, "a receipt", text, TB_RECEIPT_MAX + 1);
+        n = receipt_read(path, "a receipt", text, sizeof(text));
         if ((err = tb_receipt_parse(text, n, r)) != TB_OK)
                 cli_die(TB_EXIT_USAGE,
                         "%s is not a timebank receipt: expected a "
@@ -281,7 +280,5 @@ int cli_receipt_verify(struct cli *cli, const struct cli_args *a)
                 newer =
                     receipt_newer(cli, a->value[CLI_OPT_CHECKPOINT], &v, &cp);
         receipt_print(cli, &rec, &cp, path, newer);
-        free(r);
-        free(text);
         return TB_EXIT_OK;
 }

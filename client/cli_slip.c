@@ -162,9 +162,12 @@ static void slip_qr_png(const QRcode *qr, const char *path)
         if (png == NULL)
                 cli_die(TB_EXIT_OTHER, "cannot make the QR code's picture");
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0)
+        if (fd < 0) {
+                int e = errno;
+                free(png);
                 cli_die(TB_EXIT_OTHER, "cannot create %s: %s", path,
-                        strerror(errno));
+                        strerror(e));
+        }
         while (off < len) {
                 ssize_t w = write(fd, png + off, len - off);
                 if (w < 0 && errno == EINTR)
