@@ -188,6 +188,8 @@ int cli_receipt_make(struct cli *cli, const struct cli_args *a)
                 cli_die(TB_EXIT_UNTRUSTED,
                         "the daemon's checkpoint holds control characters: "
                         "no receipt made");
+        if (out != NULL)
+                receipt_write(out, text, n);
         if (a->value[CLI_OPT_SLIP] != NULL)
                 return cli_slip_print(cli, text, n, &rec, &cp,
                                       a->value[CLI_OPT_PNG]);
@@ -197,7 +199,6 @@ int cli_receipt_make(struct cli *cli, const struct cli_args *a)
                                 strerror(errno));
                 return TB_EXIT_OK;
         }
-        receipt_write(out, text, n);
         receipt_print(cli, &rec, &cp, out, 0);
         return TB_EXIT_OK;
 }

@@ -150,7 +150,7 @@ static const struct cli_command table_commands[] = {
      "receipt SEQ [-o FILE] [--slip [--png FILE]] [--log-key LOG.pub]",
      "the receipt of an entry, verified with the pinned log key: a C2SP "
      "tlog-proof carrying the entry, written to FILE (default: standard "
-     "output); --slip prints it as a 32-column slip for a receipt printer "
+     "output); --slip prints instead a 32-column slip for a receipt printer "
      "with the receipt as a QR code (--png FILE: the QR code as a picture)"},
     {"verify-receipt",
      cli_receipt_verify,
