@@ -102,6 +102,8 @@ enum tb_err tb_receipt_parse(const uint8_t *text, size_t len,
         size_t n, k, out;
 
         memset(r, 0, sizeof(*r));
+        if (len > TB_RECEIPT_MAX)
+                return TB_E_RECEIPT;
         tb_rbuf_init(&b, text, len);
         receipt_line(&b, &s, &n);
         if (s == NULL || n + 1 != strlen(TB_RECEIPT_HEADER) ||

@@ -70,7 +70,9 @@ TB_WUR enum tb_err tb_receipt_format(const uint8_t *record, size_t record_len,
                                      size_t *out_len);
 
 /*
- * Parse text[0..len) into *r, strictly: the header line, the extra line
+ * Parse text[0..len) into *r, strictly: at most TB_RECEIPT_MAX bytes
+ * (so whatever parses formats back into that room), the header line, the
+ * extra line
  * (required: a timebank receipt carries its record), the index line, the
  * hash lines (canonical base64 of 32 bytes each), one empty line, and a
  * non-empty checkpoint that runs to the end of the text.  The checkpoint

@@ -202,6 +202,13 @@ int main(int argc, char **argv)
                                     tb_receipt_verify(r, &vk, &got_cp, &rec),
                                     cases[i].verify);
                 }
+                /* longer than TB_RECEIPT_MAX: refused, whatever it holds
+                 * (a checkpoint of many cosignatures) */
+                static uint8_t big[TB_RECEIPT_MAX + 1];
+                memcpy(big, text, text_len);
+                memset(big + text_len, 'x', sizeof(big) - text_len);
+                CHECK_ERR(tb_receipt_parse(big, sizeof(big) - 1, r), TB_OK);
+                CHECK_ERR(tb_receipt_parse(big, sizeof(big), r), TB_E_RECEIPT);
                 /* one bit of a proof hash, of the record; truncations */
                 uint8_t bad[TB_RECEIPT_MAX];
                 memcpy(bad, text, text_len);
