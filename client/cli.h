@@ -66,6 +66,7 @@ enum cli_opt {
         CLI_OPT_SLIP,       /* receipt */
         CLI_OPT_PNG,        /* receipt */
         CLI_OPT_CHECKPOINT, /* verify-receipt */
+        CLI_OPT_ONLINE,     /* verify-receipt */
         CLI_OPT_COUNT
 };
 

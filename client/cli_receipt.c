@@ -204,28 +204,28 @@ int cli_receipt_make(struct cli *cli, const struct cli_args *a)
 }
 
 /*
- * The newer checkpoint in path, verified with v, and the daemon's proof
- * that it extends the receipt's tree *cp.  Returns the newer size.
+ * The newer checkpoint note[0..n) (what names it for messages), verified
+ * with v, and the daemon's proof that it extends the receipt's tree *cp.
+ * Returns the newer size.
  */
-static uint64_t receipt_newer(struct cli *cli, const char *path,
+static uint64_t receipt_newer(struct cli *cli, const char *what,
+                              const uint8_t *note, size_t n,
                               const struct tb_vkey *v,
                               const struct tb_checkpoint *cp)
 {
-        uint8_t note[TB_CHECKPOINT_MAX + 1];
         struct tb_checkpoint b;
         struct tb_request q;
-        size_t n = receipt_read(path, "a checkpoint", note, sizeof(note));
         enum tb_err err = tb_checkpoint_open(note, n, v->name, v, &b);
 
         if (err != TB_OK)
                 cli_die(TB_EXIT_REFUSED,
                         "%s does not verify with the pinned log key %s: %s",
-                        path, v->name, tb_strerror(err));
+                        what, v->name, tb_strerror(err));
         if (b.size < cp->size)
                 cli_die(TB_EXIT_USAGE,
                         "%s (size %" PRIu64 ") is older than the receipt's "
                         "checkpoint (size %" PRIu64 ")",
-                        path, b.size, cp->size);
+                        what, b.size, cp->size);
         if (b.size == cp->size) {
                 if (memcmp(b.root, cp->root, TB_HASH_SIZE) != 0)
                         cli_die(TB_EXIT_REFUSED,
@@ -233,7 +233,7 @@ static uint64_t receipt_newer(struct cli *cli, const char *path,
                                 "checkpoint have the same size %" PRIu64
                                 " and different roots, both signed by the "
                                 "log key",
-                                path, b.size);
+                                what, b.size);
                 return b.size;
         }
         memset(&q, 0, sizeof(q));
@@ -249,7 +249,7 @@ static uint64_t receipt_newer(struct cli *cli, const char *path,
                 cli_die(TB_EXIT_REFUSED,
                         "the log of %s (size %" PRIu64 ") is NOT consistent "
                         "with the receipt's checkpoint (size %" PRIu64 "): %s",
-                        path, b.size, cp->size, tb_strerror(err));
+                        what, b.size, cp->size, tb_strerror(err));
         return b.size;
 }
 
@@ -267,6 +267,10 @@ int cli_receipt_verify(struct cli *cli, const struct cli_args *a)
         uint64_t newer = 0;
         enum tb_err err;
 
+        if (a->value[CLI_OPT_CHECKPOINT] != NULL &&
+            a->value[CLI_OPT_ONLINE] != NULL)
+                cli_die(TB_EXIT_USAGE,
+                        "--checkpoint NEWER and --online: give one");
         cli_trust_need(a->value[CLI_OPT_LOG_KEY], "verify-receipt", &v);
         n = receipt_read(path, "a receipt", text, sizeof(text));
         if ((err = tb_receipt_parse(text, n, r)) != TB_OK)
@@ -277,9 +281,22 @@ int cli_receipt_verify(struct cli *cli, const struct cli_args *a)
                         path);
         if ((err = tb_receipt_verify(r, &v, &cp, &rec)) != TB_OK)
                 receipt_refuse(path, err);
-        if (a->value[CLI_OPT_CHECKPOINT] != NULL)
-                newer =
-                    receipt_newer(cli, a->value[CLI_OPT_CHECKPOINT], &v, &cp);
+        if (a->value[CLI_OPT_CHECKPOINT] != NULL) {
+                static uint8_t note[TB_CHECKPOINT_MAX + 1];
+                const char *f = a->value[CLI_OPT_CHECKPOINT];
+                n = receipt_read(f, "a checkpoint", note, sizeof(note));
+                newer = receipt_newer(cli, f, note, n, &v, &cp);
+        } else if (a->value[CLI_OPT_ONLINE] != NULL) {
+                static uint8_t note[TB_CHECKPOINT_MAX];
+                cli_call_type(cli, TB_MSG_CHECKPOINT);
+                n = cli->resp->u.checkpoint.note_len;
+                if (n > sizeof(note))
+                        cli_die(TB_EXIT_UNTRUSTED,
+                                "the daemon's checkpoint is too large");
+                memcpy(note, cli->resp->u.checkpoint.note, n);
+                newer = receipt_newer(cli, "the daemon's checkpoint", note, n,
+                                      &v, &cp);
+        }
         receipt_print(cli, &rec, &cp, path, newer);
         return TB_EXIT_OK;
 }

@@ -59,6 +59,7 @@ const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_SLIP] = {"slip", 0, NULL, 0, 0, NULL},
     [CLI_OPT_PNG] = {"png", 0, "FILE", 0, 0, NULL},
     [CLI_OPT_CHECKPOINT] = {"checkpoint", 0, "NEWER", 0, 0, NULL},
+    [CLI_OPT_ONLINE] = {"online", 0, NULL, 0, 0, NULL},
 };
 
 static const struct cli_command table_commands[] = {
@@ -154,12 +155,14 @@ static const struct cli_command table_commands[] = {
      "with the receipt as a QR code (--png FILE: the QR code as a picture)"},
     {"verify-receipt",
      cli_receipt_verify,
-     {O(LOG_KEY) | O(CHECKPOINT), 0, 1, 1},
-     "verify-receipt FILE [--log-key LOG.pub] [--checkpoint NEWER]",
+     {O(LOG_KEY) | O(CHECKPOINT) | O(ONLINE), 0, 1, 1},
+     "verify-receipt FILE [--log-key LOG.pub] [--checkpoint NEWER | "
+     "--online]",
      "check a receipt offline with the pinned log key alone; with "
-     "--checkpoint, also that the log at that newer checkpoint still holds "
-     "it (its consistency proof is asked of the daemon; both checkpoints "
-     "verified)"},
+     "--checkpoint (a newer checkpoint saved earlier) or --online (the "
+     "daemon's latest), also that the log at that checkpoint still holds "
+     "it (both checkpoints verified; the consistency proof is asked of the "
+     "daemon)"},
     {"consistency",
      cli_proof_consistency,
      {O(FROM) | O(LOG_KEY), 0, 0, 2},

@@ -2,10 +2,10 @@
 # e2e_receipt: receipts a volunteer keeps (docs/receipts.md).  `receipt`
 # writes a C2SP tlog-proof carrying the entry; `verify-receipt` checks it
 # with nothing but log.pub (the daemon stopped), and with a newer
-# checkpoint after more writes also that the log still holds it; every
-# tampering (the record, a proof hash, the index, the checkpoint) is
-# refused with its own message; a receipt checked against another
-# ledger's key is refused.  The slip: no line wider than 32 columns, and
+# checkpoint after more writes (or --online) also that the log still
+# holds it; every tampering (the record, a proof hash, the index, the
+# checkpoint) is refused with its own message; a receipt checked against
+# another ledger's key is refused.  The slip: no line wider than 32 columns, and
 # its QR code (the PNG, and the half-block drawing turned back into a
 # picture) decodes with zbarimg to the very receipt, which verifies.
 set -euo pipefail
@@ -108,6 +108,11 @@ cp "$OUT" "$TB_TMP/newer.checkpoint"
 ok tb --json verify-receipt "$R" --checkpoint "$TB_TMP/newer.checkpoint"
 eq "consistent_with" "$(json consistent_with)" "$((SIZE0 + 3))"
 eq "verified" "$(json verified)" true
+note "--online: the daemon's latest checkpoint still holds it"
+ok tb --json verify-receipt "$R" --online
+eq "consistent_with" "$(json consistent_with)" "$((SIZE0 + 3))"
+expect 2 tb verify-receipt "$R" --online --checkpoint "$TB_TMP/newer.checkpoint"
+err_has "give one"
 note "the receipt's own checkpoint as NEWER: the same tree"
 sed -n '/^$/,$p' "$R" | tail -n +2 >"$TB_TMP/same.checkpoint"
 ok tb verify-receipt "$R" --checkpoint "$TB_TMP/same.checkpoint"
