@@ -2,13 +2,17 @@
  * tests/bench/bench_ledger.c - throughput and read latency of the ledger
  * engine on a real LMDB environment (docs/performance.md has the figures).
  *
- *   bench_ledger [-n entries] [-a accounts] [-b batch] [-V] [-S] [-c] [dir]
+ *   bench_ledger [-n entries] [-a accounts] [-b batch] [-r] [-V] [-S] [-c]
+ *                [dir]
  *
  * Appends `entries` service entries (default 1,000,000) in batches of 256,
  * signed before the clock starts, over `accounts` accounts (default
  * 10,000) whose services never overlap, so no rule refuses any; then times
- * inclusion proofs, consistency proofs and balance lookups at the final
- * size, and the quick self-check of ledger_open.  Entries are passed as
+ * inclusion proofs, consistency proofs, balance lookups and history pages
+ * at the final size, and the quick self-check of ledger_open.  -r scatters
+ * the accounts: consecutive services credit accounts far apart in key
+ * order (as many terminals serving different people would), instead of
+ * neighbours.  Entries are passed as
  * pre-verified, as the daemon does (it checks signatures on worker
  * threads); -V makes the writer verify them too.  -b changes the batch size
  * (1..256), -S opens the ledger without fsync (MDB_NOSYNC: to measure what
@@ -39,6 +43,9 @@
 #define B_BATCH   256 /* the largest batch; -b */
 #define B_SAMPLES 10000
 #define B_OPENS   5
+#define B_SCATTER                                                              \
+        1000003u /* -r: a prime, so i -> i * B_SCATTER mod accounts            \
+                    is a permutation unless it divides accounts */
 
 static size_t batch_size = B_BATCH;
 
@@ -160,6 +167,18 @@ static void account_name(char *out, size_t cap, uint64_t i)
         snprintf(out, cap, "v%07" PRIu64, i);
 }
 
+/* The account of service i: i % accounts, or with -r the same slot
+ * permuted (round r = i / accounts still visits every account once, so
+ * slots never overlap). */
+static uint64_t service_account(uint64_t i, uint64_t accounts, int scatter)
+{
+        uint64_t k = i % accounts;
+
+        if (!scatter)
+                return k;
+        return (k * B_SCATTER + i / accounts) % accounts;
+}
+
 static void rm_ledger(const char *dir)
 {
         static const char *const names[] = {"data.mdb", "lock.mdb", "log.key",
@@ -178,7 +197,7 @@ int main(int argc, char **argv)
 {
         static uint8_t pbuf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         uint64_t n = 1000000, accounts = 10000, refused = 0, i;
-        int verified = 1, full = 0, opt, keep = 0, nosync = 0;
+        int verified = 1, full = 0, opt, keep = 0, nosync = 0, scatter = 0;
         uint64_t written;
         char dir[PATH_MAX], path[PATH_MAX + 16], name[32];
         struct ledger_options o;
@@ -188,15 +207,17 @@ int main(int argc, char **argv)
         struct tb_status_info st;
         struct tb_balance_info bi;
         struct tb_proof p;
+        static struct tb_history hist;
+        static uint8_t hbuf[TB_HISTORY_MAX * TB_RECORD_MAX];
         struct stat sb;
         uint8_t *buf, *reg;
         size_t stride, len;
         uint64_t size;
-        double t0, t_append, t_incl, t_cons, t_bal, t_open = 0,
-                                                    t_open_min = 1e9;
+        double t0, t_append, t_incl, t_cons, t_bal, t_hist, t_open = 0,
+                                                            t_open_min = 1e9;
         enum ledger_err err;
 
-        while ((opt = getopt(argc, argv, "n:a:b:VSc")) != -1) {
+        while ((opt = getopt(argc, argv, "n:a:b:rVSc")) != -1) {
                 switch (opt) {
                 case 'n':
                         n = strtoull(optarg, NULL, 10);
@@ -206,6 +227,9 @@ int main(int argc, char **argv)
                         break;
                 case 'b':
                         batch_size = strtoul(optarg, NULL, 10);
+                        break;
+                case 'r':
+                        scatter = 1;
                         break;
                 case 'V':
                         verified = 0;
@@ -217,9 +241,10 @@ int main(int argc, char **argv)
                         full = 1;
                         break;
                 default:
-                        fprintf(stderr, "usage: bench_ledger [-n entries] [-a "
-                                        "accounts] [-b batch] [-V] [-S] [-c] "
-                                        "[dir]\n");
+                        fprintf(stderr,
+                                "usage: bench_ledger [-n entries] [-a "
+                                "accounts] [-b batch] [-r] [-V] [-S] [-c] "
+                                "[dir]\n");
                         return 2;
                 }
         }
@@ -228,7 +253,8 @@ int main(int argc, char **argv)
                 return 2;
         }
         if (n == 0 || accounts == 0 || accounts > 9999999 ||
-            (n + accounts - 1) / accounts > 29 * 1440) {
+            (n + accounts - 1) / accounts > 29 * 1440 ||
+            (scatter && accounts % B_SCATTER == 0)) {
                 fprintf(stderr, "bench_ledger: need 1 <= entries / accounts "
                                 "<= 41760\n");
                 return 2;
@@ -300,7 +326,7 @@ int main(int argc, char **argv)
                 memset(&e, 0, sizeof(e));
                 e.kind = TB_KIND_SERVICE;
                 account_name(e.u.service.account, sizeof(e.u.service.account),
-                             i % accounts);
+                             service_account(i, accounts, scatter));
                 e.u.service.start =
                     B_NOW - 29 * 86400 + (int64_t)(i / accounts) * 60;
                 e.u.service.minutes = 1;
@@ -351,6 +377,17 @@ int main(int argc, char **argv)
                         die(ledger_strerror(err), (int)err);
         }
         t_bal = (now_s() - t0) / B_SAMPLES;
+        t0 = now_s();
+        for (i = 0; i < B_SAMPLES; i++) {
+                account_name(name, sizeof(name), rng() % accounts);
+                err = ledger_history(l, name, TB_SEQ_LATEST, TB_HISTORY_MAX,
+                                     &hist, hbuf, sizeof(hbuf));
+                if (err)
+                        die(ledger_strerror(err), (int)err);
+                if (hist.count == 0)
+                        die("empty history", 0);
+        }
+        t_hist = (now_s() - t0) / B_SAMPLES;
         for (i = 0; i < B_OPENS; i++) {
                 double t;
                 ledger_close(l);
@@ -366,9 +403,9 @@ int main(int argc, char **argv)
         }
 
         printf("entries:            %" PRIu64 " service (+%" PRIu64
-               " setup) over %" PRIu64 " accounts, batches of %zu, %s%s\n",
-               n, accounts + 1, accounts, batch_size,
-               verified ? "pre-verified" : "verified by the writer",
+               " setup) over %" PRIu64 " accounts%s, batches of %zu, %s%s\n",
+               n, accounts + 1, accounts, scatter ? " (scattered)" : "",
+               batch_size, verified ? "pre-verified" : "verified by the writer",
                nosync ? ", NO fsync" : "");
         printf("append:             %.2f s, %.0f entries/s, %.0f batches/s\n",
                t_append, (double)n / t_append,
@@ -385,6 +422,8 @@ int main(int argc, char **argv)
                B_SAMPLES);
         printf("balance lookup:     %.2f us (mean of %d)\n", t_bal * 1e6,
                B_SAMPLES);
+        printf("history page:       %.2f us (mean of %d, up to %d items)\n",
+               t_hist * 1e6, B_SAMPLES, TB_HISTORY_MAX);
         printf("open + quick check: %.2f ms mean, %.2f ms min (%d opens)\n",
                t_open * 1e3, t_open_min * 1e3, B_OPENS);
         if (full) {
