@@ -58,6 +58,8 @@ static const char *const err_text[LEDGER_E__COUNT] = {
     [LEDGER_E_READERS] = "too many concurrent readers",
     [LEDGER_E_PANIC] = "LMDB panic: the environment is unusable, exit",
     [LEDGER_E_LMDB] = "LMDB error",
+    [LEDGER_E_UPGRADE] = ("ledger storage format 1 is no longer served: "
+                          "stop timebankd and run 'timebankd upgrade -d DIR'"),
     [LEDGER_E_CRYPTO] = "signing or hashing failed",
     [LEDGER_E_SIGNER] = ("the signer refused the checkpoint or is gone "
                          "(see the signer's log line)"),
@@ -433,8 +435,9 @@ static enum ledger_err quick_check(struct ledger *l)
         return ok ? LEDGER_OK : LEDGER_E_CHECK;
 }
 
-enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
-                            struct ledger **out)
+enum ledger_err ledger_open_format(const char *dir,
+                                   const struct ledger_options *o,
+                                   unsigned *format, struct ledger **out)
 {
         struct ledger *l = NULL;
         struct tb_skey *key = NULL;
@@ -469,8 +472,13 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
         }
         err = LEDGER_E_VERSION;
         if (!ledger_store_meta_uint_get(&t, LEDGER_STORE_VERSION, &version) ||
-            version != LEDGER_FORMAT_VERSION)
+            version < 1 || version > LEDGER_FORMAT_VERSION)
                 goto fail_txn;
+        err = LEDGER_E_UPGRADE;
+        if (version != LEDGER_FORMAT_VERSION && !format)
+                goto fail_txn;
+        if (format)
+                *format = (unsigned)version;
         err = LEDGER_E_CORRUPT;
         if (!ledger_store_meta_origin_get(&t, l->origin) ||
             !ledger_store_meta_log_vkey_get(&t, &stored))
@@ -496,8 +504,10 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
                 err = LEDGER_E_KEY;
                 goto fail;
         }
-        if (!l->opt.skip_quick_check &&
-            ((err = ledger_batch_checkpoint(l)) || (err = quick_check(l))))
+        /* an older format is only read (the upgrade): no checkpoint added */
+        if (!l->opt.skip_quick_check && ((version == LEDGER_FORMAT_VERSION &&
+                                          (err = ledger_batch_checkpoint(l))) ||
+                                         (err = quick_check(l))))
                 goto fail;
         *out = l;
         return LEDGER_OK;
@@ -507,4 +517,10 @@ fail:
         tb_skey_free(key);
         ledger_close(l);
         return err;
+}
+
+enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
+                            struct ledger **out)
+{
+        return ledger_open_format(dir, o, NULL, out);
 }

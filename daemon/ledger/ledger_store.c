@@ -35,7 +35,7 @@ static struct tb_wbuf *row_init(struct row *r)
         return &r->w;
 }
 
-/* acct ‖ ...: the start of the history, intervals and daily keys. */
+/* acct ‖ ...: the start of the intervals and daily keys. */
 static struct tb_wbuf *row_account(struct row *r, const char *account)
 {
         tb_put_str8(row_init(r), account, strlen(account));
@@ -281,54 +281,29 @@ int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
 
 /* -------------------------------------------------------------- history */
 
-/* history and intervals rows: acct ‖ u64 n -> u64 a ‖ u64 b. */
-static void pair_put(struct ledger_txn *t, enum ledger_db db,
-                     const char *account, uint64_t n, uint64_t a, uint64_t b)
+/* history: u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after, a
+ * chain per account from accounts.last_seq back through prev (0 ends it:
+ * seq 0 is genesis, which touches no account). */
+static const struct tb_wbuf *history_key(struct row *k, uint64_t seq,
+                                         const char *account)
 {
-        struct row k, v;
-
-        tb_put_u64(row_account(&k, account), n);
-        tb_put_u64(row_init(&v), a);
-        tb_put_u64(&v.w, b);
-        row_put(t, db, &k.w, &v);
-}
-
-/* n, a, b of a pair row of k's account (key, val as a cursor found them). */
-static int pair_decode(struct ledger_txn *t, const struct row *k,
-                       const MDB_val *key, const MDB_val *val, uint64_t f[3])
-{
-        struct tb_rbuf r;
-
-        tb_rbuf_init(&r, (const uint8_t *)key->mv_data + k->prefix,
-                     key->mv_size - k->prefix);
-        f[0] = tb_get_u64(&r);
-        if (!decoded(t, &r, f, 3 * sizeof(f[0])))
-                return 0;
-        tb_rbuf_init(&r, val->mv_data, val->mv_size);
-        f[1] = tb_get_u64(&r);
-        f[2] = tb_get_u64(&r);
-        return decoded(t, &r, f, 3 * sizeof(f[0]));
+        tb_put_u64(row_init(k), seq);
+        tb_put_str8(&k->w, account, strlen(account));
+        return &k->w;
 }
 
 void ledger_store_history_put(struct ledger_txn *t, const char *account,
                               const struct ledger_store_history *h)
 {
-        pair_put(t, LEDGER_DB_HISTORY, account, h->seq, (uint64_t)h->delta,
-                 h->balance_after);
-}
+        struct row k, v;
 
-static int history_decode(struct ledger_txn *t, const struct row *k,
-                          const MDB_val *key, const MDB_val *val,
-                          struct ledger_store_history *h)
-{
-        uint64_t f[3];
-
-        if (!pair_decode(t, k, key, val, f))
-                return 0;
-        h->seq = f[0];
-        h->delta = (int64_t)f[1];
-        h->balance_after = f[2];
-        return 1;
+        tb_put_u64(row_init(&v), h->prev);
+        tb_put_u64(&v.w, (uint64_t)h->delta);
+        tb_put_u64(&v.w, h->balance_after);
+        if (v.w.err != TB_OK)
+                ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+        ledger_txn_put_tail(t, LEDGER_DB_HISTORY,
+                            history_key(&k, h->seq, account), v.b, v.w.len);
 }
 
 int ledger_store_history_get(struct ledger_txn *t, const char *account,
@@ -336,46 +311,58 @@ int ledger_store_history_get(struct ledger_txn *t, const char *account,
 {
         struct row k;
         struct tb_rbuf r;
-        MDB_val key, val;
 
         memset(h, 0, sizeof(*h));
-        tb_put_u64(row_account(&k, account), seq);
-        if (!ledger_txn_get_row(t, LEDGER_DB_HISTORY, &k.w, &r))
+        if (!ledger_txn_get_row(t, LEDGER_DB_HISTORY,
+                                history_key(&k, seq, account), &r))
                 return 0;
-        key = (MDB_val){k.w.len, k.b};
-        val = (MDB_val){r.len, (void *)r.p};
-        return history_decode(t, &k, &key, &val, h);
+        h->seq = seq;
+        h->prev = tb_get_u64(&r);
+        h->delta = (int64_t)tb_get_u64(&r);
+        h->balance_after = tb_get_u64(&r);
+        if (h->prev >= seq) /* a chain runs back: never a loop */
+                tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+        return decoded(t, &r, h, sizeof(*h));
 }
 
-/* Newest first: from the last row before acct ‖ before, step back while
- * the rows are the account's. */
+/* Newest first along the chain.  A "before" that is one of the account's
+ * rows (every next page's, ledger_history's next_before) is one lookup
+ * away; any other starts from the newest row and skips. */
 void ledger_store_history_walk(struct ledger_txn *t, const char *account,
                                uint64_t before, ledger_store_history_cb *cb,
                                void *ctx)
 {
+        struct tb_balance_info a;
         struct ledger_store_history h;
-        struct row k;
-        MDB_val key, val;
-        MDB_cursor *c;
-        int more;
+        uint64_t seq;
 
-        tb_put_u64(row_account(&k, account), before);
-        c = ledger_txn_cursor_at(t, LEDGER_DB_HISTORY, &k.w, &key);
-        for (more = ledger_txn_cursor_before(t, c, &key, &val);
-             more && row_same_account(&key, &k) &&
-             history_decode(t, &k, &key, &val, &h) && !cb(ctx, &h);
-             more = ledger_txn_cursor_get(t, c, &key, &val, MDB_PREV))
-                ;
-        ledger_txn_cursor_close(c);
+        if (!ledger_store_accounts_get(t, account, &a) ||
+            before <= a.opened_seq)
+                return;
+        seq = a.last_seq;
+        if (before <= seq && ledger_store_history_get(t, account, before, &h))
+                seq = h.prev;
+        while (seq != 0 && !t->rc) {
+                if (!ledger_store_history_get(t, account, seq, &h)) {
+                        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                        return;
+                }
+                if (h.seq < before && cb(ctx, &h))
+                        return;
+                seq = h.prev;
+        }
 }
 
 /* ----------------------------------------------------------------- idem */
 
+/* rid first: request ids begin with a millisecond clock (tb_request_id_make),
+ * so new rows land at the end of the database, not in each terminal's
+ * range. */
 static void idem_key(struct row *k, const uint8_t pk[TB_PUBKEY_SIZE],
                      const uint8_t rid[TB_REQUEST_ID_SIZE])
 {
-        tb_put_bytes(row_init(k), pk, TB_PUBKEY_SIZE);
-        tb_put_bytes(&k->w, rid, TB_REQUEST_ID_SIZE);
+        tb_put_bytes(row_init(k), rid, TB_REQUEST_ID_SIZE);
+        tb_put_bytes(&k->w, pk, TB_PUBKEY_SIZE);
 }
 
 void ledger_store_idem_put(struct ledger_txn *t,
@@ -392,7 +379,9 @@ void ledger_store_idem_put(struct ledger_txn *t,
         tb_put_u64(w, (uint64_t)d->points);
         tb_put_u64(w, d->balance);
         tb_put_bytes(w, d->hash, TB_HASH_SIZE);
-        row_put(t, LEDGER_DB_IDEM, &k.w, &v);
+        if (v.w.err != TB_OK)
+                ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+        ledger_txn_put_tail(t, LEDGER_DB_IDEM, &k.w, v.b, v.w.len);
 }
 
 int ledger_store_idem_get(struct ledger_txn *t,
@@ -457,6 +446,35 @@ int ledger_store_keys_get(struct ledger_txn *t,
 }
 
 /* ------------------------------------------------------------ intervals */
+
+/* intervals rows: acct ‖ u64 n -> u64 a ‖ u64 b. */
+static void pair_put(struct ledger_txn *t, enum ledger_db db,
+                     const char *account, uint64_t n, uint64_t a, uint64_t b)
+{
+        struct row k, v;
+
+        tb_put_u64(row_account(&k, account), n);
+        tb_put_u64(row_init(&v), a);
+        tb_put_u64(&v.w, b);
+        row_put(t, db, &k.w, &v);
+}
+
+/* n, a, b of a pair row of k's account (key, val as a cursor found them). */
+static int pair_decode(struct ledger_txn *t, const struct row *k,
+                       const MDB_val *key, const MDB_val *val, uint64_t f[3])
+{
+        struct tb_rbuf r;
+
+        tb_rbuf_init(&r, (const uint8_t *)key->mv_data + k->prefix,
+                     key->mv_size - k->prefix);
+        f[0] = tb_get_u64(&r);
+        if (!decoded(t, &r, f, 3 * sizeof(f[0])))
+                return 0;
+        tb_rbuf_init(&r, val->mv_data, val->mv_size);
+        f[1] = tb_get_u64(&r);
+        f[2] = tb_get_u64(&r);
+        return decoded(t, &r, f, 3 * sizeof(f[0]));
+}
 
 void ledger_store_intervals_put(struct ledger_txn *t, const char *account,
                                 const struct ledger_store_interval *iv)

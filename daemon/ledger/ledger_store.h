@@ -111,10 +111,13 @@ TB_WUR int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
                                      struct tb_balance_info *a);
 
 /*
- * history: acct ‖ u64 seq -> i64 delta ‖ u64 balance_after.
+ * history (format 2): u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖
+ * u64 balance_after; prev is the account's previous row (its last_seq
+ * before this entry), 0 for its first.
  */
 struct ledger_store_history {
         uint64_t seq;
+        uint64_t prev;
         int64_t delta;
         uint64_t balance_after;
 };
@@ -137,8 +140,8 @@ void ledger_store_history_walk(struct ledger_txn *t, const char *account,
                                void *ctx);
 
 /*
- * idem: pk ‖ rid -> u16 status ‖ u64 seq ‖ i64 points ‖ u64 balance ‖
- * SHA-256 of the body with its clock zeroed.
+ * idem (format 2): rid ‖ pk -> u16 status ‖ u64 seq ‖ i64 points ‖ u64 balance
+ * ‖ SHA-256 of the body with its clock zeroed.
  */
 struct ledger_store_idem {
         uint16_t status; /* enum tb_status: OK or a remembered refusal */
