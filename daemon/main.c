@@ -1,6 +1,7 @@
 /*
  * daemon/main.c - timebankd's command line: create a ledger (init), check
- * one (check), or serve one (the default).
+ * one (check), convert an older storage format (upgrade), or serve one (the
+ * default).
  *
  * Startup failures exit with a message naming what to fix; once serving,
  * nothing a client sends can reach an exit path.
@@ -81,6 +82,7 @@ static void usage(FILE *f)
                "                 [--points-per-hour N] [--daily-minutes-cap M]"
                " [--max-balance P]\n"
                "       timebankd check -d DIR\n"
+               "       timebankd upgrade -d DIR\n"
                "       timebankd --help | --version | --man\n"
                "\n"
                "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
@@ -105,6 +107,10 @@ static void usage(FILE *f)
                 "check replays the whole log and compares every balance, "
                 "key,\n"
                 "root and checkpoint with what is stored.\n"
+                "upgrade converts a ledger of an older storage format in "
+                "place\n"
+                "(stop the daemon first): rebuilt beside, checked, then "
+                "swapped.\n"
                 "\n"
                 "settings (config file 'name = value', default, meaning):\n");
         config_print_defaults(f);
@@ -337,6 +343,60 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         return TB_EXIT_OK;
 }
 
+static int cmd_upgrade(int argc, char **argv, struct config *cfg)
+{
+        static const struct option opts[] = {{"data", 1, NULL, 'd'},
+                                             {NULL, 0, NULL, 0}};
+        const char *dir = NULL;
+        struct ledger_options lo;
+        struct ledger_upgrade_report rep;
+        enum ledger_err err;
+        int c, lockfd;
+
+        while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+                if (c != 'd') {
+                        usage(stderr);
+                        return TB_EXIT_USAGE;
+                }
+                dir = optarg;
+        }
+        if (dir == NULL || optind != argc) {
+                fprintf(stderr, "timebankd: upgrade needs -d DIR\n");
+                return TB_EXIT_USAGE;
+        }
+        ledger_options_from(&lo, cfg);
+        if ((lockfd = lock_ledger(dir)) < 0)
+                return TB_EXIT_FAIL;
+        err = ledger_upgrade(dir, &lo, &rep);
+        (void)close(lockfd);
+        if (err == LEDGER_E_CHECK) {
+                const struct ledger_check_report *r =
+                    rep.replay.mismatches ? &rep.replay : &rep.check;
+                fprintf(stderr,
+                        "timebankd: NOT upgraded, the ledger in %s is as it "
+                        "was: %" PRIu64 " mismatches between the stored "
+                        "state and a replay of the log, first: %s\n",
+                        dir, r->mismatches, r->first);
+                return TB_EXIT_FAIL;
+        }
+        if (err != LEDGER_OK) {
+                fprintf(stderr,
+                        "timebankd: NOT upgraded (the ledger in %s is as it "
+                        "was): %s\n",
+                        dir, ledger_strerror(err));
+                return TB_EXIT_FAIL;
+        }
+        if (rep.from == rep.to) {
+                printf("storage format %u already: nothing to do\n", rep.to);
+                return TB_EXIT_OK;
+        }
+        printf("upgraded storage format %u to %u: replayed %" PRIu64
+               " entries, carried over %" PRIu64
+               " idempotency records; full check: all equal\n",
+               rep.from, rep.to, rep.check.entries, rep.idem);
+        return TB_EXIT_OK;
+}
+
 /* s in roff, where a '-' is a hyphen unless escaped as a minus. */
 static void man_text(const char *s)
 {
@@ -529,5 +589,7 @@ int main(int argc, char **argv)
                 return cmd_init(argc - 1, argv + 1, &cfg);
         if (argc > 1 && strcmp(argv[1], "check") == 0)
                 return cmd_check(argc - 1, argv + 1, &cfg);
+        if (argc > 1 && strcmp(argv[1], "upgrade") == 0)
+                return cmd_upgrade(argc - 1, argv + 1, &cfg);
         return cmd_serve(argc, argv, &cfg);
 }
