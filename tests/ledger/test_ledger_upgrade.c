@@ -7,10 +7,12 @@
  * passes the full check; a leftover of an interrupted upgrade is cleared; a
  * format-1 ledger that does not replay to what it stores is not upgraded;
  * and history pages of format 2's chain equal a row-by-row expectation for
- * any "before".
+ * any "before".  It owns docs/storage.md's vectors: format 2's history row
+ * and idempotency row, read back raw from a ledger made by the engine.
  */
 #include <sys/stat.h>
 
+#include "docvec.h"
 #include "ledger_tamper.h"
 #include "ledger_test.h"
 
@@ -295,8 +297,86 @@ static void test_history_before(void)
         t_teardown(&c);
 }
 
+struct raw {
+        uint8_t v[256];
+        size_t len;
+};
+
+/* ledger_tamper_edit's callback as a reader: copy, then abort the write. */
+static int raw_copy(uint8_t *val, size_t *len, size_t cap, void *arg)
+{
+        struct raw *r = arg;
+
+        (void)cap;
+        r->len = *len < sizeof(r->v) ? *len : sizeof(r->v);
+        memcpy(r->v, val, r->len);
+        return 99;
+}
+
+static void test_vectors(void)
+{
+        struct docvec_set set;
+        struct docvec *v;
+        struct tctx c;
+        struct raw raw;
+        uint8_t *key, *want;
+        size_t klen, wlen;
+
+        docvec_load(&set, "docs/storage.md");
+        t_setup(&c);
+        t_cast(&c); /* rec 1, red 2, alice 3, bob 4 */
+        CHECK_ERR(t_service(&c, &c.rec, "alice", T_NOW - 7200, 45, ""),
+                  TB_ST_OK);
+        CHECK(c.res.seq == 5);
+        ledger_close(c.l);
+        c.l = NULL;
+
+        CHECK((v = docvec_get(&set, "storage-history-row")) != NULL);
+        if (v) {
+                key = docvec_hex(v, "key", &klen);
+                want = docvec_hex(v, "value", &wlen);
+                memset(&raw, 0, sizeof(raw));
+                CHECK(ledger_tamper_edit(c.dir, "history", key, klen, raw_copy,
+                                         &raw) == 99);
+                CHECK(raw.len == wlen && memcmp(raw.v, want, wlen) == 0);
+                free(key);
+                free(want);
+        }
+        CHECK((v = docvec_get(&set, "storage-idem-row")) != NULL);
+        if (v) {
+                uint8_t *rid = docvec_hex(v, "rid", &klen);
+                uint8_t *pk = docvec_hex(v, "pk", &wlen);
+                uint8_t k[TB_REQUEST_ID_SIZE + TB_PUBKEY_SIZE];
+
+                CHECK(klen == TB_REQUEST_ID_SIZE && wlen == TB_PUBKEY_SIZE);
+                CHECK(wlen == TB_PUBKEY_SIZE &&
+                      memcmp(pk, c.rec.pk, TB_PUBKEY_SIZE) == 0);
+                if (klen == TB_REQUEST_ID_SIZE && wlen == TB_PUBKEY_SIZE) {
+                        memcpy(k, rid, klen);
+                        memcpy(k + klen, pk, wlen);
+                        free(rid);
+                        free(pk);
+                        want = docvec_hex(v, "value_before_hash", &wlen);
+                        memset(&raw, 0, sizeof(raw));
+                        CHECK(ledger_tamper_edit(c.dir, "idem", k, sizeof(k),
+                                                 raw_copy, &raw) == 99);
+                        CHECK(raw.len == wlen + TB_HASH_SIZE &&
+                              memcmp(raw.v, want, wlen) == 0);
+                        free(want);
+                } else {
+                        free(rid);
+                        free(pk);
+                }
+        }
+        CHECK(docvec_unchecked(&set) == 0);
+        docvec_free(&set);
+        CHECK_ERR(ledger_open(c.dir, &c.opt, &c.l), LEDGER_OK);
+        t_teardown(&c);
+}
+
 int main(void)
 {
+        test_vectors();
         test_upgrade();
         test_interrupted();
         test_mismatch();
