@@ -145,21 +145,36 @@ static uint64_t apply_all(struct ledger *l, const uint8_t *buf, size_t stride,
         return refused;
 }
 
-/* Bytes this process caused to be written to storage so far (Linux
- * /proc/self/io write_bytes), or 0 when unknown. */
-static uint64_t io_written(void)
+/* A counter of Linux /proc/self/io so far, or 0 when unknown: write_bytes
+ * (what the page cache counted as dirtied for the disk: whole folios, so
+ * on kernels with large folios more than was written) or wchar (bytes
+ * passed to write(2) and pwrite(2): what LMDB wrote, page by page). */
+static uint64_t io_counter(const char *name)
 {
         char line[128];
+        size_t n = strlen(name);
         unsigned long long v = 0;
         FILE *f = fopen("/proc/self/io", "r");
 
         if (!f)
                 return 0;
         while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "write_bytes: %llu", &v) == 1)
+                if (strncmp(line, name, n) == 0 && line[n] == ':') {
+                        v = strtoull(line + n + 1, NULL, 10);
                         break;
+                }
         fclose(f);
         return v;
+}
+
+static uint64_t io_written(void)
+{
+        return io_counter("write_bytes");
+}
+
+static uint64_t io_wchar(void)
+{
+        return io_counter("wchar");
 }
 
 static void account_name(char *out, size_t cap, uint64_t i)
@@ -198,7 +213,7 @@ int main(int argc, char **argv)
         static uint8_t pbuf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         uint64_t n = 1000000, accounts = 10000, refused = 0, i;
         int verified = 1, full = 0, opt, keep = 0, nosync = 0, scatter = 0;
-        uint64_t written;
+        uint64_t written, wchar;
         char dir[PATH_MAX], path[PATH_MAX + 16], name[32];
         struct ledger_options o;
         struct ledger *l = NULL;
@@ -338,11 +353,14 @@ int main(int argc, char **argv)
                " entries (not timed below)\n",
                now_s() - t0, n);
 
+        fflush(stdout);
         written = io_written();
+        wchar = io_wchar();
         t0 = now_s();
         refused += apply_all(l, buf, stride, n, verified);
         t_append = now_s() - t0;
         written = io_written() - written;
+        wchar = io_wchar() - wchar;
         free(buf);
 
         err = ledger_status(l, &st);
@@ -413,6 +431,9 @@ int main(int argc, char **argv)
         printf("written:            %.1f MB during append, %.0f bytes/entry "
                "(write_bytes)\n",
                (double)written / 1e6, (double)written / (double)n);
+        printf("pwritten:           %.1f MB during append, %.0f bytes/entry "
+               "(wchar: what LMDB wrote)\n",
+               (double)wchar / 1e6, (double)wchar / (double)n);
         printf("tree size:          %" PRIu64 "\n", size);
         printf("data.mdb:           %lld bytes, %.1f bytes/entry\n",
                (long long)sb.st_size, (double)sb.st_size / (double)n);
