@@ -229,8 +229,10 @@ static enum ledger_err compare(struct check *c)
         if ((err = ledger_txn_begin_read(c->r, &rt)))
                 return err;
         for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++) {
-                /* format 2 changed history's layout (docs/storage.md) */
-                if (!c->same_format && derived[i].db == LEDGER_DB_HISTORY)
+                /* format 2 changed history's layout and stores no leaf
+                 * hashes (docs/storage.md) */
+                if (!c->same_format && (derived[i].db == LEDGER_DB_HISTORY ||
+                                        derived[i].db == LEDGER_DB_HASHES))
                         continue;
                 count = derived[i].db == LEDGER_DB_ACCOUNTS ? &c->rep->accounts
                         : derived[i].db == LEDGER_DB_KEYS   ? &c->rep->keys

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "ledger_store.h"
+#include "merkle.h"
 
 /* The longest key (acct ‖ u64) and the longest value we build (a key row
  * with the longest name); log and checkpoint values are put as they are. */
@@ -157,6 +158,8 @@ static uint64_t stored_hash_index(unsigned level, uint64_t n)
         return i + level;
 }
 
+/* Format 2 stores the nodes above the leaves only: hashes[0], the leaf
+ * hash, is SHA-256(0x00 ‖ record) of the log row, recomputed when read. */
 void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
                              const uint8_t (*hashes)[TB_HASH_SIZE],
                              size_t count)
@@ -165,7 +168,7 @@ void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
         struct row k;
         size_t i;
 
-        for (i = 0; i < count; i++)
+        for (i = 1; i < count; i++)
                 ledger_txn_put_row(t, LEDGER_DB_HASHES, row_u64(&k, idx + i),
                                    hashes[i], TB_HASH_SIZE, MDB_APPEND);
 }
@@ -175,11 +178,18 @@ enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
                                         uint8_t out[TB_HASH_SIZE])
 {
         struct ledger_txn *t = ctx;
+        struct ledger_store_record rec;
         struct row k;
 
-        if (ledger_txn_get_fixed(t, LEDGER_DB_HASHES,
-                                 row_u64(&k, stored_hash_index(level, index)),
-                                 out, TB_HASH_SIZE))
+        if (level == 0) {
+                if (ledger_store_log_get(t, index, &rec)) {
+                        tb_merkle_leaf_hash(rec.bytes, rec.len, out);
+                        return TB_OK;
+                }
+        } else if (ledger_txn_get_fixed(
+                       t, LEDGER_DB_HASHES,
+                       row_u64(&k, stored_hash_index(level, index)), out,
+                       TB_HASH_SIZE))
                 return TB_OK;
         ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
         return TB_E_IO;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ledger_tamper.h"
+#include "merkle.h"
 
 #define LEDGER_TAMPER_VAL_MAX 65536
 
@@ -167,6 +168,51 @@ done:
         return rc;
 }
 
+/* StoredHashIndex(0, n) of docs/storage.md: where format 1 kept leaf n. */
+static uint64_t tamper_leaf_index(uint64_t n)
+{
+        uint64_t i = 0;
+
+        for (; n > 0; n >>= 1)
+                i += n;
+        return i;
+}
+
+/* Format 1 stored every leaf hash too: SHA-256(0x00 ‖ record). */
+static int tamper_leaves(MDB_txn *txn)
+{
+        MDB_dbi log, hashes;
+        MDB_cursor *c;
+        MDB_val k, v, hk, hv;
+        uint8_t key[8], leaf[32];
+        uint64_t n, idx;
+        int rc, i;
+
+        if ((rc = mdb_dbi_open(txn, "log", 0, &log)) ||
+            (rc = mdb_dbi_open(txn, "hashes", 0, &hashes)) ||
+            (rc = mdb_cursor_open(txn, log, &c)))
+                return rc;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+                if (k.mv_size != 8) {
+                        rc = -1;
+                        break;
+                }
+                for (n = 0, i = 0; i < 8; i++)
+                        n = n << 8 | ((const uint8_t *)k.mv_data)[i];
+                idx = tamper_leaf_index(n);
+                for (i = 7; i >= 0; i--, idx >>= 8)
+                        key[i] = (uint8_t)idx;
+                tb_merkle_leaf_hash(v.mv_data, v.mv_size, leaf);
+                hk = (MDB_val){8, key};
+                hv = (MDB_val){32, leaf};
+                if ((rc = mdb_put(txn, hashes, &hk, &hv, 0)))
+                        break;
+        }
+        mdb_cursor_close(c);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int ledger_tamper_format1(const char *dir)
 {
         static const uint8_t one[4] = {0, 0, 0, 1};
@@ -181,6 +227,7 @@ int ledger_tamper_format1(const char *dir)
             (rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
             (rc = tamper_rewrite(txn, "history", 1)) ||
             (rc = tamper_rewrite(txn, "idem", 0)) ||
+            (rc = tamper_leaves(txn)) ||
             (rc = mdb_dbi_open(txn, "meta", 0, &meta)) ||
             (rc = mdb_put(txn, meta, &k, &v, 0)))
                 goto fail;

@@ -148,17 +148,41 @@ static int upgrade_new_exists(struct tctx *c)
         return stat(path, &sb) == 0;
 }
 
+struct raw {
+        uint8_t v[256];
+        size_t len;
+};
+
+/* ledger_tamper_edit's callback as a reader: copy, then abort the write. */
+static int raw_copy(uint8_t *val, size_t *len, size_t cap, void *arg)
+{
+        struct raw *r = arg;
+
+        (void)cap;
+        r->len = *len < sizeof(r->v) ? *len : sizeof(r->v);
+        memcpy(r->v, val, r->len);
+        return 99;
+}
+
 static void test_upgrade(void)
 {
         struct tctx c;
         struct retries r;
         struct snapshot before, after;
         struct ledger_upgrade_report rep;
+        static const uint8_t zero8[8] = {0}, two8[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+        struct raw raw;
 
         t_setup(&c);
         fill(&c, &r);
         snap(&c, &before);
         make_format1(&c);
+        /* format 1 stored leaf hashes (StoredHashIndex(0, 0) = 0), format 2
+         * only the nodes above them ((1, 0) = 2) */
+        CHECK(ledger_tamper_edit(c.dir, "hashes", zero8, 8, raw_copy, &raw) ==
+              99);
+        CHECK(ledger_tamper_edit(c.dir, "hashes", two8, 8, raw_copy, &raw) ==
+              99);
 
         CHECK_ERR(ledger_upgrade(c.dir, &c.opt, &rep), LEDGER_OK);
         CHECK(rep.from == 1 && rep.to == LEDGER_FORMAT_VERSION);
@@ -168,6 +192,10 @@ static void test_upgrade(void)
         /* every logged entry has one, and the remembered refusal */
         CHECK(rep.idem == before.tree_size + 1);
         CHECK(!upgrade_new_exists(&c));
+        CHECK(ledger_tamper_edit(c.dir, "hashes", zero8, 8, raw_copy, &raw) !=
+              99);
+        CHECK(ledger_tamper_edit(c.dir, "hashes", two8, 8, raw_copy, &raw) ==
+              99);
 
         CHECK_ERR(ledger_open(c.dir, &c.opt, &c.l), LEDGER_OK);
         snap(&c, &after);
@@ -295,22 +323,6 @@ static void test_history_before(void)
                                   all.items[i + j].balance_after);
         }
         t_teardown(&c);
-}
-
-struct raw {
-        uint8_t v[256];
-        size_t len;
-};
-
-/* ledger_tamper_edit's callback as a reader: copy, then abort the write. */
-static int raw_copy(uint8_t *val, size_t *len, size_t cap, void *arg)
-{
-        struct raw *r = arg;
-
-        (void)cap;
-        r->len = *len < sizeof(r->v) ? *len : sizeof(r->v);
-        memcpy(r->v, val, r->len);
-        return 99;
 }
 
 static void test_vectors(void)
