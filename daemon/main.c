@@ -369,6 +369,17 @@ static int cmd_upgrade(int argc, char **argv, struct config *cfg)
                 return TB_EXIT_FAIL;
         err = ledger_upgrade(dir, &lo, &rep);
         (void)close(lockfd);
+        if (err == LEDGER_E_CHECK && rep.replay.mismatches == 0 &&
+            rep.check.mismatches == 0) {
+                fprintf(stderr,
+                        "timebankd: NOT upgraded, the ledger in %s is as it "
+                        "was: its quick self-check failed (the latest "
+                        "checkpoint does not match its tree); examine it "
+                        "with the timebankd that wrote it ('timebankd "
+                        "check')\n",
+                        dir);
+                return TB_EXIT_FAIL;
+        }
         if (err == LEDGER_E_CHECK) {
                 const struct ledger_check_report *r =
                     rep.replay.mismatches ? &rep.replay : &rep.check;

@@ -140,6 +140,7 @@ enum ledger_err ledger_upgrade(const char *dir, const struct ledger_options *o,
 {
         char ndir[PATH_MAX], from[PATH_MAX], to[PATH_MAX], lock[PATH_MAX];
         struct ledger *l = NULL;
+        struct stat old, new;
         enum ledger_err err;
         unsigned format = 0;
 
@@ -168,6 +169,14 @@ enum ledger_err ledger_upgrade(const char *dir, const struct ledger_options *o,
         if (err) {
                 (void)upgrade_remove_new(ndir);
                 return err;
+        }
+        /* The new file gets the old one's owner (an upgrade run as root
+         * must not leave the daemon's user a file it cannot open). */
+        if (stat(to, &old) != 0 || stat(from, &new) != 0 ||
+            ((old.st_uid != new.st_uid || old.st_gid != new.st_gid) &&
+             chown(from, old.st_uid, old.st_gid) != 0)) {
+                (void)upgrade_remove_new(ndir);
+                return LEDGER_E_IO;
         }
         /* The swap: before the rename the old file is whole, after it the
          * new one.  The old lock file describes the old file's readers;
