@@ -309,15 +309,23 @@ static enum ledger_err genesis_build(struct ledger *l, const uint8_t *admin_pk,
                                      uint8_t *out, size_t *len)
 {
         struct tb_entry e;
-        uint8_t msg[TB_SIG_MESSAGE_MAX];
+        struct timespec now;
+        uint8_t msg[TB_SIG_MESSAGE_MAX], rnd[10];
         size_t blen, mlen;
 
         memset(&e, 0, sizeof(e));
         e.version = TB_ENTRY_VERSION;
         e.kind = TB_KIND_GENESIS;
         memcpy(e.signer, l->vkey.pk, TB_PUBKEY_SIZE);
-        randombytes_buf(e.request_id, sizeof(e.request_id));
-        e.clock = (int64_t)time(NULL);
+        /* a request id like the CLI's (time first), so that its idem row
+         * sorts with theirs (docs/storage.md, idem) */
+        randombytes_buf(rnd, sizeof(rnd));
+        if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+            tb_request_id_make((int64_t)now.tv_sec * 1000 +
+                                   now.tv_nsec / 1000000,
+                               rnd, e.request_id) != TB_OK)
+                return LEDGER_E_INVALID;
+        e.clock = (int64_t)now.tv_sec;
         snprintf(e.u.genesis.origin, sizeof(e.u.genesis.origin), "%s",
                  l->origin);
         memcpy(e.u.genesis.admin_key, admin_pk, TB_PUBKEY_SIZE);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "entry.h"
 #include "ledger_store.h"
 #include "merkle.h"
 
@@ -365,13 +366,17 @@ void ledger_store_history_walk(struct ledger_txn *t, const char *account,
 
 /* ----------------------------------------------------------------- idem */
 
-/* rid first: request ids begin with a millisecond clock (tb_request_id_make),
- * so new rows land at the end of the database, not in each terminal's
- * range. */
+/* class ‖ rid ‖ pk.  Request ids made by tb_request_id_make begin with a
+ * millisecond clock, so their rows (class 1) land at the end of the
+ * database; any other id (class 0: random, a test's, format 1's random
+ * genesis id) sorts before them all, where it cannot stop the appends. */
 static void idem_key(struct row *k, const uint8_t pk[TB_PUBKEY_SIZE],
                      const uint8_t rid[TB_REQUEST_ID_SIZE])
 {
-        tb_put_bytes(row_init(k), rid, TB_REQUEST_ID_SIZE);
+        int64_t ms;
+
+        tb_put_u8(row_init(k), tb_request_id_time(rid, &ms) ? 1 : 0);
+        tb_put_bytes(&k->w, rid, TB_REQUEST_ID_SIZE);
         tb_put_bytes(&k->w, pk, TB_PUBKEY_SIZE);
 }
 

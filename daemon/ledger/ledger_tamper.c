@@ -112,8 +112,8 @@ static int tamper_rows_read(MDB_txn *txn, MDB_dbi dbi, struct tamper_rows *r)
 }
 
 /* history row: seq(8) ‖ len ‖ acct -> prev(8) ‖ delta(8) ‖ balance(8) into
- * len ‖ acct ‖ seq(8) -> delta(8) ‖ balance(8); idem: rid(16) ‖ pk(32) into
- * pk ‖ rid, value as it is. */
+ * len ‖ acct ‖ seq(8) -> delta(8) ‖ balance(8); idem: class(1) ‖ rid(16) ‖
+ * pk(32) into pk ‖ rid, value as it is. */
 static int tamper_row_format1(int history, const uint8_t *k, size_t kl,
                               const uint8_t *v, size_t vl, uint8_t *nk,
                               MDB_val *key, MDB_val *val)
@@ -125,11 +125,12 @@ static int tamper_row_format1(int history, const uint8_t *k, size_t kl,
                 memcpy(nk + kl - 8, k, 8);
                 *val = (MDB_val){16, (void *)(v + 8)};
         } else {
-                if (kl != 48)
+                if (kl != 49)
                         return -1;
-                memcpy(nk, k + 16, 32);
-                memcpy(nk + 32, k, 16);
+                memcpy(nk, k + 17, 32);
+                memcpy(nk + 32, k + 1, 16);
                 *val = (MDB_val){vl, (void *)v};
+                kl = 48;
         }
         *key = (MDB_val){kl, nk};
         return 0;

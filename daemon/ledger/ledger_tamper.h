@@ -37,7 +37,7 @@ int ledger_tamper_edit(const char *dir, const char *db, const void *key,
  * and 2 differ only in three layouts, which this converts row by row:
  * history (u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after
  * becomes acct ‖ u64 seq -> i64 delta ‖ u64 balance_after) and idem
- * (rid ‖ pk becomes pk ‖ rid); format 1 also stored the leaf hashes
+ * (class ‖ rid ‖ pk becomes pk ‖ rid); format 1 also stored the leaf hashes
  * (SHA-256(0x00 ‖ record) at StoredHashIndex(0, n)), added back here; and
  * meta version becomes 1.  Returns 0, an
  * LMDB error code, or -1 (a row of an unexpected shape, or no memory).

@@ -56,16 +56,17 @@ static int upgrade_fsync_dir(const char *dir)
         return rc;
 }
 
-/* Every idem row of l (format 1) into r (this format), re-keyed; rows the
- * replay wrote for logged entries are overwritten with the stored ones. */
+/* Every idem row of l (format 1: pk ‖ rid) into r through this format's
+ * codec; rows the replay wrote for logged entries are overwritten with the
+ * stored ones. */
 static enum ledger_err upgrade_carry_idem(struct ledger *l, struct ledger *r,
                                           uint64_t *count)
 {
         struct ledger_txn rt, wt;
         MDB_cursor *c;
         MDB_val k, v;
-        uint8_t key[IDEM_KEY_SIZE];
-        struct tb_wbuf w;
+        struct ledger_store_idem d;
+        struct tb_rbuf b;
         enum ledger_err err;
         MDB_cursor_op op = MDB_FIRST;
         size_t n = 0;
@@ -86,12 +87,17 @@ static enum ledger_err upgrade_carry_idem(struct ledger *l, struct ledger *r,
                         ledger_txn_fail(&wt, LEDGER_TXN_E_CORRUPT);
                         break;
                 }
-                tb_wbuf_init(&w, key, sizeof(key));
-                tb_put_bytes(&w, (const uint8_t *)k.mv_data + TB_PUBKEY_SIZE,
-                             TB_REQUEST_ID_SIZE);
-                tb_put_bytes(&w, k.mv_data, TB_PUBKEY_SIZE);
-                ledger_txn_put_tail(&wt, LEDGER_DB_IDEM, &w, v.mv_data,
-                                    v.mv_size);
+                tb_rbuf_init(&b, v.mv_data, v.mv_size);
+                d.status = tb_get_u16(&b);
+                d.seq = tb_get_u64(&b);
+                d.points = (int64_t)tb_get_u64(&b);
+                d.balance = tb_get_u64(&b);
+                tb_get_bytes(&b, d.hash, TB_HASH_SIZE);
+                if (!ledger_txn_decoded(&wt, &b))
+                        break;
+                ledger_store_idem_put(
+                    &wt, k.mv_data, (const uint8_t *)k.mv_data + TB_PUBKEY_SIZE,
+                    &d);
                 (*count)++;
                 if (++n == UPGRADE_CHUNK) {
                         if (ledger_txn_commit(&wt) == 0)

@@ -93,16 +93,25 @@ static void bkey_make(struct bkey *k, uint8_t seed_byte)
 static size_t sign_entry(struct tb_entry *e, uint32_t rid, const struct bkey *k,
                          uint8_t *out)
 {
+        const uint8_t rnd[10] = {0xbe,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 (uint8_t)(rid >> 24),
+                                 (uint8_t)(rid >> 16),
+                                 (uint8_t)(rid >> 8),
+                                 (uint8_t)rid};
         size_t len;
 
         e->version = TB_ENTRY_VERSION;
         memcpy(e->signer, k->pk, TB_PUBKEY_SIZE);
-        memset(e->request_id, 0, TB_REQUEST_ID_SIZE);
-        e->request_id[0] = 0xbe;
-        e->request_id[12] = (uint8_t)(rid >> 24);
-        e->request_id[13] = (uint8_t)(rid >> 16);
-        e->request_id[14] = (uint8_t)(rid >> 8);
-        e->request_id[15] = (uint8_t)rid;
+        /* as the CLI makes them: a millisecond clock first (one tick per
+         * request), then the rest */
+        if (tb_request_id_make((int64_t)B_NOW * 1000 + rid, rnd,
+                               e->request_id) != TB_OK)
+                die("request id", 0);
         e->clock = B_NOW;
         if (tb_entry_encode(e, out, TB_BODY_MAX, &len) != TB_OK)
                 die("encode", 0);

@@ -356,16 +356,22 @@ static void test_vectors(void)
         }
         CHECK((v = docvec_get(&set, "storage-idem-row")) != NULL);
         if (v) {
+                size_t clen;
+                uint8_t *cls = docvec_hex(v, "class", &clen);
                 uint8_t *rid = docvec_hex(v, "rid", &klen);
                 uint8_t *pk = docvec_hex(v, "pk", &wlen);
-                uint8_t k[TB_REQUEST_ID_SIZE + TB_PUBKEY_SIZE];
+                uint8_t k[1 + TB_REQUEST_ID_SIZE + TB_PUBKEY_SIZE];
+
+                CHECK(clen == 1);
+                k[0] = clen == 1 ? cls[0] : 0xff;
+                free(cls);
 
                 CHECK(klen == TB_REQUEST_ID_SIZE && wlen == TB_PUBKEY_SIZE);
                 CHECK(wlen == TB_PUBKEY_SIZE &&
                       memcmp(pk, c.rec.pk, TB_PUBKEY_SIZE) == 0);
                 if (klen == TB_REQUEST_ID_SIZE && wlen == TB_PUBKEY_SIZE) {
-                        memcpy(k, rid, klen);
-                        memcpy(k + klen, pk, wlen);
+                        memcpy(k + 1, rid, klen);
+                        memcpy(k + 1 + klen, pk, wlen);
                         free(rid);
                         free(pk);
                         want = docvec_hex(v, "value_before_hash", &wlen);
