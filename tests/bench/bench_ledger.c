@@ -48,6 +48,7 @@
                     is a permutation unless it divides accounts */
 
 static size_t batch_size = B_BATCH;
+static int64_t rid_ms; /* the request ids' clock: the real one at start */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
@@ -107,10 +108,9 @@ static size_t sign_entry(struct tb_entry *e, uint32_t rid, const struct bkey *k,
 
         e->version = TB_ENTRY_VERSION;
         memcpy(e->signer, k->pk, TB_PUBKEY_SIZE);
-        /* as the CLI makes them: a millisecond clock first (one tick per
-         * request), then the rest */
-        if (tb_request_id_make((int64_t)B_NOW * 1000 + rid, rnd,
-                               e->request_id) != TB_OK)
+        /* as the CLI makes them: a millisecond clock first (the real one,
+         * after the genesis entry's, one tick per request), then the rest */
+        if (tb_request_id_make(rid_ms + rid, rnd, e->request_id) != TB_OK)
                 die("request id", 0);
         e->clock = B_NOW;
         if (tb_entry_encode(e, out, TB_BODY_MAX, &len) != TB_OK)
@@ -285,6 +285,12 @@ int main(int argc, char **argv)
         }
         if (sodium_init() < 0)
                 die("sodium_init", 0);
+        {
+                struct timespec ts;
+                if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+                        die("clock_gettime", errno);
+                rid_ms = (int64_t)ts.tv_sec * 1000 + 1000;
+        }
         if (optind < argc) {
                 snprintf(dir, sizeof(dir), "%s", argv[optind]);
                 keep = 1;
