@@ -339,22 +339,21 @@ int ledger_store_history_get(struct ledger_txn *t, const char *account,
 /* Newest first along the chain.  A "before" that is one of the account's
  * rows (every next page's, ledger_history's next_before) is one lookup
  * away; any other starts from the newest row and skips. */
-void ledger_store_history_walk(struct ledger_txn *t, const char *account,
-                               uint64_t before, ledger_store_history_cb *cb,
-                               void *ctx)
+void ledger_store_history_walk(struct ledger_txn *t,
+                               const struct tb_balance_info *a, uint64_t before,
+                               ledger_store_history_cb *cb, void *ctx)
 {
-        struct tb_balance_info a;
         struct ledger_store_history h;
         uint64_t seq;
 
-        if (!ledger_store_accounts_get(t, account, &a) ||
-            before <= a.opened_seq)
+        if (before <= a->opened_seq)
                 return;
-        seq = a.last_seq;
-        if (before <= seq && ledger_store_history_get(t, account, before, &h))
+        seq = a->last_seq;
+        if (before <= seq &&
+            ledger_store_history_get(t, a->account, before, &h))
                 seq = h.prev;
         while (seq != 0 && !t->rc) {
-                if (!ledger_store_history_get(t, account, seq, &h)) {
+                if (!ledger_store_history_get(t, a->account, seq, &h)) {
                         ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                         return;
                 }
