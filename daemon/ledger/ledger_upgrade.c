@@ -163,8 +163,9 @@ enum ledger_err ledger_upgrade(const char *dir, const struct ledger_options *o,
                 return err;
         rep->from = format;
         if (format == LEDGER_FORMAT_VERSION) {
+                /* done, but a crash may have left the last step undone */
                 ledger_close(l);
-                return LEDGER_OK;
+                return upgrade_remove_new(ndir) == 0 ? LEDGER_OK : LEDGER_E_IO;
         }
         if (upgrade_remove_new(ndir) != 0 || mkdir(ndir, 0700) != 0) {
                 ledger_close(l);

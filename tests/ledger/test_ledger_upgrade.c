@@ -172,6 +172,7 @@ static void test_upgrade(void)
         struct ledger_upgrade_report rep;
         static const uint8_t zero8[8] = {0}, two8[8] = {0, 0, 0, 0, 0, 0, 0, 2};
         struct raw raw;
+        char path[PATH_MAX + 32];
 
         t_setup(&c);
         fill(&c, &r);
@@ -216,11 +217,15 @@ static void test_upgrade(void)
         CHECK_ERR(t_apply(&c, r.red, r.red_len), TB_ST_INSUFFICIENT_POINTS);
         CHECK(t_balance(&c, "alice") == 101);
 
-        /* a second upgrade has nothing to do */
+        /* a second upgrade has nothing to do but clear what a crash after
+         * the rename would leave */
         ledger_close(c.l);
         c.l = NULL;
+        snprintf(path, sizeof(path), "%s/upgrade.new", c.dir);
+        CHECK(mkdir(path, 0700) == 0);
         CHECK_ERR(ledger_upgrade(c.dir, &c.opt, &rep), LEDGER_OK);
         CHECK(rep.from == LEDGER_FORMAT_VERSION && rep.idem == 0);
+        CHECK(!upgrade_new_exists(&c));
         CHECK_ERR(ledger_open(c.dir, &c.opt, &c.l), LEDGER_OK);
         t_teardown(&c);
 }
