@@ -4,6 +4,7 @@
  *
  *   bench_ledger [-n entries] [-a accounts] [-b batch] [-r] [-V] [-S] [-c]
  *                [dir]
+ *   bench_ledger -R -a accounts dir
  *
  * Appends `entries` service entries (default 1,000,000) in batches of 256,
  * signed before the clock starts, over `accounts` accounts (default
@@ -12,8 +13,9 @@
  * at the final size, and the quick self-check of ledger_open.  -r scatters
  * the accounts: consecutive services credit accounts far apart in key
  * order (as many terminals serving different people would), instead of
- * neighbours.  Entries are passed as
- * pre-verified, as the daemon does (it checks signatures on worker
+ * neighbours.  -R only times the reads, on the ledger a run left in dir
+ * (to compare two builds on the same data, one after the other).  Entries are
+ * passed as pre-verified, as the daemon does (it checks signatures on worker
  * threads); -V makes the writer verify them too.  -b changes the batch size
  * (1..256), -S opens the ledger without fsync (MDB_NOSYNC: to measure what
  * durability costs, never a configuration to run), -c runs the full replay
@@ -221,7 +223,8 @@ int main(int argc, char **argv)
 {
         static uint8_t pbuf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         uint64_t n = 1000000, accounts = 10000, refused = 0, i;
-        int verified = 1, full = 0, opt, keep = 0, nosync = 0, scatter = 0;
+        int verified = 1, full = 0, opt, keep = 0, nosync = 0, scatter = 0,
+            reads_only = 0;
         uint64_t written, wchar;
         char dir[PATH_MAX], path[PATH_MAX + 16], name[32];
         struct ledger_options o;
@@ -241,7 +244,7 @@ int main(int argc, char **argv)
                                                             t_open_min = 1e9;
         enum ledger_err err;
 
-        while ((opt = getopt(argc, argv, "n:a:b:rVSc")) != -1) {
+        while ((opt = getopt(argc, argv, "n:a:b:rRVSc")) != -1) {
                 switch (opt) {
                 case 'n':
                         n = strtoull(optarg, NULL, 10);
@@ -254,6 +257,9 @@ int main(int argc, char **argv)
                         break;
                 case 'r':
                         scatter = 1;
+                        break;
+                case 'R':
+                        reads_only = 1;
                         break;
                 case 'V':
                         verified = 0;
@@ -305,6 +311,16 @@ int main(int argc, char **argv)
         bkey_make(&rec, 2);
         ledger_options_default(&o);
         o.sync = !nosync;
+        if (reads_only) {
+                if (!keep)
+                        die("-R needs the directory of a kept run", 0);
+                err = ledger_open(dir, &o, &l);
+                if (err)
+                        die(ledger_strerror(err), (int)err);
+                written = wchar = 0;
+                t_append = 0;
+                goto reads;
+        }
         err = ledger_init(dir, B_ORIGIN, admin.pk, "admin", &o);
         if (err)
                 die(ledger_strerror(err), (int)err);
@@ -378,6 +394,7 @@ int main(int argc, char **argv)
         wchar = io_wchar() - wchar;
         free(buf);
 
+reads:
         err = ledger_status(l, &st);
         if (err)
                 die(ledger_strerror(err), (int)err);
@@ -435,6 +452,8 @@ int main(int argc, char **argv)
                         t_open_min = t;
         }
 
+        if (reads_only)
+                goto print_reads;
         printf("entries:            %" PRIu64 " service (+%" PRIu64
                " setup) over %" PRIu64 " accounts%s, batches of %zu, %s%s\n",
                n, accounts + 1, accounts, scatter ? " (scattered)" : "",
@@ -449,6 +468,7 @@ int main(int argc, char **argv)
         printf("pwritten:           %.1f MB during append, %.0f bytes/entry "
                "(wchar: what LMDB wrote)\n",
                (double)wchar / 1e6, (double)wchar / (double)n);
+print_reads:
         printf("tree size:          %" PRIu64 "\n", size);
         printf("data.mdb:           %lld bytes, %.1f bytes/entry\n",
                (long long)sb.st_size, (double)sb.st_size / (double)n);
