@@ -393,8 +393,13 @@ static int cmd_upgrade(int argc, char **argv, struct config *cfg)
         if (err != LEDGER_OK) {
                 fprintf(stderr,
                         "timebankd: NOT upgraded (the ledger in %s is as it "
-                        "was): %s\n",
-                        dir, ledger_strerror(err));
+                        "was): %s%s\n",
+                        dir, ledger_strerror(err),
+                        err == LEDGER_E_IO
+                            ? " (DIR/upgrade.new must be a directory it can "
+                              "make and remove, with room for a second "
+                              "data.mdb)"
+                            : "");
                 return TB_EXIT_FAIL;
         }
         if (rep.from == rep.to) {
