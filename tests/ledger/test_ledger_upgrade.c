@@ -10,7 +10,10 @@
  * any "before".  It owns docs/storage.md's vectors: format 2's history row
  * and idempotency row, read back raw from a ledger made by the engine.
  */
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "docvec.h"
 #include "ledger_tamper.h"
@@ -262,6 +265,94 @@ static void test_interrupted(void)
         t_teardown(&c);
 }
 
+/* SIGKILL in the middle of upgrades, at 17 delays from 0 to 3 times
+ * what one upgrade takes here (timed first): afterwards
+ * the ledger is either still format 1 (and the next upgrade completes) or
+ * already format 2, and answers as before either way.  A killed process is
+ * not a power cut (the page cache survives it), but it stops the upgrade at
+ * any instruction, which is what the order of its steps must survive. */
+static void test_killed(void)
+{
+        struct tctx c;
+        struct retries r;
+        struct snapshot before, after;
+        struct ledger_upgrade_report rep;
+        struct ledger *l;
+        unsigned old = 0, done = 0, k;
+        long delay, span;
+        struct timespec t0, t1;
+        int i, status;
+        pid_t pid;
+
+        t_setup(&c);
+        fill(&c, &r);
+        for (i = 0; i < 150; i++)
+                CHECK_ERR(t_service(&c, &c.rec, u_accounts[i % 2],
+                                    T_NOW - 20 * 86400 + i * 3600, 5, ""),
+                          TB_ST_OK);
+        snap(&c, &before);
+        make_format1(&c);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CHECK_ERR(ledger_upgrade(c.dir, &c.opt, &rep), LEDGER_OK);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        span = (t1.tv_sec - t0.tv_sec) * 1000000L +
+               (t1.tv_nsec - t0.tv_nsec) / 1000;
+        CHECK(ledger_tamper_format1(c.dir) == 0);
+        for (k = 0; k <= 16; k++) {
+                delay = span * 3 * (long)k / 16;
+                fflush(NULL);
+                pid = fork();
+                if (pid == 0) {
+                        struct ledger_upgrade_report cr;
+                        _exit(ledger_upgrade(c.dir, &c.opt, &cr) == LEDGER_OK
+                                  ? 0
+                                  : 1);
+                }
+                CHECK(pid > 0);
+                if (pid <= 0)
+                        break;
+                if (delay) {
+                        struct timespec ts = {delay / 1000000,
+                                              delay % 1000000 * 1000};
+                        nanosleep(&ts, NULL);
+                }
+                CHECK(kill(pid, SIGKILL) == 0);
+                CHECK(waitpid(pid, &status, 0) == pid);
+                if (WIFEXITED(status))
+                        CHECK(WEXITSTATUS(status) == 0);
+                switch (ledger_open(c.dir, &c.opt, &l)) {
+                case LEDGER_E_UPGRADE:
+                        old++;
+                        CHECK_ERR(ledger_upgrade(c.dir, &c.opt, &rep),
+                                  LEDGER_OK);
+                        CHECK(rep.from == 1 && rep.check.mismatches == 0);
+                        break;
+                case LEDGER_OK:
+                        done++;
+                        ledger_close(l);
+                        /* a kill after the rename may leave upgrade.new */
+                        CHECK_ERR(ledger_upgrade(c.dir, &c.opt, &rep),
+                                  LEDGER_OK);
+                        CHECK(rep.from == LEDGER_FORMAT_VERSION);
+                        break;
+                default:
+                        CHECK(!"the killed upgrade left neither ledger");
+                }
+                CHECK(!upgrade_new_exists(&c));
+                CHECK_ERR(ledger_open(c.dir, &c.opt, &c.l), LEDGER_OK);
+                if (!c.l)
+                        break;
+                snap(&c, &after);
+                snap_same(&before, &after);
+                if (k < 16)
+                        make_format1(&c);
+        }
+        printf("killed upgrades (one takes %ld us): %u left format 1, %u "
+               "had finished\n",
+               span, old, done);
+        t_teardown(&c);
+}
+
 static int add_one(uint8_t *val, size_t *len, size_t cap, void *arg)
 {
         (void)cap;
@@ -402,6 +493,7 @@ int main(void)
         test_vectors();
         test_upgrade();
         test_interrupted();
+        test_killed();
         test_mismatch();
         test_history_before();
         return check_done("test_ledger_upgrade");
