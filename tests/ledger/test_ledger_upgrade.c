@@ -10,6 +10,7 @@
  * any "before".  It owns docs/storage.md's vectors: format 2's history row
  * and idempotency row, read back raw from a ledger made by the engine.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -265,6 +266,24 @@ static void test_interrupted(void)
         t_teardown(&c);
 }
 
+/* The scratch directories of full checks that a kill cut short. */
+static void clear_scratch(const char *scratch)
+{
+        char path[PATH_MAX + 300];
+        struct dirent *d;
+        DIR *dir = opendir(scratch);
+
+        if (!dir)
+                return;
+        while ((d = readdir(dir)) != NULL) {
+                if (d->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", scratch, d->d_name);
+                t_rm(path);
+        }
+        closedir(dir);
+}
+
 /* SIGKILL in the middle of upgrades, at 17 delays from 0 to 3 times
  * what one upgrade takes here (timed first): afterwards
  * the ledger is either still format 1 (and the next upgrade completes) or
@@ -281,6 +300,7 @@ static void test_killed(void)
         unsigned old = 0, done = 0, k;
         long delay, span;
         struct timespec t0, t1;
+        char scratch[PATH_MAX + 16];
         int i, status;
         pid_t pid;
 
@@ -292,6 +312,8 @@ static void test_killed(void)
                           TB_ST_OK);
         snap(&c, &before);
         make_format1(&c);
+        snprintf(scratch, sizeof(scratch), "%s.scratch", c.dir);
+        CHECK(mkdir(scratch, 0700) == 0);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         CHECK_ERR(ledger_upgrade(c.dir, &c.opt, &rep), LEDGER_OK);
         clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -304,6 +326,8 @@ static void test_killed(void)
                 pid = fork();
                 if (pid == 0) {
                         struct ledger_upgrade_report cr;
+                        if (setenv("TMPDIR", scratch, 1) != 0)
+                                _exit(2);
                         _exit(ledger_upgrade(c.dir, &c.opt, &cr) == LEDGER_OK
                                   ? 0
                                   : 1);
@@ -318,6 +342,7 @@ static void test_killed(void)
                 }
                 CHECK(kill(pid, SIGKILL) == 0);
                 CHECK(waitpid(pid, &status, 0) == pid);
+                clear_scratch(scratch);
                 if (WIFEXITED(status))
                         CHECK(WEXITSTATUS(status) == 0);
                 switch (ledger_open(c.dir, &c.opt, &l)) {
@@ -347,6 +372,7 @@ static void test_killed(void)
                 if (k < 16)
                         make_format1(&c);
         }
+        CHECK(rmdir(scratch) == 0);
         printf("killed upgrades (one takes %ld us): %u left format 1, %u "
                "had finished\n",
                span, old, done);
