@@ -29,6 +29,7 @@
 
 #include "bench.h"
 #include "keyfile.h"
+#include "timebank_bench_1_in.h" /* generated: tb_man_page() */
 
 const char *bench_kind_name(unsigned kind)
 {
@@ -62,8 +63,71 @@ double bench_now_s(void)
         return (double)bench_now_ns() / 1e9;
 }
 
+#define BENCH_OPT_MAN 256 /* --man has no short form */
+
+/*
+ * The options: getopt_long() reads them (bench_getopt_spec()), and --help
+ * and the man page (timebank-bench.1, --man) list those with help text.
+ */
+static const struct {
+        const char *name;
+        int val;         /* getopt's value */
+        int short_form;  /* val is also -val */
+        const char *arg; /* NULL for a flag */
+        const char *help;
+} bench_option_table[] = {
+    {"connections", 'c', 1, "C", "terminals, one key and connection each (32)"},
+    {"depth", 'd', 1, "D", "requests in flight per connection (8)"},
+    {"requests", 'n', 1, "N", "requests of the peak phase (100000)"},
+    {"rate", 'r', 0, "R", "offer R requests/s instead of a closed loop"},
+    {"mix", 'm', 0, "SPEC",
+     "the mix of kinds in percent "
+     "(record=80,redeem=10,balance=10)"},
+    {"accounts", 'a', 0, "A", "accounts the load spreads over (10000)"},
+    {"reads", 'R', 0, "N", "balance reads of the reads phase (N; 0: none)"},
+    {"no-half", 'H', 0, NULL, "no phase at half the peak rate"},
+    {"fill", 'f', 0, "N", "first add N records, untimed"},
+    {"verify-seconds", 'V', 0, "S", "each verification measurement (2)"},
+    {"sqlite-seconds", 'S', 0, "S", "the SQLite phase (10; 0: none)"},
+    {"fsync-samples", 'F', 0, "N", "fdatasync samples (50)"},
+    {"timebankd", 'D', 0, "PATH", "the daemon to start"},
+    {"socket", 's', 0, "PATH", "use this running daemon instead"},
+    {"admin-key", 'k', 0, "FILE", "its admin's secret key (with --socket)"},
+    {"data", 'A', 0, "DIR", "its data directory (else found in /proc)"},
+    {"json", 'j', 0, NULL, "one JSON object on stdout"},
+    {"help", 'h', 1, NULL, "print this help and exit"},
+    {"man", BENCH_OPT_MAN, 0, NULL, NULL},
+};
+
+#define BENCH_NOPTIONS                                                         \
+        (sizeof(bench_option_table) / sizeof(bench_option_table[0]))
+
+/* Fill getopt_long()'s long options (NULL-terminated) and short ones. */
+static void bench_getopt_spec(struct option longs[BENCH_NOPTIONS + 1],
+                              char shorts[2 * BENCH_NOPTIONS + 1])
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < BENCH_NOPTIONS; i++) {
+                longs[i] = (struct option){bench_option_table[i].name,
+                                           bench_option_table[i].arg != NULL
+                                               ? required_argument
+                                               : no_argument,
+                                           NULL, bench_option_table[i].val};
+                if (!bench_option_table[i].short_form)
+                        continue;
+                shorts[n++] = (char)bench_option_table[i].val;
+                if (bench_option_table[i].arg != NULL)
+                        shorts[n++] = ':';
+        }
+        longs[BENCH_NOPTIONS] = (struct option){NULL, 0, NULL, 0};
+        shorts[n] = 0;
+}
+
 static void bench_usage(FILE *f)
 {
+        char spec[64];
+
         fprintf(f,
                 "usage: timebank-bench [options]\n"
                 "\n"
@@ -73,31 +137,84 @@ static void bench_usage(FILE *f)
                 "ceiling of all cores and a SQLite program doing the same\n"
                 "work.  Without --socket it starts its own timebankd on a\n"
                 "scratch directory and removes it after.\n"
-                "\n"
-                "  -c, --connections C  terminals, one key and connection each "
-                "(32)\n"
-                "  -d, --depth D        requests in flight per connection (8)\n"
-                "  -n, --requests N     requests of the peak phase (100000)\n"
-                "      --rate R         offer R requests/s instead of a closed "
-                "loop\n"
-                "      --mix SPEC       record=80,redeem=10,balance=10\n"
-                "      --accounts A     accounts the load spreads over "
-                "(10000)\n"
-                "      --reads N        balance reads of the reads phase (N; "
-                "0: none)\n"
-                "      --no-half        no phase at half the peak rate\n"
-                "      --fill N         first add N records, untimed\n"
-                "      --verify-seconds S   each verification measurement "
-                "(2)\n"
-                "      --sqlite-seconds S   the SQLite phase (10; 0: none)\n"
-                "      --fsync-samples N    fdatasync samples (50)\n"
-                "      --timebankd PATH the daemon to start\n"
-                "      --socket PATH    use this running daemon instead\n"
-                "      --admin-key FILE its admin's secret key (with "
-                "--socket)\n"
-                "      --data DIR       its data directory (else found in "
-                "/proc)\n"
-                "      --json           one JSON object on stdout\n");
+                "\n");
+        for (size_t i = 0; i < BENCH_NOPTIONS; i++) {
+                const char *arg = bench_option_table[i].arg;
+                if (bench_option_table[i].help == NULL)
+                        continue;
+                if (bench_option_table[i].short_form)
+                        snprintf(spec, sizeof(spec), "-%c, --%s%s%s",
+                                 bench_option_table[i].val,
+                                 bench_option_table[i].name, arg ? " " : "",
+                                 arg ? arg : "");
+                else
+                        snprintf(spec, sizeof(spec), "    --%s%s%s",
+                                 bench_option_table[i].name, arg ? " " : "",
+                                 arg ? arg : "");
+                fprintf(f, "  %-24s%s\n", spec, bench_option_table[i].help);
+        }
+}
+
+/* s in roff: a '-' is a minus, a backslash escaped. */
+static void bench_man_text(const char *s)
+{
+        for (; *s != 0; s++)
+                if (*s == '-')
+                        fputs("\\-", stdout);
+                else if (*s == '\\')
+                        fputs("\\e", stdout);
+                else
+                        putchar(*s);
+}
+
+static void bench_man_options(void)
+{
+        for (size_t i = 0; i < BENCH_NOPTIONS; i++) {
+                if (bench_option_table[i].help == NULL)
+                        continue;
+                fputs(".TP\n", stdout);
+                if (bench_option_table[i].short_form)
+                        printf("\\fB\\-%c\\fR, ", bench_option_table[i].val);
+                fputs("\\fB\\-\\-", stdout);
+                bench_man_text(bench_option_table[i].name);
+                fputs("\\fR", stdout);
+                if (bench_option_table[i].arg != NULL) {
+                        fputs(" \\fI", stdout);
+                        bench_man_text(bench_option_table[i].arg);
+                        fputs("\\fR", stdout);
+                }
+                putchar('\n');
+                bench_man_text(bench_option_table[i].help);
+                putchar('\n');
+        }
+}
+
+/*
+ * The man page (installed as timebank-bench.1): the template
+ * bench/timebank-bench.1.in, compiled in, with its slots filled: the
+ * version, and the line that is only @OPTIONS@.  Exits.
+ */
+__attribute__((noreturn)) static void bench_man(void)
+{
+        static const char version[] = "@VERSION@", options[] = "@OPTIONS@\n";
+        const char *s = timebank_bench_1_in;
+
+        while (*s != 0) {
+                if (strncmp(s, version, sizeof(version) - 1) == 0) {
+                        fputs(TIMEBANK_VERSION, stdout);
+                        s += sizeof(version) - 1;
+                } else if (strncmp(s, options, sizeof(options) - 1) == 0) {
+                        bench_man_options();
+                        s += sizeof(options) - 1;
+                } else {
+                        putchar(*s++);
+                }
+        }
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                bench_fail("writing the man page failed");
+                exit(1);
+        }
+        exit(0);
 }
 
 static int bench_parse_mix(const char *spec, unsigned mix[3])
@@ -145,25 +262,8 @@ static int bench_number(const char *opt, const char *s, double lo, double hi,
 
 static int bench_options(int argc, char **argv, struct bench_opts *o)
 {
-        static const struct option longs[] = {{"connections", 1, NULL, 'c'},
-                                              {"depth", 1, NULL, 'd'},
-                                              {"requests", 1, NULL, 'n'},
-                                              {"rate", 1, NULL, 'r'},
-                                              {"mix", 1, NULL, 'm'},
-                                              {"accounts", 1, NULL, 'a'},
-                                              {"reads", 1, NULL, 'R'},
-                                              {"no-half", 0, NULL, 'H'},
-                                              {"fill", 1, NULL, 'f'},
-                                              {"verify-seconds", 1, NULL, 'V'},
-                                              {"sqlite-seconds", 1, NULL, 'S'},
-                                              {"fsync-samples", 1, NULL, 'F'},
-                                              {"timebankd", 1, NULL, 'D'},
-                                              {"socket", 1, NULL, 's'},
-                                              {"admin-key", 1, NULL, 'k'},
-                                              {"data", 1, NULL, 'A'},
-                                              {"json", 0, NULL, 'j'},
-                                              {"help", 0, NULL, 'h'},
-                                              {NULL, 0, NULL, 0}};
+        struct option longs[BENCH_NOPTIONS + 1];
+        char shorts[2 * BENCH_NOPTIONS + 1];
         int c, reads_set = 0;
         double v = 0;
 
@@ -179,7 +279,8 @@ static int bench_options(int argc, char **argv, struct bench_opts *o)
         o->sqlite_s = 10;
         o->fsync_n = 50;
         o->half = 1;
-        while ((c = getopt_long(argc, argv, "c:d:n:h", longs, NULL)) != -1) {
+        bench_getopt_spec(longs, shorts);
+        while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
                 int rc = 0;
 
                 switch (c) {
@@ -250,6 +351,8 @@ static int bench_options(int argc, char **argv, struct bench_opts *o)
                 case 'h':
                         bench_usage(stdout);
                         exit(0);
+                case BENCH_OPT_MAN:
+                        bench_man();
                 default:
                         bench_usage(stderr);
                         return -1;

@@ -41,6 +41,7 @@ enum cli_opt {
         CLI_OPT_HELP,
         CLI_OPT_VERSION,
         CLI_OPT_MAN,
+        CLI_OPT_COMPLETION,
         /* the commands' */
         CLI_OPT_KEY,
         CLI_OPT_REQUEST_ID,
@@ -62,11 +63,13 @@ enum cli_opt {
         CLI_OPT_TILES,    /* audit */
         CLI_OPT_SINCE,    /* audit */
         CLI_OPT_BALANCES, /* audit */
+        CLI_OPT_HTML,     /* audit */
+        CLI_OPT_CSV,      /* export */
         CLI_OPT_COUNT
 };
 
-#define CLI_OPT_BIT(o) (UINT32_C(1) << (o))
-_Static_assert(CLI_OPT_COUNT <= 32, "option sets are 32-bit masks");
+#define CLI_OPT_BIT(o) (UINT64_C(1) << (o))
+_Static_assert(CLI_OPT_COUNT <= 64, "option sets are 64-bit masks");
 
 /*
  * The global options; the options of the write family: every write takes
@@ -102,8 +105,8 @@ struct cli_args {
 struct cli;
 
 struct cli_args_spec {
-        uint32_t takes;   /* CLI_OPT_BIT()s of the options it accepts */
-        uint32_t needs;   /* of those, the ones it cannot do without */
+        uint64_t takes;   /* CLI_OPT_BIT()s of the options it accepts */
+        uint64_t needs;   /* of those, the ones it cannot do without */
         int lower, upper; /* how many arguments */
 };
 
@@ -114,7 +117,13 @@ struct cli_command {
         struct cli_args_spec args;
         const char *usage; /* after the program's name */
         const char *help;
+        /* What the arguments name, for the shell's completion: 0 words to
+         * type, or CLI_ARG_FILE / CLI_ARG_DIR. */
+        int arg_kind;
 };
+
+#define CLI_ARG_FILE 1
+#define CLI_ARG_DIR  2
 
 /* The command called name, or NULL. */
 const struct cli_command *cli_table_find(const char *name);
@@ -128,6 +137,10 @@ void cli_table_help_command(FILE *f, const struct cli_command *c);
 /* The man page: client/timebank.1.in with the tables filled in. Exits. */
 void cli_table_man(void);
 
+/* The bash completion script, from the tables (installed as
+ * /usr/share/bash-completion/completions/timebank). Exits. */
+void cli_table_completion(void);
+
 /* ---- the command line (cli_args.c) -------------------------------------- */
 
 /*
@@ -138,7 +151,7 @@ void cli_table_man(void);
  * ("NAME takes no --OPTION", NAME being argv[0]) and on a number out of
  * its option's range.  Returns 0, or -1 after getopt's message.
  */
-int cli_args_parse(int argc, char **argv, uint32_t offered, uint32_t takes,
+int cli_args_parse(int argc, char **argv, uint64_t offered, uint64_t takes,
                    int in_order, struct cli_args *a);
 
 /*
@@ -350,10 +363,13 @@ int cli_read_history(struct cli *cli, const struct cli_args *a);
 int cli_read_entry(struct cli *cli, const struct cli_args *a);
 int cli_read_status(struct cli *cli, const struct cli_args *a);
 int cli_read_checkpoint(struct cli *cli, const struct cli_args *a);
+int cli_metrics_run(struct cli *cli, const struct cli_args *a);
 int cli_proof_prove(struct cli *cli, const struct cli_args *a);
 int cli_proof_consistency(struct cli *cli, const struct cli_args *a);
 int cli_export_run(struct cli *cli, const struct cli_args *a);
 int cli_audit_run(struct cli *cli, const struct cli_args *a);
+/* `timebank export --csv FILE`: the audit, then one row per entry. */
+int cli_audit_csv(struct cli *cli, const struct cli_args *a);
 
 /* ---- export and audit (cli_export.c, cli_audit.c; client/tiles.h) ------- */
 

@@ -20,7 +20,7 @@ static enum cli_opt args_opt(int c)
         return CLI_OPT_COUNT;
 }
 
-int cli_args_parse(int argc, char **argv, uint32_t offered, uint32_t takes,
+int cli_args_parse(int argc, char **argv, uint64_t offered, uint64_t takes,
                    int in_order, struct cli_args *a)
 {
         struct option lo[CLI_OPT_COUNT + 1];

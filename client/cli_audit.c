@@ -11,6 +11,8 @@
  * terminal signature (on all cores); then the replay of every ledger rule
  * (client/audit_rules.c), and with --balances each account's balance
  * against the daemon's.  The summary is the same from either source.
+ * The replay also feeds client/audit_report.c: the --html page (written
+ * whatever the verdict, which it states) and `timebank export --csv`.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,8 +20,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "audit_report.h"
 #include "audit_rules.h"
 #include "cli.h"
 #include "note.h"
@@ -36,6 +40,9 @@ struct audit {
         struct tiles_entries e;
         struct tiles_tree t;
         struct audit_rules *rules;
+        struct audit_report *report; /* --html or --csv, or NULL */
+        FILE *csv;                   /* --csv's temporary file, or NULL */
+        const char *csv_tmp;         /* its name */
         uint8_t *bad; /* per entry: the tb_err of decoding or verifying */
         char problem[AUDIT_PROBLEM_MAX];
 };
@@ -214,10 +221,34 @@ static void audit_verify(struct audit *au)
                         cli_die(TB_EXIT_OTHER, "pthread_join failed");
 }
 
+/* One accepted record to the report, with the record a reversal undoes
+ * (the rules accepted it: an earlier seq of this log). */
+static void audit_report_record(struct audit *au, const struct tb_record *r,
+                                const struct audit_totals *before,
+                                const struct audit_totals *after)
+{
+        struct tb_record u, *undone = NULL;
+        uint64_t s = r->entry.u.reverse.seq;
+
+        if (r->entry.kind == TB_KIND_REVERSE && s < r->seq && s < au->e.n &&
+            tb_record_decode(au->e.data[s], au->e.len[s], &u) == TB_OK)
+                undone = &u;
+        if (audit_report_add(au->report, r, undone, before, after) != 0) {
+                int e = errno;
+                if (au->csv_tmp != NULL)
+                        (void)unlink(au->csv_tmp);
+                cli_die(TB_EXIT_OTHER, "%s: %s",
+                        au->csv != NULL ? "writing the CSV failed"
+                                        : "the report",
+                        strerror(e));
+        }
+}
+
 /* Every entry, in order: its signature's verdict, then the rules. */
 static int audit_replay(struct audit *au)
 {
         char where[64], err[AUDIT_RULES_ERR_MAX];
+        struct audit_totals before, after;
         struct tb_record r;
 
         if ((au->rules = audit_rules_new(au->cp.origin, au->v.pk)) == NULL)
@@ -237,8 +268,13 @@ static int audit_replay(struct audit *au)
                 if (e != TB_OK)
                         return audit_problem(au, "%s: not a record: %s", where,
                                              tb_strerror(e));
+                audit_rules_totals(au->rules, &before);
                 if (audit_rules_apply(au->rules, &r, err) != 0)
                         return audit_problem(au, "%s: %s", where, err);
+                if (au->report != NULL) {
+                        audit_rules_totals(au->rules, &after);
+                        audit_report_record(au, &r, &before, &after);
+                }
         }
         return 0;
 }
@@ -282,16 +318,119 @@ static int audit_balances(struct audit *au)
 
 static void audit_free(struct audit *au)
 {
+        audit_report_free(au->report);
         tiles_entries_free(&au->e);
         tiles_tree_free(&au->t);
         audit_rules_free(au->rules);
         free(au->bad);
 }
 
+/* The checks in order, up to the first problem: 0 or -1 (au->problem). */
+static int audit_checks(struct audit *au, const char *since, int balances)
+{
+        int rc = audit_load(au);
+
+        if (rc == 0)
+                rc = audit_tree(au);
+        if (rc == 0 && since != NULL)
+                rc = audit_since(au, since);
+        if (rc == 0) {
+                audit_verify(au);
+                rc = audit_replay(au);
+        }
+        if (rc == 0 && balances)
+                rc = audit_balances(au);
+        return rc;
+}
+
+/* "FILE.tmp.PID", created for writing (it must not exist). */
+static FILE *audit_open_tmp(const char *path, char *tmp, size_t cap)
+{
+        FILE *f;
+
+        if (snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid()) >= (int)cap)
+                cli_die(TB_EXIT_USAGE, "%s: path too long", path);
+        if ((f = fopen(tmp, "wx")) == NULL) /* never through a link */
+                cli_die(TB_EXIT_OTHER, "%s: cannot write it: %s", path,
+                        strerror(errno));
+        return f;
+}
+
+/* Close f (fsynced) and rename tmp to path; dies on any failure. */
+static void audit_commit_tmp(FILE *f, const char *tmp, const char *path)
+{
+        int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+
+        if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+                int e = errno;
+                (void)unlink(tmp);
+                cli_die(TB_EXIT_OTHER, "%s: %s", path, strerror(e));
+        }
+}
+
+/* --html FILE: the page, whatever the verdict. */
+static void audit_html(struct audit *au, const char *path, int rc)
+{
+        char tmp[4096];
+        FILE *f = audit_open_tmp(path, tmp, sizeof(tmp));
+        const struct audit_report_verdict v = {
+            .cp = &au->cp,
+            .ok = rc == 0,
+            .problem = au->problem,
+            .generated = (int64_t)time(NULL),
+        };
+
+        if (audit_report_html(au->report, au->rules, &v, f) != 0) {
+                int e = errno;
+                (void)fclose(f);
+                (void)unlink(tmp);
+                cli_die(TB_EXIT_OTHER, "%s: %s", path, strerror(e));
+        }
+        audit_commit_tmp(f, tmp, path);
+}
+
+int cli_audit_csv(struct cli *cli, const struct cli_args *a)
+{
+        const char *path = a->value[CLI_OPT_CSV];
+        struct audit au = {.cli = cli, .tiles = a->value[CLI_OPT_TILES]};
+        char tmp[4096];
+        uint64_t rows;
+        int rc;
+
+        cli_key_public(a->value[CLI_OPT_LOG_KEY], &au.v);
+        au.csv = audit_open_tmp(path, tmp, sizeof(tmp));
+        au.csv_tmp = tmp;
+        if ((au.report = audit_report_new(au.v.name, au.csv)) == NULL)
+                cli_die(TB_EXIT_OTHER, "%s: %s", tmp, strerror(errno));
+        rc = audit_checks(&au, NULL, 0);
+        rows = au.e.n;
+        if (rc != 0) {
+                (void)fclose(au.csv);
+                (void)unlink(tmp);
+                cli_die(TB_EXIT_REFUSED,
+                        "export --csv: the log does not pass the audit, no "
+                        "file written: %s",
+                        au.problem);
+        }
+        audit_commit_tmp(au.csv, tmp, path);
+
+        const struct cli_out_field f[] = {
+            CLI_STR("csv", path),
+            CLI_U64("rows", rows),
+            CLI_U64("size", au.cp.size),
+            CLI_B64("root", au.cp.root, TB_HASH_SIZE),
+        };
+        CLI_OUT(cli, f,
+                "wrote {rows} entries to {csv} (tree size {size}, root "
+                "{root}, audited)\n");
+        audit_free(&au);
+        return TB_EXIT_OK;
+}
+
 int cli_audit_run(struct cli *cli, const struct cli_args *a)
 {
         struct audit au = {.cli = cli, .tiles = a->value[CLI_OPT_TILES]};
-        const char *since = a->value[CLI_OPT_SINCE];
+        const char *html = a->value[CLI_OPT_HTML];
         struct audit_totals tot = {0};
         int rc;
 
@@ -299,19 +438,15 @@ int cli_audit_run(struct cli *cli, const struct cli_args *a)
                 cli_die(TB_EXIT_USAGE, "--balances asks the daemon: it "
                                        "reads the socket, not --tiles");
         cli_key_public(a->value[CLI_OPT_LOG_KEY], &au.v);
-        rc = audit_load(&au);
-        if (rc == 0)
-                rc = audit_tree(&au);
-        if (rc == 0 && since != NULL)
-                rc = audit_since(&au, since);
-        if (rc == 0) {
-                audit_verify(&au);
-                rc = audit_replay(&au);
-        }
-        if (rc == 0 && a->value[CLI_OPT_BALANCES] != NULL)
-                rc = audit_balances(&au);
+        if (html != NULL &&
+            (au.report = audit_report_new(au.v.name, NULL)) == NULL)
+                cli_die(TB_EXIT_OTHER, "out of memory");
+        rc = audit_checks(&au, a->value[CLI_OPT_SINCE],
+                          a->value[CLI_OPT_BALANCES] != NULL);
         if (au.rules != NULL)
                 audit_rules_totals(au.rules, &tot);
+        if (html != NULL)
+                audit_html(&au, html, rc);
 
         const struct cli_out_field f[] = {
             CLI_STR("origin", au.cp.origin),

@@ -144,7 +144,7 @@ static int export_old(const char *dir, const struct tb_vkey *v,
 
 int cli_export_run(struct cli *cli, const struct cli_args *a)
 {
-        const char *dir = a->argv[0];
+        const char *dir = a->argc > 0 ? a->argv[0] : NULL;
         uint8_t note[TB_CHECKPOINT_MAX], root[TB_HASH_SIZE];
         char err[TILES_ERR_MAX];
         struct tiles_entries e = {0};
@@ -156,6 +156,19 @@ int cli_export_run(struct cli *cli, const struct cli_args *a)
         uint64_t reused;
         int have_old;
 
+        if (a->value[CLI_OPT_CSV] != NULL) {
+                if (dir != NULL)
+                        cli_die(TB_EXIT_USAGE,
+                                "export writes a mirror (DIR) or a "
+                                "spreadsheet (--csv FILE), one at a time");
+                return cli_audit_csv(cli, a);
+        }
+        if (dir == NULL)
+                cli_die(TB_EXIT_USAGE, "export needs DIR (a tiles mirror) or "
+                                       "--csv FILE (a spreadsheet)");
+        if (a->value[CLI_OPT_TILES] != NULL)
+                cli_die(TB_EXIT_USAGE, "export DIR reads the daemon: --tiles "
+                                       "is for --csv");
         if (tiles_http_is_url(dir))
                 cli_die(TB_EXIT_USAGE,
                         "export writes a directory (%s is a "

@@ -30,7 +30,7 @@ void cli_die(int code, const char *fmt, ...)
 static int main_run(struct cli *cli, const struct cli_command *c, int argc,
                     char **argv)
 {
-        uint32_t takes = c->args.takes;
+        uint64_t takes = c->args.takes;
         int write = (takes & CLI_OPT_BIT(CLI_OPT_KEY)) != 0;
         struct cli_args a;
         int rc;
@@ -82,6 +82,8 @@ int main(int argc, char **argv)
         }
         if (g.value[CLI_OPT_MAN] != NULL)
                 cli_table_man();
+        if (g.value[CLI_OPT_COMPLETION] != NULL)
+                cli_table_completion();
         if (g.value[CLI_OPT_SOCKET] != NULL)
                 cli.socket = g.value[CLI_OPT_SOCKET];
         cli.json = g.value[CLI_OPT_JSON] != NULL;

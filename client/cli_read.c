@@ -1,6 +1,6 @@
 /*
  * client/cli_read.c - the reads: an account's balance and history, one
- * entry, the ledger's status, the latest checkpoint.  Each builds its
+ * entry, the latest checkpoint (the status: cli_metrics.c).  Each builds its
  * request and prints the answer from one field list.
  */
 #include <inttypes.h>
@@ -201,33 +201,6 @@ int cli_read_entry(struct cli *cli, const struct cli_args *a)
         CLI_OUT(cli, f,
                 "seq       {seq}\nkind      {kind}\nreceived  {received}\n"
                 "signer    {signer}\nwhat      {what}\n");
-        return TB_EXIT_OK;
-}
-
-int cli_read_status(struct cli *cli, const struct cli_args *a)
-{
-        const struct tb_status_info *s = &cli->resp->u.status;
-
-        (void)a;
-        cli_call_type(cli, TB_MSG_STATUS);
-
-        const struct cli_out_field f[] = {
-            CLI_STR("origin", s->origin),
-            CLI_STR("log_key", s->log_key),
-            CLI_STR("version", s->version),
-            CLI_U64("tree_size", s->tree_size),
-            CLI_U64("accounts", s->accounts),
-            CLI_U64("keys_active", s->keys_active),
-            CLI_U64("keys_revoked", s->keys_revoked),
-            CLI_U64("disk_bytes", s->disk_bytes),
-            CLI_U64("map_bytes", s->map_bytes),
-        };
-        CLI_OUT(cli, f,
-                "origin        {origin}\nlog key       {log_key}\n"
-                "daemon        {version}\nentries       {tree_size}\n"
-                "accounts      {accounts}\n"
-                "keys          {keys_active} active, {keys_revoked} revoked\n"
-                "disk          {disk_bytes} bytes (map {map_bytes})\n");
         return TB_EXIT_OK;
 }
 

@@ -32,6 +32,9 @@ const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
                          "print the version and exit"},
     [CLI_OPT_MAN] = {"man", 0, NULL, 0, 0,
                      "print this manual page (roff) and exit"},
+    [CLI_OPT_COMPLETION] = {"completion", 0, NULL, 0, 0,
+                            "print the bash completion script (generated "
+                            "from these tables) and exit"},
     [CLI_OPT_KEY] = {"key", 'k', "KEYFILE", 0, 0, NULL},
     [CLI_OPT_REQUEST_ID] = {"request-id", 0, "HEX", 0, 0,
                             "(every write) 32 hex digits identifying the "
@@ -56,6 +59,8 @@ const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_TILES] = {"tiles", 0, "DIR", 0, 0, NULL},
     [CLI_OPT_SINCE] = {"since", 0, "OLD.checkpoint", 0, 0, NULL},
     [CLI_OPT_BALANCES] = {"balances", 0, NULL, 0, 0, NULL},
+    [CLI_OPT_HTML] = {"html", 0, "FILE", 0, 0, NULL},
+    [CLI_OPT_CSV] = {"csv", 0, "FILE", 0, 0, NULL},
 };
 
 static const struct cli_command table_commands[] = {
@@ -64,17 +69,20 @@ static const struct cli_command table_commands[] = {
      {O(OUTPUT), O(OUTPUT), 1, 1},
      "keygen NAME -o FILE",
      "create a key pair: FILE (secret, mode 0600) and FILE.pub; print the "
-     "public key"},
+     "public key",
+     0},
     {"enroll",
      cli_write_enroll,
      {WRITE | O(ROLE), O(KEY) | O(ROLE), 1, 1},
      "enroll -k ADMIN.key TERMINAL.pub --role record[,redeem,admin]",
-     "enroll a terminal key with its roles (admin)"},
+     "enroll a terminal key with its roles (admin)",
+     CLI_ARG_FILE},
     {"revoke",
      cli_write_revoke,
      {WRITE | O(NOTE), O(KEY), 1, 1},
      "revoke -k ADMIN.key TERMINAL.pub [--note TEXT]",
-     "revoke a terminal key (admin)"},
+     "revoke a terminal key (admin)",
+     CLI_ARG_FILE},
     {"policy",
      cli_write_policy,
      {WRITE | O(POINTS_PER_HOUR) | O(ACTIVITY) | O(DAILY_MINUTES_CAP) |
@@ -83,12 +91,14 @@ static const struct cli_command table_commands[] = {
      "policy -k ADMIN.key [--points-per-hour N [--activity CODE]] "
      "[--daily-minutes-cap M] [--max-balance P]",
      "set the points per hour (default or per activity) and the caps; 0 "
-     "means no cap (admin)"},
+     "means no cap (admin)",
+     0},
     {"register",
      cli_write_register,
      {WRITE, O(KEY), 1, 1},
      "register -k KEY ACCOUNT",
-     "open a volunteer account (record)"},
+     "open a volunteer account (record)",
+     0},
     {"record",
      cli_write_record,
      {WRITE | O(NOTE) | O(MINUTES) | O(START) | O(ACTIVITY),
@@ -96,50 +106,71 @@ static const struct cli_command table_commands[] = {
      "record -k KEY ACCOUNT --minutes M [--start ISO8601] [--activity CODE] "
      "[--note TEXT]",
      "record minutes of service; the start defaults to M minutes before "
-     "the request id was made, so a retry is the same request (record)"},
+     "the request id was made, so a retry is the same request (record)",
+     0},
     {"redeem",
      cli_write_redeem,
      {WRITE | O(NOTE) | O(POINTS) | O(ITEM), O(KEY) | O(POINTS) | O(ITEM), 1,
       1},
      "redeem -k KEY ACCOUNT --points P --item CODE [--note TEXT]",
-     "spend points on an item or service (redeem)"},
+     "spend points on an item or service (redeem)",
+     0},
     {"transfer",
      cli_write_transfer,
      {WRITE | O(NOTE) | O(POINTS), O(KEY) | O(POINTS), 2, 2},
      "transfer -k KEY FROM TO --points P [--note TEXT]",
-     "move points to another account, e.g. family (redeem)"},
+     "move points to another account, e.g. family (redeem)",
+     0},
     {"reverse",
      cli_write_reverse,
      {WRITE | O(NOTE), O(KEY), 1, 1},
      "reverse -k KEY SEQ [--note TEXT]",
      "undo a service, redeem or transfer (admin, or the terminal that "
-     "wrote it)"},
+     "wrote it)",
+     0},
     {"balance",
      cli_read_balance,
      {0, 0, 1, 1},
      "balance ACCOUNT",
-     "show an account's balance"},
+     "show an account's balance",
+     0},
     {"history",
      cli_read_history,
      {O(LIMIT), 0, 1, 1},
      "history ACCOUNT [--limit N]",
-     "show an account's entries, newest first"},
-    {"entry", cli_read_entry, {0, 0, 1, 1}, "entry SEQ", "show one log entry"},
+     "show an account's entries, newest first",
+     0},
+    {"entry",
+     cli_read_entry,
+     {0, 0, 1, 1},
+     "entry SEQ",
+     "show one log entry",
+     0},
     {"status",
      cli_read_status,
      {0, 0, 0, 0},
      "status",
-     "show the ledger's status"},
+     "show the ledger's status",
+     0},
+    {"metrics",
+     cli_metrics_run,
+     {O(OUTPUT), 0, 0, 0},
+     "metrics [-o FILE]",
+     "print the daemon's counters in the Prometheus text format; with -o, "
+     "replace FILE atomically (node_exporter's textfile collector)",
+     0},
     {"checkpoint",
      cli_read_checkpoint,
      {0, 0, 0, 0},
      "checkpoint",
-     "print the latest signed checkpoint, byte for byte"},
+     "print the latest signed checkpoint, byte for byte",
+     0},
     {"prove",
      cli_proof_prove,
      {O(SIZE) | O(LOG_KEY), 0, 1, 1},
      "prove SEQ [--size N] [--log-key LOG.pub]",
-     "fetch and verify the inclusion proof of an entry"},
+     "fetch and verify the inclusion proof of an entry",
+     0},
     {"consistency",
      cli_proof_consistency,
      {O(FROM) | O(LOG_KEY), 0, 0, 2},
@@ -147,21 +178,29 @@ static const struct cli_command table_commands[] = {
      "LOG.pub]",
      "fetch the consistency proof between tree sizes M and N (default: "
      "latest); with --from, prove that today's log extends a checkpoint saved "
-     "earlier (both signatures and the proof verified)"},
+     "earlier (both signatures and the proof verified)",
+     0},
     {"export",
      cli_export_run,
-     {O(LOG_KEY), O(LOG_KEY), 1, 1},
-     "export DIR --log-key LOG.pub",
+     {O(LOG_KEY) | O(CSV) | O(TILES), O(LOG_KEY), 0, 1},
+     "export DIR --log-key LOG.pub | export --csv FILE --log-key LOG.pub "
+     "[--tiles DIR|URL]",
      "write or update a C2SP tlog-tiles mirror of the log in DIR (the "
-     "checkpoint verified, the tree recomputed from the entries)"},
+     "checkpoint verified, the tree recomputed from the entries); with "
+     "--csv, one spreadsheet row per entry instead, once the whole log "
+     "passed the audit",
+     CLI_ARG_DIR},
     {"audit",
      cli_audit_run,
-     {O(LOG_KEY) | O(TILES) | O(SINCE) | O(BALANCES), O(LOG_KEY), 0, 0},
+     {O(LOG_KEY) | O(TILES) | O(SINCE) | O(BALANCES) | O(HTML), O(LOG_KEY), 0,
+      0},
      "audit --log-key LOG.pub [--tiles DIR|URL] [--since OLD.checkpoint] "
-     "[--balances]",
+     "[--balances] [--html FILE]",
      "check the whole log without trusting the daemon: signatures, tiles, "
      "key chain, every ledger rule and balance; exit 1 on the first "
-     "problem"},
+     "problem; --html writes the community office's report page (also "
+     "when the audit fails: it says so)",
+     0},
 };
 
 #define TABLE_NCOMMANDS (sizeof(table_commands) / sizeof(table_commands[0]))
@@ -282,6 +321,132 @@ void cli_table_man(void)
         }
         if (fflush(stdout) != 0 || ferror(stdout))
                 cli_die(TB_EXIT_OTHER, "writing the man page: %s",
+                        strerror(errno));
+        exit(TB_EXIT_OK);
+}
+
+/* How an option's value completes: files, directories, or not at all. */
+static int table_value_kind(const char *value)
+{
+        static const char *const files[] = {"PATH", "KEYFILE", "FILE",
+                                            "LOG.pub", "OLD.checkpoint"};
+
+        if (value == NULL)
+                return -1;
+        if (strcmp(value, "DIR") == 0)
+                return CLI_ARG_DIR;
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+                if (strcmp(value, files[i]) == 0)
+                        return CLI_ARG_FILE;
+        return 0;
+}
+
+/* The options in mask as words for compgen -W. */
+static void table_completion_words(uint64_t mask)
+{
+        for (int i = 0; i < CLI_OPT_COUNT; i++) {
+                if ((mask & CLI_OPT_BIT(i)) == 0)
+                        continue;
+                printf(" --%s", cli_table_options[i].name);
+                if (cli_table_options[i].letter)
+                        printf(" -%c", cli_table_options[i].letter);
+        }
+}
+
+/* The options taking a value of kind, as a case pattern ("" if none). */
+static int table_completion_case(int kind)
+{
+        int n = 0;
+
+        for (int i = 0; i < CLI_OPT_COUNT; i++) {
+                const struct cli_option *o = &cli_table_options[i];
+                if (table_value_kind(o->value) != kind)
+                        continue;
+                printf("%s--%s", n++ ? " | " : "        ", o->name);
+                if (o->letter)
+                        printf(" | -%c", o->letter);
+        }
+        return n;
+}
+
+void cli_table_completion(void)
+{
+        static const char *const fill[] = {"", "-f", "-d"};
+
+        printf("# bash completion for timebank %s: generated by 'timebank "
+               "--completion'\n# from its command table "
+               "(client/cli_table.c); do not edit.\n",
+               TIMEBANK_VERSION);
+        printf("_timebank_files()\n{\n"
+               "        mapfile -t COMPREPLY < <(compgen %s -- \"$cur\")\n"
+               "        compopt -o filenames 2>/dev/null\n"
+               "}\n",
+               "\"$1\"");
+        printf("_timebank()\n{\n"
+               "        local cur=${COMP_WORDS[COMP_CWORD]} prev= cmd= i "
+               "opts arg=\n"
+               "        COMPREPLY=()\n"
+               "        ((COMP_CWORD > 0)) && "
+               "prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
+               "        # the command: the first word that is not a global "
+               "option or its value\n"
+               "        for ((i = 1; i < COMP_CWORD; i++)); do\n"
+               "                case ${COMP_WORDS[i]} in\n");
+        for (int i = 0; i < CLI_OPT_KEY; i++) {
+                const struct cli_option *o = &cli_table_options[i];
+                if (o->value == NULL)
+                        continue;
+                printf("                --%s", o->name);
+                if (o->letter)
+                        printf(" | -%c", o->letter);
+                printf(") ((i++)) ;;\n");
+        }
+        printf("                -*) ;;\n"
+               "                *)\n"
+               "                        cmd=${COMP_WORDS[i]}\n"
+               "                        break\n"
+               "                        ;;\n"
+               "                esac\n"
+               "        done\n"
+               "        case $prev in\n");
+        for (int kind = CLI_ARG_FILE; kind <= CLI_ARG_DIR; kind++)
+                if (table_completion_case(kind))
+                        printf(")\n                _timebank_files %s\n"
+                               "                return\n"
+                               "                ;;\n",
+                               fill[kind]);
+        if (table_completion_case(0))
+                printf(") return ;;\n");
+        printf("        esac\n        case $cmd in\n        \"\") opts=\"");
+        table_completion_words(CLI_OPTS_GLOBAL);
+        printf("\" ;;\n");
+        for (size_t i = 0; i < TABLE_NCOMMANDS; i++) {
+                const struct cli_command *c = &table_commands[i];
+                printf("        %s)\n                opts=\"", c->name);
+                table_completion_words(c->args.takes |
+                                       CLI_OPT_BIT(CLI_OPT_HELP));
+                printf("\"\n");
+                if (c->arg_kind != 0)
+                        printf("                arg=%s\n", fill[c->arg_kind]);
+                printf("                ;;\n");
+        }
+        printf("        *) return ;;\n"
+               "        esac\n"
+               "        if [[ $cur == -* ]]; then\n"
+               "                mapfile -t COMPREPLY < <(compgen -W \"$opts\" "
+               "-- \"$cur\")\n"
+               "        elif [[ -z $cmd ]]; then\n"
+               "                mapfile -t COMPREPLY < <(compgen -W \"");
+        for (size_t i = 0; i < TABLE_NCOMMANDS; i++)
+                printf("%s%s", i ? " " : "", table_commands[i].name);
+        printf("\" -- \"$cur\")\n"
+               "        elif [[ -n $arg ]]; then\n"
+               "                _timebank_files \"$arg\"\n"
+               "        fi\n"
+               "}\n"
+               "complete -F _timebank timebank\n");
+        if (fflush(stdout) != 0 || ferror(stdout))
+                cli_die(TB_EXIT_OTHER, "writing the completion: %s",
                         strerror(errno));
         exit(TB_EXIT_OK);
 }

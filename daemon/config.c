@@ -99,6 +99,10 @@ static const struct setting settings[] = {
      CONFIG_AGE_MAX, LEDGER_MAX_AGE_DEFAULT, NULL,
      "seconds a service start may lie in the past (default 30 days: paper "
      "sign-in sheets are keyed in late)"},
+    {"tiles_dir", T_PATH, F(tiles_dir), 0, CONFIG_PATH_MAX, 0, "",
+     "directory the daemon keeps a C2SP tlog-tiles mirror of the log in, "
+     "on a thread of its own (empty: none); serve it with any web "
+     "server"},
     {"log_level", T_LEVEL, F(log_level), LOG_ERR, LOG_DEBUG, LOG_INFO, NULL,
      "error, warning, notice, info or debug"},
 };

@@ -15,7 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONFIG_SOCKET_MAX 107 /* bytes of a socket path (sun_path, NUL) */
+#define CONFIG_SOCKET_MAX 107  /* bytes of a socket path (sun_path, NUL) */
+#define CONFIG_PATH_MAX   1023 /* bytes of another path (tiles_dir) */
 
 struct config {
         char socket[CONFIG_SOCKET_MAX + 1]; /* Unix socket path */
@@ -34,6 +35,7 @@ struct config {
         int64_t clock_skew;      /* s a service may end after now */
         int64_t max_service_age; /* s a service start may lie in the past */
         int log_level;           /* syslog priority */
+        char tiles_dir[CONFIG_PATH_MAX + 1]; /* "" = no mirror */
 };
 
 /* Fill c with every default. */

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "stats.h"
 #include "log.h"
 #include "request.h"
 
@@ -63,6 +64,18 @@ unsigned conn_uid_count(const struct conn_set *set, long uid)
         return u != NULL ? u->count : 0;
 }
 
+unsigned conn_uid_max(const struct conn_set *set)
+{
+        unsigned max = 0;
+
+        for (size_t i = 0; i < CONN_UID_BUCKETS; i++)
+                for (const struct conn_uid *u = set->uids[i]; u != NULL;
+                     u = u->next)
+                        if (u->count > max)
+                                max = u->count;
+        return max;
+}
+
 /* One more connection of uid; -1 if out of memory. */
 static int conn_uid_add(struct conn_set *set, long uid)
 {
@@ -101,6 +114,29 @@ void conn_log(const struct conn *c, int prio, const char *fmt, ...)
         (void)vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         log_msg(prio, "conn %" PRIu64 ": %s", c->serial, msg);
+}
+
+void conn_log_limited(const struct conn *c, enum conn_log_class cls, int prio,
+                      const char *fmt, ...)
+{
+        char msg[1024];
+        unsigned long long held = 0;
+        va_list ap;
+
+        if (!log_limit_pass(&c->set->limits[cls], &held))
+                prio = LOG_DEBUG;
+        if (!log_enabled(prio))
+                return;
+        va_start(ap, fmt);
+        (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (held != 0)
+                log_msg(prio,
+                        "conn %" PRIu64 ": %s (%llu more such lines held back "
+                        "in the last %d s)",
+                        c->serial, msg, held, LOG_LIMIT_S);
+        else
+                log_msg(prio, "conn %" PRIu64 ": %s", c->serial, msg);
 }
 
 /*
@@ -212,10 +248,11 @@ static void conn_frame_timeout_cb(evutil_socket_t fd, short what, void *arg)
         (void)what;
         if (c->state == CONN_DEAD)
                 return;
-        conn_log(c, LOG_INFO,
-                 "frame not complete %u s after its first byte; dropping the "
-                 "client",
-                 c->set->cfg->frame_timeout);
+        conn_log_limited(
+            c, CONN_LOG_PROTOCOL, LOG_INFO,
+            "frame not complete %u s after its first byte; dropping the "
+            "client",
+            c->set->cfg->frame_timeout);
         /* nothing queued before it: the answer may go out now, not in the
          * bufferevent's turn (it is closed below) */
         if (conn_unsent(c) == 0) {
@@ -295,8 +332,9 @@ static void conn_process(struct conn *c, int at_stop)
                 if (evbuffer_drain(in, used) != 0)
                         break;
                 if (err != TB_OK) {
-                        conn_log(c, LOG_INFO, "%s; dropping the client",
-                                 tb_strerror(err));
+                        conn_log_limited(c, CONN_LOG_PROTOCOL, LOG_INFO,
+                                         "%s; dropping the client",
+                                         tb_strerror(err));
                         conn_send_fatal(c,
                                         err == TB_E_FRAME_OVERSIZE
                                             ? TB_ST_TOO_LARGE
@@ -486,6 +524,7 @@ static size_t conn_encode(struct conn *c, struct tb_response *r)
         }
         if (tb_frame_header(len, out) != TB_OK)
                 return 0;
+        stats_response(c->set->stats, r->status);
         return TB_FRAME_HEADER + len;
 }
 

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "log.h"
 #include "msg.h"
 
 struct request_ctx;
@@ -83,13 +84,24 @@ enum conn_state {
 struct conn;
 struct conn_uid;
 
+struct stats;
+
+/* The classes of lines a client can cause, each limited (log_limit). */
+enum conn_log_class {
+        CONN_LOG_REFUSAL,  /* a write refused by a ledger rule */
+        CONN_LOG_PROTOCOL, /* bytes that are not our protocol, or too slow */
+        CONN_LOG_BUSY,     /* a write answered BUSY: the queue is full */
+        CONN_LOG_CLASSES
+};
+
 /*
- * Every connection of one server.  The server fills the first four fields
- * and zeroes the rest; the set owns its connections.
+ * Every connection of one server.  The server fills cfg, stats, rq,
+ * closed_cb and arg and zeroes the rest; the set owns its connections.
  */
 struct conn_set {
         const struct config *cfg;     /* max_frame, max_inflight, idle_timeout,
                                          frame_timeout */
+        struct stats *stats;          /* answers counted by status */
         struct request_ctx *rq;       /* where decoded frames go */
         void (*closed_cb)(void *arg); /* after a connection closed */
         void *arg;
@@ -98,6 +110,7 @@ struct conn_set {
         struct conn_uid *uids[CONN_UID_BUCKETS]; /* open ones per peer uid */
         uint64_t serial; /* of the last connection accepted */
         int stopping;    /* conn_stop_all() was called */
+        struct log_limit limits[CONN_LOG_CLASSES];   /* per class */
         uint8_t out[TB_FRAME_HEADER + TB_FRAME_MAX]; /* encoding scratch */
 };
 
@@ -111,6 +124,9 @@ int conn_new(struct conn_set *set, struct event_base *base, evutil_socket_t fd,
 
 /* Open (not DEAD) connections whose peer has uid. */
 unsigned conn_uid_count(const struct conn_set *set, long uid);
+
+/* The most open connections one peer uid has now. */
+unsigned conn_uid_max(const struct conn_set *set);
 
 /*
  * Shutdown: no connection reads any more; the requests already buffered are
@@ -157,5 +173,11 @@ void conn_write_end(struct conn *c);
  */
 void conn_log(const struct conn *c, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* conn_log, limited per class: beyond the limit at debug, counted, and
+ * the next line out says how many were held back. */
+void conn_log_limited(const struct conn *c, enum conn_log_class cls, int prio,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

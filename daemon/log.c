@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -72,4 +73,22 @@ void log_msg(int priority, const char *fmt, ...)
         /* nothing useful can be done if stderr is gone */
         if (write(STDERR_FILENO, line, (size_t)n) < 0)
                 return;
+}
+
+int log_limit_pass(struct log_limit *l, unsigned long long *held)
+{
+        long long now = (long long)time(NULL);
+
+        if (now - l->window >= LOG_LIMIT_S || now < l->window) {
+                l->window = now;
+                l->lines = 0;
+        }
+        if (l->lines >= LOG_LIMIT_BURST) {
+                l->held++;
+                return 0;
+        }
+        l->lines++;
+        *held = l->held;
+        l->held = 0;
+        return 1;
 }

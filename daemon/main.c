@@ -1,7 +1,7 @@
 /*
  * daemon/main.c - timebankd's command line: create a ledger (init), check
- * one (check), convert an older storage format (upgrade), or serve one (the
- * default).
+ * one (check), back one up (backup), convert an older storage format
+ * (upgrade), or serve one (the default).
  *
  * Startup failures exit with a message naming what to fix; once serving,
  * nothing a client sends can reach an exit path.
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -22,11 +23,15 @@
 #include "keyfile.h"
 #include "ledger.h"
 #include "log.h"
+#include "restore.h"
 #include "server.h"
 #include "signer.h"
 #include "timebankd_8_in.h"
+#include "timebankd_conf_5_in.h"
 
-#define MAIN_OPT_MAN 256 /* --man has no short form */
+#define MAIN_OPT_MAN        256 /* --man has no short form */
+#define MAIN_OPT_MAN_CONF   257 /* timebankd.conf(5), made at build time */
+#define MAIN_OPT_COMPLETION 258 /* the bash completion, made at build time */
 
 /*
  * The serve options: getopt_long() reads them (main_getopt_spec()), and
@@ -45,9 +50,43 @@ static const struct {
     {'h', "help", NULL, NULL},
     {'V', "version", NULL, NULL},
     {MAIN_OPT_MAN, "man", NULL, NULL},
+    {MAIN_OPT_MAN_CONF, "man-conf", NULL, NULL},
+    {MAIN_OPT_COMPLETION, "completion", NULL, NULL},
 };
 
 #define MAIN_NOPTIONS (sizeof(main_options) / sizeof(main_options[0]))
+
+/* The options of init and check (each takes a value). */
+static const struct option init_options[] = {
+    {"data", 1, NULL, 'd'},
+    {"origin", 1, NULL, 'o'},
+    {"admin", 1, NULL, 'a'},
+    {"config", 1, NULL, 'c'},
+    {"points-per-hour", 1, NULL, 'p'},
+    {"daily-minutes-cap", 1, NULL, 'm'},
+    {"max-balance", 1, NULL, 'b'},
+    {"from-tiles", 1, NULL, 'f'},
+    {"log-key", 1, NULL, 'k'},
+    {NULL, 0, NULL, 0}};
+static const struct option check_options[] = {{"data", 1, NULL, 'd'},
+                                              {NULL, 0, NULL, 0}};
+static const struct option backup_options[] = {{"data", 1, NULL, 'd'},
+                                               {NULL, 0, NULL, 0}};
+static const struct option upgrade_options[] = {{"data", 1, NULL, 'd'},
+                                                {NULL, 0, NULL, 0}};
+
+/* The subcommands and their option tables (the completion reads this). */
+static const struct {
+        const char *name;
+        const struct option *opts;
+        const char *shortopts;
+} main_subcommands[] = {
+    {"init", init_options, "d:c:"},
+    {"check", check_options, "d:"},
+    {"backup", backup_options, "d:"},
+    {"upgrade", upgrade_options, "d:"},
+};
+#define MAIN_NSUB (sizeof(main_subcommands) / sizeof(main_subcommands[0]))
 
 /* Fill getopt_long()'s long options (NULL-terminated) and short ones. */
 static void main_getopt_spec(struct option longopts[MAIN_NOPTIONS + 1],
@@ -81,7 +120,10 @@ static void usage(FILE *f)
                " [-c CONFIG]\n"
                "                 [--points-per-hour N] [--daily-minutes-cap M]"
                " [--max-balance P]\n"
+               "       timebankd init -d DIR --from-tiles MIRROR --log-key "
+               "LOG.key [-c CONFIG]\n"
                "       timebankd check -d DIR\n"
+               "       timebankd backup -d DIR TARGET\n"
                "       timebankd upgrade -d DIR\n"
                "       timebankd --help | --version | --man\n"
                "\n"
@@ -104,6 +146,11 @@ static void usage(FILE *f)
                 "DIR/log.key\n"
                 "(mode 0600), DIR/log.pub and the genesis entry enrolling\n"
                 "ADMIN.pub (made with 'timebank keygen') as administrator.\n"
+                "init --from-tiles rebuilds a ledger from a tiles mirror "
+                "(timebank\n"
+                "export): every entry replayed through the rules, the root "
+                "equal to\n"
+                "the mirror's checkpoint, signed with the log key LOG.key.\n"
                 "check replays the whole log and compares every balance, "
                 "key,\n"
                 "root and checkpoint with what is stored.\n"
@@ -111,6 +158,9 @@ static void usage(FILE *f)
                 "place\n"
                 "(stop the daemon first): rebuilt beside, checked, then "
                 "swapped.\n"
+                "backup copies the ledger (data.mdb, compacted, and log.pub;\n"
+                "not log.key) to the new or empty directory TARGET while\n"
+                "the daemon serves; the copy ends at a signed checkpoint.\n"
                 "\n"
                 "settings (config file 'name = value', default, meaning):\n");
         config_print_defaults(f);
@@ -179,16 +229,8 @@ static uint64_t number(const char *opt, const char *s, uint64_t max)
 
 static int cmd_init(int argc, char **argv, struct config *cfg)
 {
-        static const struct option opts[] = {
-            {"data", 1, NULL, 'd'},
-            {"origin", 1, NULL, 'o'},
-            {"admin", 1, NULL, 'a'},
-            {"config", 1, NULL, 'c'},
-            {"points-per-hour", 1, NULL, 'p'},
-            {"daily-minutes-cap", 1, NULL, 'm'},
-            {"max-balance", 1, NULL, 'b'},
-            {NULL, 0, NULL, 0}};
         const char *dir = NULL, *origin = NULL, *admin = NULL;
+        const char *tiles = NULL, *log_key = NULL;
         struct ledger_options lo;
         struct ledger *l = NULL;
         struct tb_vkey v;
@@ -204,7 +246,8 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
         const char *config = NULL;
         int64_t rate = -1, cap = -1, maxbal = -1;
 
-        while ((c = getopt_long(argc, argv, "d:c:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "d:c:", init_options, NULL)) !=
+               -1) {
                 switch (c) {
                 case 'd':
                         dir = optarg;
@@ -230,6 +273,12 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
                         maxbal = (int64_t)number("--max-balance", optarg,
                                                  TB_BALANCE_MAX);
                         break;
+                case 'f':
+                        tiles = optarg;
+                        break;
+                case 'k':
+                        log_key = optarg;
+                        break;
                 default:
                         usage(stderr);
                         return TB_EXIT_USAGE;
@@ -247,6 +296,21 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
                 lo.daily_minutes_cap = (uint16_t)cap;
         if (maxbal >= 0)
                 lo.max_balance = (uint64_t)maxbal;
+        if (tiles != NULL || log_key != NULL) {
+                /* the origin, the administrator and the policy are the
+                 * mirror's: its entries say them */
+                if (dir == NULL || tiles == NULL || log_key == NULL ||
+                    origin != NULL || admin != NULL || rate >= 0 || cap >= 0 ||
+                    maxbal >= 0 || optind != argc) {
+                        fprintf(stderr,
+                                "timebankd: init --from-tiles needs -d DIR "
+                                "--from-tiles MIRROR --log-key LOG.key, and "
+                                "takes no --origin, --admin or policy (the "
+                                "mirror's entries hold them)\n");
+                        return TB_EXIT_USAGE;
+                }
+                return restore_from_tiles(dir, tiles, log_key, &lo);
+        }
         if (dir == NULL || origin == NULL || admin == NULL || optind != argc) {
                 fprintf(stderr, "timebankd: init needs -d DIR --origin ORIGIN "
                                 "--admin ADMIN.pub\n");
@@ -292,8 +356,6 @@ static int cmd_init(int argc, char **argv, struct config *cfg)
 
 static int cmd_check(int argc, char **argv, struct config *cfg)
 {
-        static const struct option opts[] = {{"data", 1, NULL, 'd'},
-                                             {NULL, 0, NULL, 0}};
         const char *dir = NULL;
         struct ledger_options lo;
         struct ledger *l;
@@ -301,7 +363,7 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         enum ledger_err err;
         int c, lockfd;
 
-        while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "d:", check_options, NULL)) != -1) {
                 if (c != 'd') {
                         usage(stderr);
                         return TB_EXIT_USAGE;
@@ -343,17 +405,108 @@ static int cmd_check(int argc, char **argv, struct config *cfg)
         return TB_EXIT_OK;
 }
 
+/* How long a backup waits for the checkpoint of a batch it caught between
+ * the batch's two commits (the daemon signs it within milliseconds). */
+#define MAIN_BACKUP_WAIT_MS 10000
+
+static int cmd_backup(int argc, char **argv)
+{
+        const char *dir = NULL, *dest;
+        struct ledger_backup_info info;
+        char data[4096];
+        struct stat st;
+        enum ledger_err err;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "d:", backup_options, NULL)) !=
+               -1) {
+                if (c != 'd') {
+                        usage(stderr);
+                        return TB_EXIT_USAGE;
+                }
+                dir = optarg;
+        }
+        if (dir == NULL || optind + 1 != argc) {
+                fprintf(stderr, "timebankd: backup needs -d DIR and one "
+                                "target directory\n");
+                return TB_EXIT_USAGE;
+        }
+        dest = argv[optind];
+        /* LMDB's reader table (lock.mdb) is written even by a read-only
+         * copy, and made if missing: by anyone but the ledger's owner it
+         * would be left with an owner the daemon cannot open */
+        if ((size_t)snprintf(data, sizeof(data), "%s/data.mdb", dir) >=
+            sizeof(data)) {
+                fprintf(stderr, "timebankd: data directory path too long\n");
+                return TB_EXIT_USAGE;
+        }
+        if (stat(data, &st) == 0 && st.st_uid != geteuid()) {
+                fprintf(stderr,
+                        "timebankd: %s belongs to uid %u: run the backup as "
+                        "the ledger's owner (runuser -u timebank -- timebankd "
+                        "backup ...), so that LMDB's lock file stays its "
+                        "own\n",
+                        data, (unsigned)st.st_uid);
+                return TB_EXIT_FAIL;
+        }
+        /* no ledger lock: the copy is taken beside a serving daemon, from
+         * a read transaction that never blocks its writer */
+        err = ledger_backup(dir, dest, MAIN_BACKUP_WAIT_MS, &info);
+        switch (err) {
+        case LEDGER_OK:
+                break;
+        case LEDGER_E_EXISTS:
+                fprintf(stderr,
+                        "timebankd: %s is not empty: a backup goes into a new "
+                        "or empty directory\n",
+                        dest);
+                return TB_EXIT_FAIL;
+        case LEDGER_E_IO:
+                fprintf(stderr, "timebankd: cannot back up %s to %s: %s\n", dir,
+                        dest, strerror(errno));
+                return TB_EXIT_FAIL;
+        case LEDGER_E_KEY:
+                fprintf(stderr,
+                        "timebankd: %s/log.pub is missing or is not the key "
+                        "of the ledger in %s: a backup needs it\n",
+                        dir, dir);
+                return TB_EXIT_FAIL;
+        case LEDGER_E_CHECK:
+                fprintf(stderr,
+                        "timebankd: the copy of %s ends at entries that have "
+                        "no signed checkpoint, or fails its quick check: "
+                        "nothing was kept in %s (a daemon stopped between a "
+                        "batch's two commits signs the missing checkpoint "
+                        "when it starts; start it, then back up again)\n",
+                        dir, dest);
+                return TB_EXIT_FAIL;
+        default:
+                fprintf(stderr, "timebankd: cannot back up %s to %s: %s\n", dir,
+                        dest, ledger_strerror(err));
+                return TB_EXIT_FAIL;
+        }
+        printf("backed up %s to %s: %" PRIu64 " entries, up to the signed "
+               "checkpoint of size %" PRIu64 "%s; %" PRIu64 " bytes\n"
+               "  copied       data.mdb, log.pub\n"
+               "  not copied   log.key, signer.state (see 'Backups and "
+               "restore' in docs/operations.md)\n",
+               dir, dest, info.size, info.size,
+               info.completed ? " (caught mid-batch; its checkpoint added)"
+                              : "",
+               info.bytes);
+        return TB_EXIT_OK;
+}
+
 static int cmd_upgrade(int argc, char **argv, struct config *cfg)
 {
-        static const struct option opts[] = {{"data", 1, NULL, 'd'},
-                                             {NULL, 0, NULL, 0}};
         const char *dir = NULL;
         struct ledger_options lo;
         struct ledger_upgrade_report rep;
         enum ledger_err err;
         int c, lockfd;
 
-        while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "d:", upgrade_options, NULL)) !=
+               -1) {
                 if (c != 'd') {
                         usage(stderr);
                         return TB_EXIT_USAGE;
@@ -456,12 +609,13 @@ static void man_line(const char *line)
 }
 
 /*
- * The man page (installed as timebankd.8): the template timebankd.8.in,
- * compiled in as a string, line by line.  Returns 0, or -1 out of memory.
+ * A man page (installed as timebankd.8 and timebankd.conf.5): its template
+ * (timebankd.8.in, timebankd.conf.5.in) compiled in as a string, line by
+ * line.  Returns 0, or -1 out of memory.
  */
-static int man_page(void)
+static int man_page(const char *template)
 {
-        char *text = strdup(timebankd_8_in), *line, *next;
+        char *text = strdup(template), *line, *next;
 
         if (text == NULL)
                 return -1;
@@ -472,6 +626,116 @@ static int man_page(void)
         }
         free(text);
         return 0;
+}
+
+/* What the value of an option is, for completion: a file, a directory or
+ * something to type. */
+static const char *completion_kind(const char *long_name)
+{
+        if (strcmp(long_name, "data") == 0)
+                return "dir";
+        if (strcmp(long_name, "from-tiles") == 0)
+                return "dir"; /* or an http(s) URL, which it refuses */
+        if (strcmp(long_name, "config") == 0 ||
+            strcmp(long_name, "admin") == 0 ||
+            strcmp(long_name, "socket") == 0 ||
+            strcmp(long_name, "log-key") == 0)
+                return "file";
+        return "none";
+}
+
+/* The words of opts (getopt_long's, NULL-terminated; short ones as in
+ * shortopts) for compgen -W. */
+static void completion_words(const struct option *opts, const char *shortopts)
+{
+        for (; opts->name != NULL; opts++) {
+                printf(" --%s", opts->name);
+                if (opts->val < MAIN_OPT_MAN && strchr(shortopts, opts->val))
+                        printf(" -%c", opts->val);
+        }
+}
+
+/*
+ * The bash completion for timebankd (installed as
+ * /usr/share/bash-completion/completions/timebankd), from the option
+ * tables above: the subcommands, each one's options, and files or
+ * directories where an option wants one.  Returns 0, or -1 if stdout
+ * failed.
+ */
+static int completion(void)
+{
+        struct option serve[MAIN_NOPTIONS + 1];
+        char shortopts[2 * MAIN_NOPTIONS + 1];
+        size_t t;
+
+        main_getopt_spec(serve, shortopts);
+        printf("# bash completion for timebankd %s: generated by 'timebankd "
+               "--completion'\n# from its option tables (daemon/main.c); do "
+               "not edit.\n",
+               TIMEBANK_VERSION);
+        printf("_timebankd()\n{\n"
+               "        local cur=${COMP_WORDS[COMP_CWORD]} prev= sub= "
+               "opts\n"
+               "        COMPREPLY=()\n"
+               "        ((COMP_CWORD > 0)) && "
+               "prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
+               "        ((COMP_CWORD > 1)) && case ${COMP_WORDS[1]} in\n"
+               "        ");
+        for (t = 0; t < MAIN_NSUB; t++)
+                printf("%s%s", t ? " | " : "", main_subcommands[t].name);
+        printf(") sub=${COMP_WORDS[1]} ;;\n"
+               "        esac\n"
+               "        case $prev in\n");
+        for (t = 0; t <= MAIN_NSUB; t++) {
+                const struct option *o =
+                    t == 0 ? serve : main_subcommands[t - 1].opts;
+                for (; o->name != NULL; o++) {
+                        const char *k = completion_kind(o->name);
+                        if (o->has_arg == no_argument)
+                                continue;
+                        printf("        --%s", o->name);
+                        if (t == 0 && o->val < MAIN_OPT_MAN)
+                                printf(" | -%c", o->val);
+                        if (strcmp(k, "dir") == 0)
+                                printf(
+                                    ")\n                mapfile -t COMPREPLY "
+                                    "< <(compgen -d -- \"$cur\")\n"
+                                    "                compopt -o filenames "
+                                    "2>/dev/null\n"
+                                    "                return ;;\n");
+                        else if (strcmp(k, "file") == 0)
+                                printf(
+                                    ")\n                mapfile -t COMPREPLY "
+                                    "< <(compgen -f -- \"$cur\")\n"
+                                    "                compopt -o filenames "
+                                    "2>/dev/null\n"
+                                    "                return ;;\n");
+                        else
+                                printf(") return ;;\n");
+                }
+        }
+        printf("        esac\n        case $sub in\n");
+        for (t = 0; t < MAIN_NSUB; t++) {
+                printf("        %s) opts=\"", main_subcommands[t].name);
+                completion_words(main_subcommands[t].opts,
+                                 main_subcommands[t].shortopts);
+                printf("\" ;;\n");
+        }
+        printf("        *) opts=\"");
+        completion_words(serve, shortopts);
+        printf("\" ;;\n        esac\n"
+               "        if [[ $cur == -* ]]; then\n"
+               "                mapfile -t COMPREPLY < <(compgen -W \"$opts\" "
+               "-- \"$cur\")\n"
+               "        elif ((COMP_CWORD == 1)); then\n"
+               "                mapfile -t COMPREPLY < <(compgen -W \"");
+        for (t = 0; t < MAIN_NSUB; t++)
+                printf("%s%s", t ? " " : "", main_subcommands[t].name);
+        printf("\" -- \"$cur\")\n"
+               "        fi\n"
+               "}\n"
+               "complete -F _timebankd timebankd\n");
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 
 static int cmd_serve(int argc, char **argv, struct config *cfg)
@@ -516,11 +780,16 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                         printf("timebankd %s\n", TIMEBANK_VERSION);
                         return TB_EXIT_OK;
                 case MAIN_OPT_MAN:
-                        if (man_page() != 0) {
+                case MAIN_OPT_MAN_CONF:
+                        if (man_page(c == MAIN_OPT_MAN
+                                         ? timebankd_8_in
+                                         : timebankd_conf_5_in) != 0) {
                                 fprintf(stderr, "timebankd: out of memory\n");
                                 return TB_EXIT_FAIL;
                         }
                         return TB_EXIT_OK;
+                case MAIN_OPT_COMPLETION:
+                        return completion() == 0 ? TB_EXIT_OK : TB_EXIT_FAIL;
                 default:
                         usage(stderr);
                         return TB_EXIT_USAGE;
@@ -605,6 +874,8 @@ int main(int argc, char **argv)
                 return cmd_init(argc - 1, argv + 1, &cfg);
         if (argc > 1 && strcmp(argv[1], "check") == 0)
                 return cmd_check(argc - 1, argv + 1, &cfg);
+        if (argc > 1 && strcmp(argv[1], "backup") == 0)
+                return cmd_backup(argc - 1, argv + 1);
         if (argc > 1 && strcmp(argv[1], "upgrade") == 0)
                 return cmd_upgrade(argc - 1, argv + 1, &cfg);
         return cmd_serve(argc, argv, &cfg);

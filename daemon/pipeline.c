@@ -64,8 +64,9 @@ struct pipeline {
         int stopping; /* threads must exit */
         int failed;
         int idle_fired;
-        time_t full_logged;     /* writer: the last storage-full error */
-        uint64_t full_unlogged; /* writer: full batches since */
+        struct pipeline_stats stats; /* under mu */
+        time_t full_logged;          /* writer: the last storage-full error */
+        uint64_t full_unlogged;      /* writer: full batches since */
 
         struct event *wake; /* loop-side: deliver done jobs */
         /* the writer's batch arrays, batch_max each, allocated up front so
@@ -229,6 +230,37 @@ static void pipeline_log_full(struct pipeline *p, size_t m)
         p->full_unlogged = 0;
 }
 
+/* Count a batch of m entries that ended with err. */
+static void pipeline_count(struct pipeline *p, enum ledger_err err, size_t m)
+{
+        time_t now = time(NULL);
+        struct pipeline_stats *st = &p->stats;
+
+        pthread_mutex_lock(&p->mu);
+        if (err == LEDGER_OK) {
+                st->batches++;
+                st->batch_entries += m;
+                st->batch_last = m;
+                if (m > st->batch_max)
+                        st->batch_max = m;
+                st->last_commit = now;
+        } else if (err == LEDGER_E_FULL) {
+                st->full++;
+                st->last_full = now;
+        } else {
+                st->errors++;
+                st->last_error = now;
+        }
+        pthread_mutex_unlock(&p->mu);
+}
+
+void pipeline_stats(struct pipeline *p, struct pipeline_stats *out)
+{
+        pthread_mutex_lock(&p->mu);
+        *out = p->stats;
+        pthread_mutex_unlock(&p->mu);
+}
+
 /* Apply one batch: jobs[0..n) were detached from the queue in order. */
 static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
                          size_t n, struct ledger_item *items,
@@ -253,6 +285,7 @@ static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
         err = ledger_apply_batch(p->ledger, items, m, results);
         if (err == LEDGER_E_IO && pipeline_disk_full())
                 err = LEDGER_E_FULL; /* a short write on a full disk */
+        pipeline_count(p, err, m);
         switch (err) {
         case LEDGER_OK:
                 break;

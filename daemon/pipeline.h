@@ -76,6 +76,22 @@ int pipeline_start(struct event_base *base, struct ledger *l,
  * pipeline is draining or failed (answer UNAVAILABLE): then the job was
  * not taken.
  */
+/* The writer's numbers since the start (times in unix seconds, 0: never). */
+struct pipeline_stats {
+        uint64_t batches;       /* transactions committed */
+        uint64_t batch_entries; /* entries in them */
+        uint64_t batch_last;    /* entries in the last one */
+        uint64_t batch_max;     /* entries in the largest one */
+        int64_t last_commit;
+        uint64_t full; /* batches refused STORAGE_FULL */
+        int64_t last_full;
+        uint64_t errors; /* other failed commits */
+        int64_t last_error;
+};
+
+/* A copy of p's numbers (thread-safe). */
+void pipeline_stats(struct pipeline *p, struct pipeline_stats *out);
+
 int pipeline_submit(struct pipeline *p, struct pipeline_job *job);
 
 /* Jobs queued and not yet done. */

@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "log.h"
 #include "request.h"
+#include "stats.h"
 
 struct request_type {
         uint16_t type;
@@ -95,6 +96,59 @@ static enum ledger_err request_status(struct request_ctx *rq,
         return err;
 }
 
+_Static_assert(STATS_FIXED + 1 + STATS_TYPE_SLOTS + STATS_STATUSES <=
+                   TB_STATS_MAX,
+               "every number of STATS must fit in one answer");
+
+/*
+ * STATS: every number an operator watches (docs/protocol.md lists them):
+ * the ledger's, the writer's, the connections' and the loop's counters.
+ */
+static enum ledger_err request_stats(struct request_ctx *rq,
+                                     const struct tb_request *q,
+                                     struct tb_response *r)
+{
+        struct tb_stats *o = &r->u.stats;
+        struct tb_status_info *st = &r->u.status;
+        struct pipeline_stats ps;
+        uint64_t ledger[6];
+        enum ledger_err err;
+
+        (void)q;
+        /* the status shares the union: read it, keep the numbers */
+        if ((err = ledger_status(rq->ledger, st)) != LEDGER_OK)
+                return err;
+        ledger[0] = st->tree_size;
+        ledger[1] = st->accounts;
+        ledger[2] = st->keys_active;
+        ledger[3] = st->keys_revoked;
+        ledger[4] = st->disk_bytes;
+        ledger[5] = st->map_bytes;
+        memset(o, 0, sizeof(*o));
+        pipeline_stats(rq->pipeline, &ps);
+        stats_add(o, "entries", "", ledger[0]);
+        stats_add(o, "accounts", "", ledger[1]);
+        stats_add(o, "keys_active", "", ledger[2]);
+        stats_add(o, "keys_revoked", "", ledger[3]);
+        stats_add(o, "disk_bytes", "", ledger[4]);
+        stats_add(o, "map_bytes", "", ledger[5]);
+        stats_add(o, "queue_depth", "", pipeline_pending(rq->pipeline));
+        stats_add(o, "connections", "", rq->conns->count);
+        stats_add(o, "connections_uid_max", "", conn_uid_max(rq->conns));
+        stats_add(o, "connections_total", "", rq->conns->serial);
+        stats_add(o, "batches_total", "", ps.batches);
+        stats_add(o, "batch_writes_total", "", ps.batch_entries);
+        stats_add(o, "batch_writes_last", "", ps.batch_last);
+        stats_add(o, "batch_writes_max", "", ps.batch_max);
+        stats_add(o, "last_commit_time_seconds", "", (uint64_t)ps.last_commit);
+        stats_add(o, "storage_full_total", "", ps.full);
+        stats_add(o, "storage_full_time_seconds", "", (uint64_t)ps.last_full);
+        stats_add(o, "storage_errors_total", "", ps.errors);
+        stats_add(o, "storage_error_time_seconds", "", (uint64_t)ps.last_error);
+        stats_fill(rq->stats, o);
+        return LEDGER_OK;
+}
+
 /* ---- what a failed read did not find ---------------------------------- */
 
 /*
@@ -123,6 +177,7 @@ REQUEST_MISSING(consistency,
                 ": sizes must satisfy 1 <= old <= new <= the tree size",
                 q->u.consistency.old_size, q->u.consistency.size)
 REQUEST_MISSING(status, "status unavailable")
+REQUEST_MISSING(stats, "statistics unavailable")
 
 static const struct request_type request_types[] = {
     {TB_MSG_SUBMIT, NULL, 0, NULL},
@@ -138,6 +193,7 @@ static const struct request_type request_types[] = {
     {TB_MSG_CONSISTENCY, request_consistency, TB_ST_NOT_FOUND,
      request_no_consistency},
     {TB_MSG_STATUS, request_status, TB_ST_NOT_FOUND, request_no_status},
+    {TB_MSG_STATS, request_stats, TB_ST_NOT_FOUND, request_no_stats},
 };
 
 /* Answer a failed read; log what is the daemon's fault. */
@@ -219,6 +275,11 @@ static void request_submit(struct request_ctx *rq, struct conn *c,
                 int busy = errno == EAGAIN;
                 free(j->data);
                 free(j);
+                if (busy)
+                        conn_log_limited(c, CONN_LOG_BUSY, LOG_WARNING,
+                                         "write answered BUSY: max_queue "
+                                         "(%u) writes are waiting",
+                                         rq->conns->cfg->max_queue);
                 conn_send_status(c, q->type, q->id,
                                  busy ? TB_ST_BUSY : TB_ST_UNAVAILABLE,
                                  busy ? "too many writes queued in the daemon"
@@ -247,14 +308,15 @@ void request_write_done(struct request_ctx *rq, struct pipeline_job *j)
         /* a rule refusal of an enrolled key's write is worth the log; bad
          * signatures and bad bytes would let anyone flood it */
         if (r->status != TB_ST_OK && r->status != TB_ST_DUPLICATE)
-                conn_log(c,
-                         tb_status_class(r->status) == TB_STC_REFUSED &&
-                                 r->status != TB_ST_BAD_SIGNATURE &&
-                                 r->status != TB_ST_UNKNOWN_KEY
-                             ? LOG_INFO
-                             : LOG_DEBUG,
-                         "write refused: %s%s%s", tb_status_name(r->status),
-                         r->message_len ? ": " : "", j->result.detail);
+                conn_log_limited(c, CONN_LOG_REFUSAL,
+                                 tb_status_class(r->status) == TB_STC_REFUSED &&
+                                         r->status != TB_ST_BAD_SIGNATURE &&
+                                         r->status != TB_ST_UNKNOWN_KEY
+                                     ? LOG_INFO
+                                     : LOG_DEBUG,
+                                 "write refused: %s%s%s",
+                                 tb_status_name(r->status),
+                                 r->message_len ? ": " : "", j->result.detail);
         conn_send(c, r);
         free(j->data);
         free(j->receipt);
@@ -275,13 +337,15 @@ void request_handle(struct request_ctx *rq, struct conn *c, const uint8_t *p,
         char msg[96];
 
         if (tb_request_peek(p, len, &version, &type, &id) != TB_OK) {
-                conn_log(c, LOG_INFO,
-                         "request shorter than its header; "
-                         "dropping the client");
+                stats_request(rq->stats, 0);
+                conn_log_limited(c, CONN_LOG_PROTOCOL, LOG_INFO,
+                                 "request shorter than its header; "
+                                 "dropping the client");
                 conn_send_fatal(c, TB_ST_BAD_REQUEST,
                                 "request shorter than its 7-byte header");
                 return;
         }
+        stats_request(rq->stats, type);
         if ((err = tb_request_decode(p, len, &q)) != TB_OK) {
                 conn_log(c, LOG_DEBUG, "bad request: %s", tb_strerror(err));
                 if (err == TB_E_VERSION) {

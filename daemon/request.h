@@ -23,10 +23,15 @@
 struct conn;
 
 /* What the handlers share; one per server, used on the loop thread only. */
+struct conn_set;
+struct stats;
+
 struct request_ctx {
         struct ledger *ledger;
         struct pipeline *pipeline; /* set once the pipeline started */
-        struct tb_response resp;   /* scratch */
+        struct stats *stats;       /* the loop's counters */
+        const struct conn_set *conns;
+        struct tb_response resp;                     /* scratch */
         uint8_t buf[TB_HISTORY_MAX * TB_RECORD_MAX]; /* scratch for reads */
 };
 

@@ -22,10 +22,12 @@
 #include "conn.h"
 #include "frame.h"
 #include "log.h"
+#include "mirror.h"
 #include "msg.h"
 #include "pipeline.h"
 #include "request.h"
 #include "server.h"
+#include "stats.h"
 #include "systemd.h"
 
 #define SERVER_FLUSH_MS         5000 /* at stop, for clients to take their answers */
@@ -53,9 +55,11 @@ struct server {
         struct event_base *base;
         struct evconnlistener *listener;
         struct pipeline *pipeline;
+        struct mirror *mirror; /* tiles_dir, or NULL */
         struct event *sigterm, *sigint, *retry_accept, *flush_timer;
         struct conn_set conns; /* conns.stopping: the daemon is stopping */
         struct request_ctx *rq;
+        struct stats stats;
         struct server_refusal *refusing; /* lingering refused connections */
         unsigned nrefusing;
         uint64_t refused;          /* since the daemon started */
@@ -177,6 +181,7 @@ static void server_refuse(struct server *s, evutil_socket_t fd, long uid)
                 0 ||
             shutdown(fd, SHUT_WR) != 0)
                 goto close;
+        stats_response(&s->stats, TB_ST_BUSY);
         if (s->nrefusing >= SERVER_REFUSING_MAX || s->conns.stopping)
                 goto close;
         if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -496,7 +501,11 @@ int server_init(const struct config *cfg, struct ledger *l, struct server **out)
         }
         s->cfg = *cfg;
         s->rq->ledger = l;
+        stats_init(&s->stats);
+        s->rq->stats = &s->stats;
+        s->rq->conns = &s->conns;
         s->conns.cfg = &s->cfg;
+        s->conns.stats = &s->stats;
         s->conns.rq = s->rq;
         s->conns.closed_cb = server_conn_closed_cb;
         s->conns.arg = s;
@@ -561,6 +570,12 @@ int server_init(const struct config *cfg, struct ledger *l, struct server **out)
                 goto fail;
         }
         s->rq->pipeline = s->pipeline;
+        if (cfg->tiles_dir[0] != 0 &&
+            mirror_start(l, cfg->tiles_dir, &s->mirror) != 0) {
+                log_err("cannot start the tiles_dir mirror: %s",
+                        strerror(errno));
+                goto fail;
+        }
         *out = s;
         return 0;
 fail:
@@ -587,6 +602,7 @@ void server_free(struct server *s)
         if (s == NULL)
                 return;
         /* the threads go first: nothing may call back into the loop */
+        mirror_free(s->mirror);
         pipeline_free(s->pipeline);
         conn_free_all(&s->conns);
         if (s->listener != NULL)

@@ -32,6 +32,8 @@ const char *tb_msg_type_name(unsigned type)
                 return "consistency";
         case TB_MSG_STATUS:
                 return "status";
+        case TB_MSG_STATS:
+                return "stats";
         }
         return NULL;
 }
@@ -224,6 +226,7 @@ enum tb_err tb_request_encode(const struct tb_request *q, uint8_t *out,
                 break;
         case TB_MSG_CHECKPOINT:
         case TB_MSG_STATUS:
+        case TB_MSG_STATS:
                 break;
         case TB_MSG_INCLUSION:
                 put_size(&w, q->u.inclusion.index);
@@ -282,6 +285,7 @@ enum tb_err tb_request_decode(const uint8_t *p, size_t len,
                 break;
         case TB_MSG_CHECKPOINT:
         case TB_MSG_STATUS:
+        case TB_MSG_STATS:
                 break;
         case TB_MSG_INCLUSION:
                 q->u.inclusion.index = get_size(&r);
@@ -465,6 +469,72 @@ static void get_status(struct tb_rbuf *r, struct tb_status_info *s)
         s->map_bytes = tb_get_u64(r);
 }
 
+/* 1 if s[0..n) is a counter's name (first) or label by the rules of
+ * struct tb_stat. */
+static int stat_word_ok(const char *s, size_t n, int name)
+{
+        if (n > (name ? TB_STAT_NAME_MAX : TB_STAT_LABEL_MAX) ||
+            (name && (n == 0 || s[0] < 'a' || s[0] > 'z')))
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '_' || (!name && c >= 'A' && c <= 'Z')))
+                        return 0;
+        }
+        return 1;
+}
+
+static void put_stats(struct tb_wbuf *w, const struct tb_stats *s)
+{
+        if (s->count > TB_STATS_MAX) {
+                tb_wbuf_fail(w, TB_E_MSG_FIELD);
+                return;
+        }
+        tb_put_u16(w, s->count);
+        for (unsigned i = 0; i < s->count; i++) {
+                const struct tb_stat *t = &s->items[i];
+                size_t n = strnlen(t->name, TB_STAT_NAME_MAX + 1);
+                size_t k = strnlen(t->label, TB_STAT_LABEL_MAX + 1);
+
+                if (!stat_word_ok(t->name, n, 1) ||
+                    !stat_word_ok(t->label, k, 0)) {
+                        tb_wbuf_fail(w, TB_E_MSG_FIELD);
+                        return;
+                }
+                tb_put_str8(w, t->name, n);
+                tb_put_str8(w, t->label, k);
+                tb_put_u64(w, t->value);
+        }
+}
+
+static void get_stats(struct tb_rbuf *r, struct tb_stats *s)
+{
+        s->count = tb_get_u16(r);
+        if (r->err == TB_OK && s->count > TB_STATS_MAX)
+                tb_rbuf_fail(r, TB_E_MSG_FIELD);
+        for (unsigned i = 0; i < s->count && r->err == TB_OK; i++) {
+                struct tb_stat *t = &s->items[i];
+                const uint8_t *p, *q;
+                size_t n, k;
+
+                tb_get_str8(r, &p, &n);
+                tb_get_str8(r, &q, &k);
+                t->value = tb_get_u64(r);
+                if (r->err != TB_OK)
+                        return;
+                if (!stat_word_ok((const char *)p, n, 1) ||
+                    !stat_word_ok((const char *)q, k, 0)) {
+                        tb_rbuf_fail(r, TB_E_MSG_FIELD);
+                        return;
+                }
+                memcpy(t->name, p, n);
+                t->name[n] = 0;
+                memcpy(t->label, q, k);
+                t->label[k] = 0;
+        }
+}
+
 /* ---- responses ----------------------------------------------------------- */
 
 enum tb_err tb_response_encode(const struct tb_response *r, uint8_t *out,
@@ -514,6 +584,9 @@ enum tb_err tb_response_encode(const struct tb_response *r, uint8_t *out,
                         break;
                 case TB_MSG_STATUS:
                         put_status(&w, &r->u.status);
+                        break;
+                case TB_MSG_STATS:
+                        put_stats(&w, &r->u.stats);
                         break;
                 default:
                         /* type 0: the answer to an unparseable request is
@@ -579,6 +652,9 @@ enum tb_err tb_response_decode(const uint8_t *p, size_t len,
                         break;
                 case TB_MSG_STATUS:
                         get_status(&rb, &r->u.status);
+                        break;
+                case TB_MSG_STATS:
+                        get_stats(&rb, &r->u.stats);
                         break;
                 default:
                         return TB_E_MSG_FIELD;

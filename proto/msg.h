@@ -52,6 +52,9 @@
                                    records fit in one 64 KiB frame */
 #define TB_PROOF_MAX        65 /* hashes in one proof */
 #define TB_VERSION_TEXT_MAX 64
+#define TB_STATS_MAX        128        /* counters in one STATS response */
+#define TB_STAT_NAME_MAX    31         /* bytes of a counter's name */
+#define TB_STAT_LABEL_MAX   23         /* bytes of its label */
 #define TB_SEQ_LATEST       UINT64_MAX /* "before" of the first page */
 
 enum tb_msg_type {
@@ -67,6 +70,7 @@ enum tb_msg_type {
         TB_MSG_CONSISTENCY =
             205,             /* body: u64 old size, u64 size (0 = latest) */
         TB_MSG_STATUS = 206, /* body: empty */
+        TB_MSG_STATS = 207,  /* body: empty */
 };
 
 /* The type's name ("balance"), or NULL. */
@@ -167,6 +171,23 @@ struct tb_status_info {
         uint64_t map_bytes;
 };
 
+/*
+ * One of the daemon's counters or gauges (STATS): a name of 1..31 bytes of
+ * a-z, 0-9 and '_' starting with a letter, a label of 0..23 bytes of A-Z,
+ * a-z, 0-9 and '_' (its meaning is the name's: a status name for
+ * "responses"), and the value.  docs/protocol.md lists the names.
+ */
+struct tb_stat {
+        char name[TB_STAT_NAME_MAX + 1];
+        char label[TB_STAT_LABEL_MAX + 1];
+        uint64_t value;
+};
+
+struct tb_stats {
+        uint16_t count;
+        struct tb_stat items[TB_STATS_MAX];
+};
+
 struct tb_response {
         uint8_t version;
         uint16_t type;
@@ -188,6 +209,7 @@ struct tb_response {
                 } checkpoint;                 /* CHECKPOINT */
                 struct tb_proof proof;        /* INCLUSION, CONSISTENCY */
                 struct tb_status_info status; /* STATUS */
+                struct tb_stats stats;        /* STATS */
         } u;
 };
 

@@ -17,9 +17,12 @@ TB_PACKAGES=(build-essential cmake pkg-config liblmdb-dev libsodium-dev
 # http(s) mirror, e2e_audit_http), lintian (install_deb), openssh-server and
 # openssh-client (e2e_ssh_tunnel; install_units verifies the tunnel unit),
 # strace (install_syscalls; e2e_signer: only the signer opens log.key),
-# systemd (systemd-analyze: install_units, install_syscalls).
+# systemd (systemd-analyze: install_units, install_syscalls), prometheus
+# (promtool check metrics: e2e_metrics), chromium (e2e_audit_report renders
+# the --html page headless and screenshots it).
 TB_TEST_PACKAGES=(valgrind lmdb-utils clang libclang-rt-14-dev libsqlite3-dev
-	libcurl4-openssl-dev lintian openssh-server openssh-client strace systemd)
+	libcurl4-openssl-dev lintian openssh-server openssh-client strace systemd
+	prometheus chromium)
 
 tb_install_deps() {
 	local missing=() pkg sudo=()

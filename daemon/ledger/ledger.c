@@ -157,11 +157,15 @@ void ledger_close(struct ledger *l)
         free(l);
 }
 
-static int env_open(struct ledger *l, int create)
+/* create: make the databases; rdonly: open the environment read-only
+ * (MDB_RDONLY), at the map size its writer set, for a copy taken beside a
+ * serving daemon. */
+static int env_open(struct ledger *l, int create, int rdonly)
 {
         struct ledger_txn t;
         MDB_envinfo info;
-        unsigned flags = MDB_NOTLS | (l->opt.sync ? 0 : MDB_NOSYNC);
+        unsigned flags = MDB_NOTLS | (l->opt.sync ? 0 : MDB_NOSYNC) |
+                         (rdonly ? MDB_RDONLY : 0);
         int rc, i;
 
         if ((rc = mdb_env_create(&l->env)))
@@ -174,13 +178,13 @@ static int env_open(struct ledger *l, int create)
                 return rc;
         if ((rc = mdb_env_info(l->env, &info)))
                 return rc;
-        if (info.me_mapsize < l->opt.map_initial &&
+        if (!rdonly && info.me_mapsize < l->opt.map_initial &&
             (rc = mdb_env_set_mapsize(l->env, l->opt.map_initial)))
                 return rc;
         if ((rc = mdb_env_info(l->env, &info)))
                 return rc;
         l->map_size = info.me_mapsize;
-        if ((rc = ledger_txn_begin(&t, l, 0)))
+        if ((rc = ledger_txn_begin(&t, l, rdonly)))
                 return rc;
         for (i = 0; i < LEDGER_DB__COUNT; i++) {
                 rc = mdb_dbi_open(t.txn, db_names[i], create ? MDB_CREATE : 0,
@@ -257,7 +261,7 @@ enum ledger_err ledger_env_create(const char *dir, const char *origin,
         snprintf(l->origin, sizeof(l->origin), "%s", origin);
         if ((err = set_key(l, key, owns_key)))
                 goto fail;
-        if ((rc = env_open(l, 1))) {
+        if ((rc = env_open(l, 1, 0))) {
                 err = ledger_txn_err(rc);
                 goto fail;
         }
@@ -281,7 +285,7 @@ fail:
         return err;
 }
 
-static void remove_ledger_files(const char *dir)
+void ledger_remove_files(const char *dir)
 {
         static const char *const names[] = {"data.mdb", "lock.mdb",
                                             LEDGER_KEY_FILE, LEDGER_PUB_FILE};
@@ -301,6 +305,45 @@ static int file_exists(const char *dir, const char *name)
         if (path_join(path, sizeof(path), dir, name))
                 return 0;
         return lstat(path, &st) == 0;
+}
+
+enum ledger_err ledger_env_attach(const char *dir, int rdonly,
+                                  struct ledger **out)
+{
+        struct ledger *l;
+        uint64_t version;
+        struct ledger_txn t;
+        enum ledger_err err;
+        int rc = 0, ok;
+
+        *out = NULL;
+        if (!file_exists(dir, "data.mdb"))
+                return LEDGER_E_NO_LEDGER;
+        if (!(l = ledger_alloc(dir, NULL)))
+                return LEDGER_E_NOMEM;
+        if ((rc = env_open(l, 0, rdonly))) {
+                err = rc == MDB_NOTFOUND ? LEDGER_E_NO_LEDGER
+                                         : ledger_txn_err(rc);
+                goto fail;
+        }
+        if ((err = ledger_txn_begin_read(l, &t)))
+                goto fail;
+        ok = ledger_store_meta_uint_get(&t, LEDGER_STORE_VERSION, &version);
+        err = !ok || version != LEDGER_FORMAT_VERSION ? LEDGER_E_VERSION
+              : !ledger_store_meta_origin_get(&t, l->origin) ||
+                      !ledger_store_meta_log_vkey_get(&t, &l->vkey)
+                  ? LEDGER_E_CORRUPT
+                  : LEDGER_OK;
+        ledger_txn_end_read(&t);
+        if (err)
+                goto fail;
+        *out = l;
+        return LEDGER_OK;
+fail:
+        ledger_close(l);
+        if (rc > 0)
+                errno = rc; /* LEDGER_E_IO: which */
+        return err;
 }
 
 static enum ledger_err genesis_build(struct ledger *l, const uint8_t *admin_pk,
@@ -411,7 +454,7 @@ fail:
         tb_skey_free(key);
         ledger_close(l);
         if (created)
-                remove_ledger_files(dir);
+                ledger_remove_files(dir);
         return err;
 }
 
@@ -465,7 +508,7 @@ enum ledger_err ledger_open_format(const char *dir,
                 return LEDGER_E_NO_LEDGER;
         if (!(l = ledger_alloc(dir, o)))
                 return LEDGER_E_NOMEM;
-        if ((rc = env_open(l, 0))) {
+        if ((rc = env_open(l, 0, 0))) {
                 err = rc == MDB_NOTFOUND ? LEDGER_E_NO_LEDGER
                                          : ledger_txn_err(rc);
                 goto fail;

@@ -429,4 +429,72 @@ TB_WUR enum ledger_err ledger_upgrade(const char *dir,
                                       const struct ledger_options *o,
                                       struct ledger_upgrade_report *rep);
 
+/* What ledger_backup() made. */
+struct ledger_backup_info {
+        uint64_t size;  /* the copy's tree size, that of its last checkpoint */
+        uint64_t bytes; /* the size of the copy's data.mdb */
+        int completed;  /* 1: the copy caught a batch between its two
+                           commits; the live ledger's checkpoint of that
+                           size was added to it */
+};
+
+/*
+ * A compacting hot copy (docs/operations.md, "Backups and restore"): copy
+ * the ledger in dir, which a daemon may be serving and writing, to dest
+ * (created with mode 0700, or an existing empty directory): data.mdb
+ * (mode 0600, free pages left out) and log.pub, never log.key nor
+ * signer.state.  The copy is one LMDB read transaction of the live ledger
+ * (it never blocks the writer) and always ends at a signed checkpoint:
+ * when it caught a batch whose entries were committed but not yet its
+ * checkpoint, the checkpoint the daemon signs for exactly that size is
+ * waited for (up to wait_ms), verified with log.pub and added.  The copy is
+ * then quick-checked with log.pub alone (as ledger_open() does).  Nothing
+ * needs the log key; dir is only read.  On failure dest is left without
+ * data.mdb (and removed if this call made it).
+ *
+ * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_EXISTS (dest is not an empty
+ * directory), LEDGER_E_KEY (dir/log.pub missing or not the ledger's),
+ * LEDGER_E_CHECK (no checkpoint for the copy's size came within wait_ms,
+ * or the copy fails the quick check), LEDGER_E_IO (errno says),
+ * LEDGER_E_VERSION, LEDGER_E_CORRUPT, LEDGER_E_LMDB, LEDGER_E_NOMEM.
+ */
+TB_WUR enum ledger_err ledger_backup(const char *dir, const char *dest,
+                                     unsigned wait_ms,
+                                     struct ledger_backup_info *out);
+
+/* What ledger_rebuild() did, or where it stopped. */
+struct ledger_rebuild_report {
+        uint64_t entries;              /* records replayed and accepted */
+        char first[LEDGER_DETAIL_MAX]; /* LEDGER_E_CHECK: what differs */
+};
+
+/*
+ * Rebuild a ledger in dir (created with mode 0700 if missing; an existing
+ * directory must not hold a ledger) from the n records of a log mirror
+ * (docs/audit.md: each u64 seq || u64 received || body || signature) and
+ * its checkpoint note: the note must verify with key's public half (the
+ * origin is key's name; key is borrowed) and be of size n; then, as
+ * ledger_init() would, dir/log.key (a copy of key, 0600), dir/log.pub and the
+ * environment are made, and every record is applied through the ledger's write
+ * path in order, its receive time as "now" (the admission time window is not
+ * re-applied, as in ledger_check_full()): each must be accepted at its own
+ * seq.  Finally the tree's root must equal the note's, and the ledger signs
+ * and stores its checkpoint of size n.  Refusals and idempotency records
+ * of requests that were refused are not in a log and so not rebuilt
+ * (docs/operations.md).  All or nothing: on any failure the files made
+ * are removed.  o: map sizes (NULL for the defaults).
+ *
+ * Errors: LEDGER_E_INVALID, LEDGER_E_EXISTS, LEDGER_E_IO, LEDGER_E_KEY,
+ * LEDGER_E_CHECK (the note does not verify or is of another size, a record
+ * does not decode or is refused, or the root differs: rep->first says
+ * which), LEDGER_E_FULL, LEDGER_E_LMDB, LEDGER_E_CRYPTO, LEDGER_E_NOMEM.
+ */
+struct tb_skey;
+TB_WUR enum ledger_err ledger_rebuild(const char *dir, struct tb_skey *key,
+                                      const uint8_t *const *records,
+                                      const size_t *lens, uint64_t n,
+                                      const uint8_t *note, size_t note_len,
+                                      const struct ledger_options *o,
+                                      struct ledger_rebuild_report *rep);
+
 #endif

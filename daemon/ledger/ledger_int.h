@@ -9,6 +9,8 @@
  *   ledger_rules.c  what each kind of entry must satisfy and changes
  *   ledger_read.c   the read API of ledger.h
  *   ledger_check.c  the full self-check (replay and compare)
+ *   ledger_backup.c the compacting hot copy, ending at a signed checkpoint
+ *   ledger_rebuild.c a ledger rebuilt from a mirror's records
  *   ledger_store.c  the storage codec (docs/storage.md)
  *   ledger_txn.c    the sticky-error LMDB transaction
  */
@@ -274,5 +276,20 @@ TB_WUR enum ledger_err ledger_env_create(const char *dir, const char *origin,
                                          struct tb_skey *key, int owns_key,
                                          const struct ledger_options *o,
                                          struct ledger **out);
+
+/*
+ * ledger.c: open the environment of the ledger in dir without its key or
+ * any check (rdonly: MDB_RDONLY, beside a daemon that may be serving it),
+ * with l->origin and l->vkey read from meta; no signer, so nothing may be
+ * written through it but rows (ledger_backup.c).  Errors:
+ * LEDGER_E_NO_LEDGER, LEDGER_E_VERSION, LEDGER_E_CORRUPT, LEDGER_E_NOMEM,
+ * those of ledger_txn_err().
+ */
+TB_WUR enum ledger_err ledger_env_attach(const char *dir, int rdonly,
+                                         struct ledger **out);
+
+/* ledger.c: remove what ledger_init() makes in dir (data.mdb, lock.mdb,
+ * log.key, log.pub), for an init that failed half-way. */
+void ledger_remove_files(const char *dir);
 
 #endif

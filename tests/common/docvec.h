@@ -251,8 +251,8 @@ static const char *docvec_str(const struct docvec *v, const char *key)
  * Decode the hex value of key (white space ignored) into a malloc'd buffer;
  * *len gets its size.  Exits the test on malformed hex.
  */
-static unsigned char *docvec_hex(const struct docvec *v, const char *key,
-                                 size_t *len)
+__attribute__((unused)) static unsigned char *
+docvec_hex(const struct docvec *v, const char *key, size_t *len)
 {
         const char *s = docvec_str(v, key);
         unsigned char *out = malloc(strlen(s) / 2 + 1);

@@ -9,8 +9,10 @@
 #      tmpfs; TB_STORAGE_FULL_SHIM=1 forces it).
 # In each: once a commit needs room the disk does not have, writes are
 # answered STORAGE_FULL (CLI exit 4) and the daemon keeps running; reads go
-# on; one error line per period names it; once room is made the same
-# writes (same request ids) succeed, each in the tree once.
+# on; one error line per period names it; `timebank status` counts the
+# refused transactions and says when (storage_full_total and _time); once
+# room is made the same writes (same request ids) succeed, each in the
+# tree once.
 # Fails with ENOSPC mapped to a generic I/O error (round 2: INTERNAL and
 # the daemon exits), and with a short write taken for a failing disk
 # (round 1: the daemon exits).
@@ -50,8 +52,11 @@ N=1
 # writes until the first refusal (a few fit, at most 64), then requires
 # that one and the next four to be STORAGE_FULL.
 full_round() {
-    local size base balance first=$((N + 1)) i fitted=0 logged st
+    local size base balance first=$((N + 1)) i fitted=0 logged st full0 t0
     logged=$(grep -c '^<3>storage full' "$DLOG" || true)
+    ok tb --json status
+    full0=$(json storage_full_total)
+    t0=$(date +%s)
     base=$(tree_size)
     "$1"
     note "writes get STORAGE_FULL once the disk has no room, the daemon goes on"
@@ -81,6 +86,15 @@ full_round() {
     logged=$(($(grep -c '^<3>storage full' "$DLOG") - logged))
     [ "$logged" -ge 1 ] && [ "$logged" -le 2 ] ||
         fail "$logged storage-full error lines for 5 refused batches"
+    note "status shows it: 5 transactions refused, and when"
+    ok tb --json status
+    eq "storage_full_total" "$(($(json storage_full_total) - full0))" 5
+    st=$(json storage_full_time_seconds)
+    [ "$st" -ge "$t0" ] && [ "$st" -le "$(date +%s)" ] ||
+        fail "storage_full_time_seconds $st is not between $t0 and now"
+    ok tb status
+    grep -q "^storage full  $((full0 + 5)) transactions refused (last 20" "$OUT" ||
+        fail "the status text does not show the full disk: $(cat "$OUT")"
     note "reads go on"
     ok tb --json balance alice
     eq "balance" "$(json balance)" "$balance"

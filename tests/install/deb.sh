@@ -72,6 +72,12 @@ for f in /usr/sbin/timebankd /usr/bin/timebank \
     /usr/include/timebank/status.h /usr/include/timebank/key.h \
     /usr/include/timebank/merkle.h /usr/include/timebank/note.h \
     /usr/share/man/man1/timebank.1.gz /usr/share/man/man8/timebankd.8.gz \
+    /usr/share/man/man5/timebankd.conf.5.gz \
+    /usr/share/man/man1/timebank-bench.1.gz \
+    /usr/share/bash-completion/completions/timebank \
+    /usr/share/bash-completion/completions/timebankd \
+    /usr/lib/systemd/system/timebank-metrics.service \
+    /usr/lib/systemd/system/timebank-metrics.timer \
     /usr/lib/systemd/system/timebankd.service \
     /usr/lib/systemd/system/timebankd.socket \
     /usr/lib/systemd/system/timebank-tunnel.service \
@@ -170,7 +176,9 @@ chmod 0644 "$tmp/admin.key.pub"
 runuser -u timebank -- /usr/sbin/timebankd init -d /var/lib/timebank \
     --origin deb.example.org/test --admin "$tmp/admin.key.pub" >/dev/null ||
     fail "timebankd init as the timebank user"
-runuser -u timebank -- /usr/sbin/timebankd check -d /var/lib/timebank \
+# check makes its scratch replay under $TMPDIR: the caller's may be private
+# to its own user, so the timebank user gets /tmp, as under systemd
+TMPDIR=/tmp runuser -u timebank -- /usr/sbin/timebankd check -d /var/lib/timebank \
     >/dev/null || fail "timebankd check as the timebank user"
 ledger_state >"$tmp/ledger.before"
 note "a ledger in /var/lib/timebank, made as the timebank user"

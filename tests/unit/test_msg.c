@@ -72,6 +72,9 @@ static void build_request(const char *name, struct tb_request *q)
         } else if (strcmp(name, "req-status") == 0) {
                 q->type = TB_MSG_STATUS;
                 q->id = 8;
+        } else if (strcmp(name, "req-stats") == 0) {
+                q->type = TB_MSG_STATS;
+                q->id = 9;
         } else if (strcmp(name, "req-balance-unknown") == 0) {
                 q->type = TB_MSG_BALANCE;
                 q->id = 17;
@@ -106,6 +109,7 @@ static const char *const request_names[] = {
     "req-inclusion",
     "req-consistency",
     "req-status",
+    "req-stats",
     "req-balance-unknown",
     "req-history-unknown",
     "req-inclusion-outside",
@@ -427,7 +431,23 @@ static void check_response_fields(const struct docvec *v,
                         check_num(v, k, (long long)st->disk_bytes);
                 else if (t == TB_MSG_STATUS && !strcmp(k, "map_bytes"))
                         check_num(v, k, (long long)st->map_bytes);
-                else {
+                else if (t == TB_MSG_STATS && !strcmp(k, "count"))
+                        check_num(v, k, d->u.stats.count);
+                else if (t == TB_MSG_STATS && !strncmp(k, "stat", 4)) {
+                        /* "name{label} value" */
+                        unsigned long n = strtoul(k + 4, NULL, 10);
+                        char got[96];
+                        CHECK(n < d->u.stats.count);
+                        if (n < d->u.stats.count) {
+                                const struct tb_stat *x = &d->u.stats.items[n];
+                                snprintf(got, sizeof(got), "%s{%s} %llu",
+                                         x->name, x->label,
+                                         (unsigned long long)x->value);
+                                if (strcmp(docvec_str(v, k), got) != 0)
+                                        field_mismatch(v, k, docvec_str(v, k),
+                                                       got);
+                        }
+                } else {
                         fprintf(stderr,
                                 "vector %s: field '%s' is not compared "
                                 "with the bytes by test_msg\n",
@@ -600,7 +620,7 @@ static void test_request_rules(void)
         CHECK(v == 255 && ty == TB_MSG_STATUS && id == 1);
         /* unknown types */
         static const unsigned bad_types[] = {0,   1,   99,  101,  199,
-                                             207, 299, 300, 65535};
+                                             208, 299, 300, 65535};
         for (size_t i = 0; i < sizeof(bad_types) / sizeof(*bad_types); i++) {
                 n = mkreq(b, 1, bad_types[i], "", 0);
                 CHECK_ERR(req_bytes(b, n), TB_E_MSG_TYPE);
@@ -888,6 +908,16 @@ static void build_response(const char *name, struct tb_response *r)
                 s->keys_revoked = 1;
                 s->disk_bytes = 1048576;
                 s->map_bytes = 10485760;
+        } else if (strcmp(name, "resp-stats") == 0) {
+                static const struct tb_stat items[] = {
+                    {"entries", "", 8},
+                    {"responses_total", "OK", 7},
+                    {"responses_total", "INSUFFICIENT_POINTS", 1},
+                };
+                r->type = TB_MSG_STATS;
+                r->id = 9;
+                r->u.stats.count = 3;
+                memcpy(r->u.stats.items, items, sizeof(items));
         } else if (strcmp(name, "resp-unsupported-version") == 0) {
                 r->type = TB_MSG_BALANCE;
                 r->id = 9;
@@ -947,6 +977,7 @@ static const char *const response_names[] = {
     "resp-inclusion",
     "resp-consistency",
     "resp-status",
+    "resp-stats",
     "resp-unsupported-version",
     "resp-bad-header",
     "resp-not-found",
@@ -1140,17 +1171,17 @@ static void test_response_rules(void)
         CHECK(r.version == 2 && r.type == TB_MSG_BALANCE && r.id == 42 &&
               r.status == TB_ST_OK);
         /* unknown type: echoed in a refusal without body, decodes */
-        n = mkresp(b, 1, 207, TB_ST_UNKNOWN_TYPE, "", 0, "", 0);
+        n = mkresp(b, 1, 208, TB_ST_UNKNOWN_TYPE, "", 0, "", 0);
         CHECK(tb_response_decode(b, n, &r) == TB_OK);
-        CHECK(r.type == 207 && r.id == 42 && r.status == TB_ST_UNKNOWN_TYPE);
+        CHECK(r.type == 208 && r.id == 42 && r.status == TB_ST_UNKNOWN_TYPE);
         memset(&r, 0, sizeof(r));
-        r.type = 207;
+        r.type = 208;
         r.status = TB_ST_UNKNOWN_TYPE;
         CHECK(tb_response_encode(&r, b, sizeof(b), &n) == TB_OK && n == 11);
         /* ... but never with a body: TB_E_MSG_TYPE, header filled */
-        n = mkresp(b, 1, 207, TB_ST_OK, "", 0, "", 0);
+        n = mkresp(b, 1, 208, TB_ST_OK, "", 0, "", 0);
         CHECK_ERR(tb_response_decode(b, n, &r), TB_E_MSG_TYPE);
-        CHECK(r.type == 207 && r.id == 42 && r.status == TB_ST_OK);
+        CHECK(r.type == 208 && r.id == 42 && r.status == TB_ST_OK);
         r.status = TB_ST_OK;
         CHECK_ERR(tb_response_encode(&r, b, sizeof(b), &n), TB_E_MSG_TYPE);
         /* type 0 is only for answers to unparseable requests: never OK */
