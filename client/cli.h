@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "exit.h"
+#include "note.h"
 #include "timebank.h"
 
 #define CLI_PROG            "timebank"
@@ -60,11 +61,15 @@ enum cli_opt {
         CLI_OPT_SIZE,
         CLI_OPT_LOG_KEY,
         CLI_OPT_FROM,
-        CLI_OPT_TILES,    /* audit */
-        CLI_OPT_SINCE,    /* audit */
-        CLI_OPT_BALANCES, /* audit */
-        CLI_OPT_HTML,     /* audit */
-        CLI_OPT_CSV,      /* export */
+        CLI_OPT_TILES,      /* audit */
+        CLI_OPT_SINCE,      /* audit */
+        CLI_OPT_BALANCES,   /* audit */
+        CLI_OPT_HTML,       /* audit */
+        CLI_OPT_CSV,        /* export */
+        CLI_OPT_SLIP,       /* receipt */
+        CLI_OPT_PNG,        /* receipt */
+        CLI_OPT_CHECKPOINT, /* verify-receipt */
+        CLI_OPT_ONLINE,     /* verify-receipt */
         CLI_OPT_COUNT
 };
 
@@ -178,8 +183,9 @@ void cli_args_copy(char *dst, size_t cap, const char *what, const char *s,
 
 /* The options every write shares, applied by main (cli_write_options). */
 struct cli_write {
-        const char *key;  /* -k: the signing key's file */
-        const char *note; /* --note, checked, or NULL */
+        const char *key;     /* -k: the signing key's file */
+        const char *note;    /* --note, checked, or NULL */
+        const char *log_key; /* --log-key, or NULL: the pinned key's */
         uint8_t request_id[TB_REQUEST_ID_SIZE];
         int have_request_id;
 };
@@ -371,10 +377,52 @@ int cli_audit_run(struct cli *cli, const struct cli_args *a);
 /* `timebank export --csv FILE`: the audit, then one row per entry. */
 int cli_audit_csv(struct cli *cli, const struct cli_args *a);
 
+int cli_receipt_make(struct cli *cli, const struct cli_args *a);
+int cli_receipt_verify(struct cli *cli, const struct cli_args *a);
+
+/*
+ * The 32-column slip of the verified receipt text[0..len) (its record
+ * rec, its checkpoint cp) on standard output, with the receipt as a QR
+ * code: into the new PNG file png if not NULL, else drawn with UTF-8 half
+ * blocks.  Points and balance are asked of the daemon (the account's
+ * history at the entry).  Returns the exit status; exits on errors.
+ */
+int cli_slip_print(struct cli *cli, const uint8_t *text, size_t len,
+                   const struct tb_record *rec, const struct tb_checkpoint *cp,
+                   const char *png);
+
+/* ---- the pinned log key (cli_trust.c) ----------------------------------- */
+
+/*
+ * The log key the client trusts into *v: path (--log-key, may be NULL),
+ * else $TIMEBANK_LOG_KEY, else $XDG_CONFIG_HOME/timebank/log.pub
+ * (~/.config/timebank/log.pub), else /etc/timebank/log.pub, the first that
+ * is set or exists.  *from (may be NULL) gets the file's path.  Returns 1,
+ * or 0 if none is pinned.  Exits (other) if the file chosen is unreadable
+ * or not a verifier key.
+ */
+int cli_trust_key(const char *path, struct tb_vkey *v, const char **from);
+
+/* cli_trust_key, or exit (usage) saying that `why` needs a pinned key. */
+void cli_trust_need(const char *path, const char *why, struct tb_vkey *v);
+
+/*
+ * 1 if every line of p[0..len) is clean text (tb_text_clean: strict
+ * UTF-8, no control characters, no bidi controls): what the daemon sends
+ * reaches the terminal only then.
+ */
+int cli_trust_clean(const uint8_t *p, size_t len);
+
+/*
+ * Exit (untrusted) saying what the daemon reports (asked again with
+ * STATUS) against the pinned key v.
+ */
+void cli_trust_untrusted(struct cli *cli, const struct tb_vkey *v)
+    __attribute__((noreturn));
+
 /* ---- export and audit (cli_export.c, cli_audit.c; client/tiles.h) ------- */
 
 struct tiles_entries;
-struct tb_checkpoint;
 
 /*
  * The daemon's latest checkpoint into note[0..*note_len) (room for

@@ -13,23 +13,13 @@
 #include "note.h"
 
 /*
- * The log's verifier key: from --log-key FILE if given (what an auditor
- * does), else as the daemon reports it (which only proves consistency
- * with what the daemon says).
+ * The log's verifier key: the pinned one (cli_trust.c), never as the
+ * daemon reports it: a proof checked against the key the answering socket
+ * chose proves nothing, so without a pinned key there is no "verified".
  */
-static void proof_log_key(struct cli *cli, const char *path, struct tb_vkey *v)
+static void proof_log_key(const char *path, struct tb_vkey *v)
 {
-        const char *s;
-
-        if (path != NULL) {
-                cli_key_public(path, v);
-                return;
-        }
-        cli_call_type(cli, TB_MSG_STATUS);
-        s = cli->resp->u.status.log_key;
-        if (tb_vkey_parse(s, strlen(s), v) != TB_OK)
-                cli_die(TB_EXIT_OTHER,
-                        "the daemon reported a malformed log key");
+        cli_trust_need(path, "verifying a proof", v);
 }
 
 /* The signed checkpoint note[0..len) opened with v.  Exits if it fails. */
@@ -38,8 +28,15 @@ static void proof_open(const char *what, const uint8_t *note, size_t len,
 {
         enum tb_err err = tb_checkpoint_open(note, len, v->name, v, cp);
 
+        /* a signed note may carry other signers' lines (cosignatures),
+         * unverified: printed only if they are clean text */
+        if (err == TB_OK && !cli_trust_clean(note, len))
+                cli_die(TB_EXIT_UNTRUSTED,
+                        "%s holds control characters: not printed", what);
+
         if (err != TB_OK)
-                cli_die(TB_EXIT_OTHER, "%s does not verify with log key %s: %s",
+                cli_die(TB_EXIT_UNTRUSTED,
+                        "%s does not verify with the pinned log key %s: %s",
                         what, v->name, tb_strerror(err));
 }
 
@@ -56,21 +53,34 @@ int cli_proof_prove(struct cli *cli, const struct cli_args *a)
         q.type = TB_MSG_INCLUSION;
         q.u.inclusion.size = a->num[CLI_OPT_SIZE];
         q.u.inclusion.index = cli_args_u64("SEQ", a->argv[0], 0, TB_SEQ_MAX);
-        proof_log_key(cli, a->value[CLI_OPT_LOG_KEY], &v);
+        proof_log_key(a->value[CLI_OPT_LOG_KEY], &v);
         cli_call(cli, &q);
+        /* the proof answers the question asked, or it proves nothing */
+        if (p->index != q.u.inclusion.index ||
+            (q.u.inclusion.size != 0 && p->size != q.u.inclusion.size))
+                cli_die(TB_EXIT_UNTRUSTED,
+                        "the daemon answered for entry %" PRIu64
+                        " in a tree of size %" PRIu64
+                        ", not the one asked for: NOT verified",
+                        p->index, p->size);
         if (p->checkpoint_len == 0)
                 cli_die(TB_EXIT_OTHER,
                         "no checkpoint was issued at tree size %" PRIu64
                         ": pick a size from a checkpoint (or omit --size)",
                         p->size);
         proof_open("the checkpoint", p->checkpoint, p->checkpoint_len, &v, &cp);
+        if (p->index >= cp.size)
+                cli_die(TB_EXIT_UNTRUSTED,
+                        "entry %" PRIu64 " is not in the signed tree of size "
+                        "%" PRIu64 ": NOT verified",
+                        p->index, cp.size);
         tb_merkle_leaf_hash(p->record, p->record_len, leaf);
         if (cp.size != p->size ||
             (err = tb_merkle_verify_inclusion(
                  p->index, p->size, leaf,
                  (const uint8_t(*)[TB_HASH_SIZE])p->hashes, p->count,
                  cp.root)) != TB_OK)
-                cli_die(TB_EXIT_OTHER,
+                cli_die(TB_EXIT_UNTRUSTED,
                         "the inclusion proof does NOT verify: %s",
                         tb_strerror(err != TB_OK ? err : TB_E_PROOF));
 
@@ -130,7 +140,7 @@ static void proof_extends(struct cli *cli, const char *from,
         size_t n = proof_read_checkpoint(from, oldcp, sizeof(oldcp));
         enum tb_err err;
 
-        proof_log_key(cli, keypath, &v);
+        proof_log_key(keypath, &v);
         proof_open(from, oldcp, n, &v, &a);
         if (a.size == 0)
                 cli_die(TB_EXIT_USAGE,

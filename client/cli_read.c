@@ -204,15 +204,48 @@ int cli_read_entry(struct cli *cli, const struct cli_args *a)
         return TB_EXIT_OK;
 }
 
+/*
+ * The checkpoint goes to the terminal only once it has been taken apart
+ * as a signed checkpoint and every line found clean: a socket must not
+ * reach the terminal with control bytes.  With a pinned log key it must
+ * verify too.
+ */
 int cli_read_checkpoint(struct cli *cli, const struct cli_args *a)
 {
-        (void)a;
+        const uint8_t *note;
+        size_t len, text_len = 0;
+        struct tb_checkpoint cp;
+        struct tb_vkey v;
+        int pinned = cli_trust_key(a->value[CLI_OPT_LOG_KEY], &v, NULL);
+        enum tb_err err;
+
         cli_call_type(cli, TB_MSG_CHECKPOINT);
+        note = cli->resp->u.checkpoint.note;
+        len = cli->resp->u.checkpoint.note_len;
+        if (len == 0 || !cli_trust_clean(note, len) ||
+            tb_note_open(note, len, NULL, 0, &text_len, NULL) !=
+                TB_E_NOTE_UNVERIFIED ||
+            tb_checkpoint_parse(note, text_len, &cp) != TB_OK)
+                cli_die(TB_EXIT_UNTRUSTED,
+                        "the daemon sent something that is not a signed "
+                        "checkpoint (%zu bytes): not printed",
+                        len);
+        if (pinned &&
+            (err = tb_checkpoint_open(note, len, v.name, &v, &cp)) != TB_OK)
+                cli_die(TB_EXIT_UNTRUSTED,
+                        "the daemon's checkpoint does not verify with the "
+                        "pinned log key %s: %s",
+                        v.name, tb_strerror(err));
 
         const struct cli_out_field f[] = {
-            CLI_BYTES("checkpoint", cli->resp->u.checkpoint.note,
-                      cli->resp->u.checkpoint.note_len),
+            CLI_BYTES("checkpoint", note, len),
+            CLI_BOOL("verified", pinned),
         };
         CLI_OUT(cli, f, "{checkpoint}");
+        if (!pinned && !cli->json)
+                fprintf(stderr,
+                        "%s: note: the checkpoint is NOT verified (no log "
+                        "key pinned: --log-key LOG.pub or TIMEBANK_LOG_KEY)\n",
+                        CLI_PROG);
         return TB_EXIT_OK;
 }

@@ -14,7 +14,7 @@
 #define O(o)          CLI_OPT_BIT(CLI_OPT_##o)
 #define TABLE_STR(x)  TABLE_STR_(x)
 #define TABLE_STR_(x) #x
-#define WRITE         (O(KEY) | O(REQUEST_ID))
+#define WRITE         (O(KEY) | O(REQUEST_ID) | O(LOG_KEY))
 
 const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_SOCKET] = {"socket", 's', "PATH", 0, 0,
@@ -61,6 +61,10 @@ const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_BALANCES] = {"balances", 0, NULL, 0, 0, NULL},
     [CLI_OPT_HTML] = {"html", 0, "FILE", 0, 0, NULL},
     [CLI_OPT_CSV] = {"csv", 0, "FILE", 0, 0, NULL},
+    [CLI_OPT_SLIP] = {"slip", 0, NULL, 0, 0, NULL},
+    [CLI_OPT_PNG] = {"png", 0, "FILE", 0, 0, NULL},
+    [CLI_OPT_CHECKPOINT] = {"checkpoint", 0, "NEWER", 0, 0, NULL},
+    [CLI_OPT_ONLINE] = {"online", 0, NULL, 0, 0, NULL},
 };
 
 static const struct cli_command table_commands[] = {
@@ -161,9 +165,10 @@ static const struct cli_command table_commands[] = {
      0},
     {"checkpoint",
      cli_read_checkpoint,
-     {0, 0, 0, 0},
-     "checkpoint",
-     "print the latest signed checkpoint, byte for byte",
+     {O(LOG_KEY), 0, 0, 0},
+     "checkpoint [--log-key LOG.pub]",
+     "print the latest signed checkpoint, byte for byte, once parsed as "
+     "one (and verified with the pinned log key, if one is pinned)",
      0},
     {"prove",
      cli_proof_prove,
@@ -171,6 +176,26 @@ static const struct cli_command table_commands[] = {
      "prove SEQ [--size N] [--log-key LOG.pub]",
      "fetch and verify the inclusion proof of an entry",
      0},
+    {"receipt",
+     cli_receipt_make,
+     {O(OUTPUT) | O(SLIP) | O(PNG) | O(LOG_KEY), 0, 1, 1},
+     "receipt SEQ [-o FILE] [--slip [--png FILE]] [--log-key LOG.pub]",
+     "the receipt of an entry, verified with the pinned log key: a C2SP "
+     "tlog-proof carrying the entry, written to FILE (default: standard "
+     "output); --slip prints instead a 32-column slip for a receipt printer "
+     "with the receipt as a QR code (--png FILE: the QR code as a picture)",
+     0},
+    {"verify-receipt",
+     cli_receipt_verify,
+     {O(LOG_KEY) | O(CHECKPOINT) | O(ONLINE), 0, 1, 1},
+     "verify-receipt FILE [--log-key LOG.pub] [--checkpoint NEWER | "
+     "--online]",
+     "check a receipt offline with the pinned log key alone; with "
+     "--checkpoint (a newer checkpoint saved earlier) or --online (the "
+     "daemon's latest), also that the log at that checkpoint still holds "
+     "it (both checkpoints verified; the consistency proof is asked of the "
+     "daemon)",
+     CLI_ARG_FILE},
     {"consistency",
      cli_proof_consistency,
      {O(FROM) | O(LOG_KEY), 0, 0, 2},
@@ -328,8 +353,8 @@ void cli_table_man(void)
 /* How an option's value completes: files, directories, or not at all. */
 static int table_value_kind(const char *value)
 {
-        static const char *const files[] = {"PATH", "KEYFILE", "FILE",
-                                            "LOG.pub", "OLD.checkpoint"};
+        static const char *const files[] = {
+            "PATH", "KEYFILE", "FILE", "LOG.pub", "OLD.checkpoint", "NEWER"};
 
         if (value == NULL)
                 return -1;

@@ -19,6 +19,7 @@ void cli_write_options(struct cli *cli, const struct cli_args *a)
         size_t n;
 
         w->key = a->value[CLI_OPT_KEY];
+        w->log_key = a->value[CLI_OPT_LOG_KEY];
         if (id != NULL) {
                 if (strlen(id) != 2 * TB_REQUEST_ID_SIZE ||
                     sodium_hex2bin(w->request_id, TB_REQUEST_ID_SIZE, id,
@@ -52,12 +53,17 @@ static int write_submit(struct cli *cli, struct tb_entry *e, unsigned kind)
         const struct tb_write_result *res = &cli->resp->u.write;
         const struct cli_write *w = &cli->write;
         struct tb_skey *k;
-        struct tb_vkey v;
+        struct tb_vkey v, log;
         enum tb_err err;
 
+        /* signed for the pinned ledger's origin, never for whatever origin
+         * the socket reports: a rogue daemon gets no signature valid on
+         * the real ledger */
+        cli_trust_need(w->log_key, "a write", &log);
         /* reach the daemon before the secret is in memory: fewer exits
          * that must wipe it */
         cli_call_connect(cli);
+        tb_client_pin(cli->conn, &log);
         k = cli_key_secret(w->key);
         tb_skey_public(k, &v);
         tb_client_entry_init(e, kind, v.pk,
@@ -71,6 +77,8 @@ static int write_submit(struct cli *cli, struct tb_entry *e, unsigned kind)
         }
         err = tb_client_submit(cli->conn, e, k, cli->resp);
         tb_skey_free(k);
+        if (err == TB_E_UNTRUSTED)
+                cli_trust_untrusted(cli, &log);
         if (err != TB_OK)
                 cli_call_fail(cli, err);
         cli_call_check(cli, 1);

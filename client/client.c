@@ -29,6 +29,9 @@ struct tb_client {
         uint8_t frame[TB_FRAME_MAX];
         uint8_t wbuf[TB_FRAME_HEADER + TB_FRAME_MAX];
         char origin[TB_NAME_MAX + 1];
+        int pinned;      /* origin and pin come from tb_client_pin */
+        int pin_checked; /* the daemon's STATUS matched the pin */
+        struct tb_vkey pin;
 };
 
 static int64_t now_ms(void)
@@ -273,6 +276,26 @@ enum tb_err tb_client_call(struct tb_client *c, struct tb_request *q,
         return TB_OK;
 }
 
+void tb_client_pin(struct tb_client *c, const struct tb_vkey *log_key)
+{
+        c->pinned = 1;
+        c->pin_checked = 0;
+        c->pin = *log_key;
+        memcpy(c->origin, log_key->name, log_key->name_len + 1);
+}
+
+/* 1 if the daemon's STATUS names the pinned origin and log key. */
+static int client_pin_matches(const struct tb_client *c,
+                              const struct tb_status_info *s)
+{
+        struct tb_vkey v;
+
+        return strcmp(s->origin, c->pin.name) == 0 &&
+               tb_vkey_parse(s->log_key, strlen(s->log_key), &v) == TB_OK &&
+               strcmp(v.name, c->pin.name) == 0 && v.id == c->pin.id &&
+               memcmp(v.pk, c->pin.pk, TB_PUBKEY_SIZE) == 0;
+}
+
 enum tb_err tb_client_origin(struct tb_client *c, const char **origin)
 {
         struct tb_request q;
@@ -280,7 +303,7 @@ enum tb_err tb_client_origin(struct tb_client *c, const char **origin)
         enum tb_err err;
 
         *origin = NULL;
-        if (c->origin[0] != 0) {
+        if (c->origin[0] != 0 && (!c->pinned || c->pin_checked)) {
                 *origin = c->origin;
                 return TB_OK;
         }
@@ -293,10 +316,14 @@ enum tb_err tb_client_origin(struct tb_client *c, const char **origin)
         err = tb_client_call(c, &q, r);
         if (err == TB_OK && r->status != TB_ST_OK)
                 err = TB_E_MSG_FIELD;
-        if (err == TB_OK) {
+        if (err == TB_OK && c->pinned && !client_pin_matches(c, &r->u.status))
+                err = TB_E_UNTRUSTED;
+        if (err == TB_OK && c->pinned)
+                c->pin_checked = 1;
+        else if (err == TB_OK)
                 memcpy(c->origin, r->u.status.origin, sizeof(c->origin));
+        if (err == TB_OK)
                 *origin = c->origin;
-        }
         free(r);
         return err;
 }

@@ -82,9 +82,20 @@ TB_WUR enum tb_err tb_client_call(struct tb_client *c, struct tb_request *q,
                                   struct tb_response *r);
 
 /*
- * The ledger's origin, asked once from the daemon (STATUS) and cached.
+ * Pin the ledger: from now on the origin is log_key's name, whatever the
+ * daemon says, and tb_client_origin (so tb_client_submit) first checks
+ * once that the daemon's STATUS reports that origin and that log key.  A
+ * rogue socket therefore never obtains a signature made for another
+ * origin than the pinned ledger's.
+ */
+void tb_client_pin(struct tb_client *c, const struct tb_vkey *log_key);
+
+/*
+ * The ledger's origin: the pinned one (checked against the daemon's
+ * STATUS once), else asked once from the daemon (STATUS) and cached.
  * Errors: those of tb_client_call, TB_E_MSG_FIELD if the daemon answered
- * with a status other than OK.
+ * with a status other than OK, TB_E_UNTRUSTED if pinned and the daemon
+ * reports another origin or log key.
  */
 TB_WUR enum tb_err tb_client_origin(struct tb_client *c, const char **origin);
 
@@ -106,11 +117,12 @@ void tb_client_entry_init(struct tb_entry *e, unsigned kind,
 void tb_client_request_id(uint8_t out[TB_REQUEST_ID_SIZE]);
 
 /*
- * Encode e, sign it for the daemon's origin with the secret key k,
+ * Encode e, sign it for the ledger's origin (tb_client_origin: the
+ * pinned one if pinned) with the secret key k,
  * submit it and wait for the result.  r->status is the ledger's verdict;
  * r->u.write holds seq, points and balance for OK and DUPLICATE.  Errors:
- * those of tb_entry_encode (invalid fields), tb_entry_sign and
- * tb_client_call.
+ * those of tb_entry_encode (invalid fields), tb_entry_sign,
+ * tb_client_origin (TB_E_UNTRUSTED) and tb_client_call.
  */
 TB_WUR enum tb_err tb_client_submit(struct tb_client *c,
                                     const struct tb_entry *e,

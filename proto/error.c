@@ -53,6 +53,8 @@ static const char *const tb_err_text[TB_E__COUNT] = {
     [TB_E_CONNECT] = "cannot connect to the daemon's socket",
     [TB_E_CLOSED] = "the daemon closed the connection",
     [TB_E_TIMEOUT] = "no answer from the daemon in time",
+    [TB_E_RECEIPT] = "malformed receipt (not a timebank tlog-proof)",
+    [TB_E_UNTRUSTED] = "the daemon's origin or log key is not the pinned one",
 };
 
 const char *tb_strerror(enum tb_err err)

@@ -76,6 +76,10 @@ enum tb_err {
         TB_E_CLOSED,  /* the daemon closed the connection */
         TB_E_TIMEOUT, /* no answer within the timeout */
 
+        /* receipts (receipt.c) and trust pinning (client/) */
+        TB_E_RECEIPT,   /* malformed receipt (tlog-proof) text */
+        TB_E_UNTRUSTED, /* the daemon is not the pinned ledger */
+
         TB_E__COUNT
 };
 

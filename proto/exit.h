@@ -21,6 +21,11 @@ enum tb_exit {
                                   * or it closed; safe to retry */
         TB_EXIT_OTHER = 4,       /* timebank: a transient refusal (retry later)
                                   * or a local failure after sending */
+        TB_EXIT_UNTRUSTED = 5,   /* timebank: the daemon is not the pinned
+                                  * ledger (its origin or log key differs
+                                  * from the pinned log key), or what it
+                                  * sent does not verify with that key;
+                                  * nothing was signed for it */
 };
 
 #endif

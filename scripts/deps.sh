@@ -8,7 +8,7 @@ tb_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Build packages (scripts/demo needs only these).
 TB_PACKAGES=(build-essential cmake pkg-config liblmdb-dev libsodium-dev
-	libevent-dev)
+	libevent-dev libqrencode-dev)
 # What scripts/test adds, one reason each: valgrind (memcheck stage),
 # lmdb-utils (e2e_tampered_checkpoint edits a ledger with mdb_dump and
 # mdb_load), clang and libclang-rt-14-dev (the clang stage: -Werror build,
@@ -19,10 +19,11 @@ TB_PACKAGES=(build-essential cmake pkg-config liblmdb-dev libsodium-dev
 # strace (install_syscalls; e2e_signer: only the signer opens log.key),
 # systemd (systemd-analyze: install_units, install_syscalls), prometheus
 # (promtool check metrics: e2e_metrics), chromium (e2e_audit_report renders
-# the --html page headless and screenshots it).
+# the --html page headless and screenshots it), zbar-tools (zbarimg decodes
+# the receipt slip's QR code: e2e_receipt).
 TB_TEST_PACKAGES=(valgrind lmdb-utils clang libclang-rt-14-dev libsqlite3-dev
 	libcurl4-openssl-dev lintian openssh-server openssh-client strace systemd
-	prometheus chromium)
+	prometheus chromium zbar-tools)
 
 tb_install_deps() {
 	local missing=() pkg sudo=()

@@ -14,7 +14,8 @@ ok "$TIMEBANKD" --version
 grep -qx "timebankd [0-9]*\.[0-9]*\.[0-9]*" "$OUT" || fail "timebankd --version"
 ok "$TIMEBANK" --help
 for c in keygen enroll revoke policy register record redeem transfer reverse \
-    balance history entry status checkpoint prove consistency; do
+    balance history entry status checkpoint prove consistency receipt \
+    verify-receipt; do
     out_has "  $c"
 done
 ok "$TIMEBANK" --version
@@ -44,6 +45,18 @@ eq "log key mode" "$(stat -c %a "$DATA/log.key")" 600
 expect 1 "$TIMEBANKD" init -d "$DATA" --origin "$ORIGIN" \
     --admin "$TB_TMP/admin.key.pub"
 daemon_start
+note "no log key pinned: writes and proofs refuse, nothing is sent"
+expect 2 env -u TIMEBANK_LOG_KEY XDG_CONFIG_HOME="$TB_TMP/nocfg" \
+    "$TIMEBANK" register -k "$TB_TMP/admin.key" nobody
+err_has "a write needs the ledger's log key pinned"
+expect 2 env -u TIMEBANK_LOG_KEY XDG_CONFIG_HOME="$TB_TMP/nocfg" \
+    "$TIMEBANK" prove 0
+err_has "verifying a proof needs the ledger's log key pinned"
+ok env -u TIMEBANK_LOG_KEY XDG_CONFIG_HOME="$TB_TMP/nocfg" \
+    "$TIMEBANK" checkpoint
+err_has "the checkpoint is NOT verified (no log key pinned"
+# as a terminal's installation pins it
+export TIMEBANK_LOG_KEY=$DATA/log.pub
 
 note "status"
 ok tb status
@@ -214,7 +227,7 @@ eq size "$(json size)" $((SIZE + 1))
 eq verified "$(json verified)" true
 # a saved checkpoint whose signature does not match its text is refused
 sed "2s/.*/$((SIZE + 1))/" "$TB_TMP/saved.checkpoint" >"$TB_TMP/forged.checkpoint"
-expect 4 tb consistency --from "$TB_TMP/forged.checkpoint" \
+expect 5 tb consistency --from "$TB_TMP/forged.checkpoint" \
     --log-key "$DATA/log.pub"
 err_has "does not verify"
 

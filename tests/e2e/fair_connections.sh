@@ -33,7 +33,10 @@ terminal kiosk record
 NB=$TB_TMP/nobody
 mkdir -m 0700 "$NB"
 cp "$TB_TMP/kiosk.key" "$NB/kiosk.key"
+# and its pinned copy of the ledger's log key, as installed on a terminal
+cp "$DATA/log.pub" "$NB/log.pub"
 chown -R "$NOBODY:$NOGROUP" "$NB"
+export TIMEBANK_LOG_KEY=$NB/log.pub
 ok as_nobody "$TIMEBANK" -s "$SOCK" --timeout 10 register -k "$NB/kiosk.key" \
     carol
 

@@ -201,12 +201,15 @@ keygen() {
         fail "keygen $1"
 }
 
-# tb_init [timebankd init options]: the admin key and a fresh ledger.
+# tb_init [timebankd init options]: the admin key and a fresh ledger,
+# whose log key the client pins ($TIMEBANK_LOG_KEY), as a terminal's
+# installation does: writes are signed for it, proofs verified with it.
 tb_init() {
     keygen admin
     "$TIMEBANKD" init -d "$DATA" --origin "$ORIGIN" \
         --admin "$TB_TMP/admin.key.pub" "$@" >"$TB_TMP/init.out" ||
         fail "timebankd init"
+    export TIMEBANK_LOG_KEY=$DATA/log.pub
 }
 
 # daemon_start [timebankd options]: serve $DATA on $SOCK, wait until it

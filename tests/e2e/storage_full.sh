@@ -130,6 +130,7 @@ if [ "$MOUNTED" = 1 ]; then
     daemon_stop
     cp -a "$DATA" "$TB_TMP/data"
     DATA=$TB_TMP/data
+    export TIMEBANK_LOG_KEY=$DATA/log.pub
     umount "$FS"
     trap tb_cleanup EXIT
 else

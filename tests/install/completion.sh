@@ -47,7 +47,7 @@ tbd() { complete_line "$tmp/timebankd.bash" timebankd "$@"; }
 
 # every command of --help, and nothing else
 commands=$("$build/client/timebank" --help |
-    sed -n 's/^  \([a-z]\+\)\( .*\)\?$/\1/p' | LC_ALL=C sort)
+    sed -n 's/^  \([a-z-]\+\)\( .*\)\?$/\1/p' | LC_ALL=C sort)
 [ "$(echo "$commands" | wc -l)" -ge 17 ] || fail "too few commands in --help: $commands"
 expect "timebank <TAB>: every command" "$commands" "$(tb '')"
 expect "timebank st<TAB>" "status" "$(tb st)"
@@ -55,7 +55,7 @@ expect "after global options: timebank -s SOCK --json ch<TAB>" \
     "checkpoint" "$(tb -s /run/x.sock --json ch)"
 expect "timebank --j<TAB>: a global option" "--json" "$(tb --j)"
 expect "timebank record --<TAB>: record's options" \
-    "$(printf '%s\n' --activity --help --key --minutes --note --request-id --start | LC_ALL=C sort)" \
+    "$(printf '%s\n' --activity --help --key --log-key --minutes --note --request-id --start | LC_ALL=C sort)" \
     "$(tb record --)"
 expect "timebank redeem --p<TAB>" "--points" "$(tb redeem --p)"
 expect "timebank balance --<TAB>: no writer's options" "--help" "$(tb balance --)"
