@@ -1,6 +1,7 @@
 /*
  * daemon/main.c - timebankd's command line: create a ledger (init), check
- * one (check), or serve one (the default).
+ * one (check), back one up (backup), convert an older storage format
+ * (upgrade), or serve one (the default).
  *
  * Startup failures exit with a message naming what to fix; once serving,
  * nothing a client sends can reach an exit path.
@@ -71,6 +72,8 @@ static const struct option check_options[] = {{"data", 1, NULL, 'd'},
                                               {NULL, 0, NULL, 0}};
 static const struct option backup_options[] = {{"data", 1, NULL, 'd'},
                                                {NULL, 0, NULL, 0}};
+static const struct option upgrade_options[] = {{"data", 1, NULL, 'd'},
+                                                {NULL, 0, NULL, 0}};
 
 /* The subcommands and their option tables (the completion reads this). */
 static const struct {
@@ -81,6 +84,7 @@ static const struct {
     {"init", init_options, "d:c:"},
     {"check", check_options, "d:"},
     {"backup", backup_options, "d:"},
+    {"upgrade", upgrade_options, "d:"},
 };
 #define MAIN_NSUB (sizeof(main_subcommands) / sizeof(main_subcommands[0]))
 
@@ -120,6 +124,7 @@ static void usage(FILE *f)
                "LOG.key [-c CONFIG]\n"
                "       timebankd check -d DIR\n"
                "       timebankd backup -d DIR TARGET\n"
+               "       timebankd upgrade -d DIR\n"
                "       timebankd --help | --version | --man\n"
                "\n"
                "Serves the ledger in DIR on a Unix socket, in the foreground,\n"
@@ -149,6 +154,10 @@ static void usage(FILE *f)
                 "check replays the whole log and compares every balance, "
                 "key,\n"
                 "root and checkpoint with what is stored.\n"
+                "upgrade converts a ledger of an older storage format in "
+                "place\n"
+                "(stop the daemon first): rebuilt beside, checked, then "
+                "swapped.\n"
                 "backup copies the ledger (data.mdb, compacted, and log.pub;\n"
                 "not log.key) to the new or empty directory TARGET while\n"
                 "the daemon serves; the copy ends at a signed checkpoint.\n"
@@ -488,6 +497,75 @@ static int cmd_backup(int argc, char **argv)
         return TB_EXIT_OK;
 }
 
+static int cmd_upgrade(int argc, char **argv, struct config *cfg)
+{
+        const char *dir = NULL;
+        struct ledger_options lo;
+        struct ledger_upgrade_report rep;
+        enum ledger_err err;
+        int c, lockfd;
+
+        while ((c = getopt_long(argc, argv, "d:", upgrade_options, NULL)) !=
+               -1) {
+                if (c != 'd') {
+                        usage(stderr);
+                        return TB_EXIT_USAGE;
+                }
+                dir = optarg;
+        }
+        if (dir == NULL || optind != argc) {
+                fprintf(stderr, "timebankd: upgrade needs -d DIR\n");
+                return TB_EXIT_USAGE;
+        }
+        ledger_options_from(&lo, cfg);
+        if ((lockfd = lock_ledger(dir)) < 0)
+                return TB_EXIT_FAIL;
+        err = ledger_upgrade(dir, &lo, &rep);
+        (void)close(lockfd);
+        if (err == LEDGER_E_CHECK && rep.replay.mismatches == 0 &&
+            rep.check.mismatches == 0) {
+                fprintf(stderr,
+                        "timebankd: NOT upgraded, the ledger in %s is as it "
+                        "was: its quick self-check failed (the latest "
+                        "checkpoint does not match its tree); examine it "
+                        "with the timebankd that wrote it ('timebankd "
+                        "check')\n",
+                        dir);
+                return TB_EXIT_FAIL;
+        }
+        if (err == LEDGER_E_CHECK) {
+                const struct ledger_check_report *r =
+                    rep.replay.mismatches ? &rep.replay : &rep.check;
+                fprintf(stderr,
+                        "timebankd: NOT upgraded, the ledger in %s is as it "
+                        "was: %" PRIu64 " mismatches between the stored "
+                        "state and a replay of the log, first: %s\n",
+                        dir, r->mismatches, r->first);
+                return TB_EXIT_FAIL;
+        }
+        if (err != LEDGER_OK) {
+                fprintf(stderr,
+                        "timebankd: NOT upgraded (the ledger in %s is as it "
+                        "was): %s%s\n",
+                        dir, ledger_strerror(err),
+                        err == LEDGER_E_IO
+                            ? " (DIR/upgrade.new must be a directory it can "
+                              "make and remove, with room for a second "
+                              "data.mdb)"
+                            : "");
+                return TB_EXIT_FAIL;
+        }
+        if (rep.from == rep.to) {
+                printf("storage format %u already: nothing to do\n", rep.to);
+                return TB_EXIT_OK;
+        }
+        printf("upgraded storage format %u to %u: replayed %" PRIu64
+               " entries, carried over %" PRIu64
+               " idempotency records; full check: all equal\n",
+               rep.from, rep.to, rep.check.entries, rep.idem);
+        return TB_EXIT_OK;
+}
+
 /* s in roff, where a '-' is a hyphen unless escaped as a minus. */
 static void man_text(const char *s)
 {
@@ -798,5 +876,7 @@ int main(int argc, char **argv)
                 return cmd_check(argc - 1, argv + 1, &cfg);
         if (argc > 1 && strcmp(argv[1], "backup") == 0)
                 return cmd_backup(argc - 1, argv + 1);
+        if (argc > 1 && strcmp(argv[1], "upgrade") == 0)
+                return cmd_upgrade(argc - 1, argv + 1, &cfg);
         return cmd_serve(argc, argv, &cfg);
 }

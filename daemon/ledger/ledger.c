@@ -58,6 +58,8 @@ static const char *const err_text[LEDGER_E__COUNT] = {
     [LEDGER_E_READERS] = "too many concurrent readers",
     [LEDGER_E_PANIC] = "LMDB panic: the environment is unusable, exit",
     [LEDGER_E_LMDB] = "LMDB error",
+    [LEDGER_E_UPGRADE] = ("ledger storage format 1 is no longer served: "
+                          "stop timebankd and run 'timebankd upgrade -d DIR'"),
     [LEDGER_E_CRYPTO] = "signing or hashing failed",
     [LEDGER_E_SIGNER] = ("the signer refused the checkpoint or is gone "
                          "(see the signer's log line)"),
@@ -350,15 +352,23 @@ static enum ledger_err genesis_build(struct ledger *l, const uint8_t *admin_pk,
                                      uint8_t *out, size_t *len)
 {
         struct tb_entry e;
-        uint8_t msg[TB_SIG_MESSAGE_MAX];
+        struct timespec now;
+        uint8_t msg[TB_SIG_MESSAGE_MAX], rnd[10];
         size_t blen, mlen;
 
         memset(&e, 0, sizeof(e));
         e.version = TB_ENTRY_VERSION;
         e.kind = TB_KIND_GENESIS;
         memcpy(e.signer, l->vkey.pk, TB_PUBKEY_SIZE);
-        randombytes_buf(e.request_id, sizeof(e.request_id));
-        e.clock = (int64_t)time(NULL);
+        /* a request id like the CLI's (time first), so that its idem row
+         * sorts with theirs (docs/storage.md, idem) */
+        randombytes_buf(rnd, sizeof(rnd));
+        if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+            tb_request_id_make((int64_t)now.tv_sec * 1000 +
+                                   now.tv_nsec / 1000000,
+                               rnd, e.request_id) != TB_OK)
+                return LEDGER_E_INVALID;
+        e.clock = (int64_t)now.tv_sec;
         snprintf(e.u.genesis.origin, sizeof(e.u.genesis.origin), "%s",
                  l->origin);
         memcpy(e.u.genesis.admin_key, admin_pk, TB_PUBKEY_SIZE);
@@ -476,8 +486,9 @@ static enum ledger_err quick_check(struct ledger *l)
         return ok ? LEDGER_OK : LEDGER_E_CHECK;
 }
 
-enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
-                            struct ledger **out)
+enum ledger_err ledger_open_format(const char *dir,
+                                   const struct ledger_options *o,
+                                   unsigned *format, struct ledger **out)
 {
         struct ledger *l = NULL;
         struct tb_skey *key = NULL;
@@ -512,8 +523,13 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
         }
         err = LEDGER_E_VERSION;
         if (!ledger_store_meta_uint_get(&t, LEDGER_STORE_VERSION, &version) ||
-            version != LEDGER_FORMAT_VERSION)
+            version < 1 || version > LEDGER_FORMAT_VERSION)
                 goto fail_txn;
+        err = LEDGER_E_UPGRADE;
+        if (version != LEDGER_FORMAT_VERSION && !format)
+                goto fail_txn;
+        if (format)
+                *format = (unsigned)version;
         err = LEDGER_E_CORRUPT;
         if (!ledger_store_meta_origin_get(&t, l->origin) ||
             !ledger_store_meta_log_vkey_get(&t, &stored))
@@ -539,8 +555,10 @@ enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
                 err = LEDGER_E_KEY;
                 goto fail;
         }
-        if (!l->opt.skip_quick_check &&
-            ((err = ledger_batch_checkpoint(l)) || (err = quick_check(l))))
+        /* an older format is only read (the upgrade): no checkpoint added */
+        if (!l->opt.skip_quick_check && ((version == LEDGER_FORMAT_VERSION &&
+                                          (err = ledger_batch_checkpoint(l))) ||
+                                         (err = quick_check(l))))
                 goto fail;
         *out = l;
         return LEDGER_OK;
@@ -550,4 +568,10 @@ fail:
         tb_skey_free(key);
         ledger_close(l);
         return err;
+}
+
+enum ledger_err ledger_open(const char *dir, const struct ledger_options *o,
+                            struct ledger **out)
+{
+        return ledger_open_format(dir, o, NULL, out);
 }

@@ -41,7 +41,7 @@
 #include "msg.h"
 #include "status.h"
 
-#define LEDGER_FORMAT_VERSION 1 /* of the LMDB schema (docs/storage.md) */
+#define LEDGER_FORMAT_VERSION 2 /* of the LMDB schema (docs/storage.md) */
 #define LEDGER_DETAIL_MAX     128
 #define LEDGER_KEY_FILE       "log.key" /* inside the data directory, 0600 */
 #define LEDGER_PUB_FILE       "log.pub" /* the log's verifier key, text */
@@ -74,6 +74,8 @@ enum ledger_err {
         LEDGER_E_CRYPTO,    /* signing or hashing failed */
         LEDGER_E_SIGNER,    /* the signer refused a checkpoint (it would
                                not extend the last one signed) or is gone */
+        LEDGER_E_UPGRADE,   /* ledger_open: an older storage format that
+                               ledger_upgrade() converts */
         LEDGER_E__COUNT
 };
 
@@ -168,7 +170,9 @@ TB_WUR enum ledger_err ledger_init(const char *dir, const char *origin,
  * o->skip_quick_check.  On any failure nothing is left open.  o may be
  * NULL.
  *
- * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_VERSION, LEDGER_E_KEY, LEDGER_E_SIGNER,
+ * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_VERSION (a format this code does not
+ * know), LEDGER_E_UPGRADE (format 1: run ledger_upgrade() first),
+ * LEDGER_E_KEY, LEDGER_E_SIGNER,
  * LEDGER_E_CHECK (the self-check failed: do not serve this ledger; with
  * o->skip_quick_check the ledger opens anyway, for ledger_check_full()),
  * LEDGER_E_CORRUPT, LEDGER_E_IO, LEDGER_E_LMDB, LEDGER_E_PANIC,
@@ -387,6 +391,43 @@ struct ledger_check_report {
  */
 TB_WUR enum ledger_err ledger_check_full(struct ledger *l, const char *tmpdir,
                                          struct ledger_check_report *rep);
+
+/* Result of ledger_upgrade(). */
+struct ledger_upgrade_report {
+        unsigned from, to; /* storage formats; from == to: nothing done */
+        uint64_t idem;     /* idempotency records carried over */
+        struct ledger_check_report replay; /* the old ledger's derived
+                                 state against the replay (every database
+                                 whose layout both formats share) */
+        struct ledger_check_report check;  /* the full check of the new */
+};
+
+/*
+ * Convert the ledger in dir (closed: the caller holds the data directory's
+ * lock) from an older storage format to LEDGER_FORMAT_VERSION, in place:
+ *
+ *   1. open it read-only in spirit (nothing of it is written) and rebuild
+ *      a new environment in dir/upgrade.new/ by replaying its log through
+ *      the rules (as ledger_check_full() does), comparing every derived
+ *      database both formats share with the old one;
+ *   2. carry over the idempotency records (the one database that is not a
+ *      function of the log), re-keyed;
+ *   3. run ledger_check_full() on the new environment and fsync it;
+ *   4. rename dir/upgrade.new/data.mdb over dir/data.mdb (atomic) and fsync
+ *      dir.
+ *
+ * A crash before step 4 leaves the old ledger as it was (and a leftover
+ * dir/upgrade.new/ that the next upgrade removes); after it, the new one.
+ * Any mismatch in 1 or 3 stops before step 4 with LEDGER_E_CHECK and the
+ * reports saying what differs.  A ledger already at LEDGER_FORMAT_VERSION
+ * is left alone (LEDGER_OK, from == to).  Options as for ledger_open()
+ * (o->signer must be NULL: the replay signs checkpoints with dir/log.key).
+ * Errors: those of ledger_open() and ledger_check_full(), LEDGER_E_CHECK,
+ * LEDGER_E_IO.
+ */
+TB_WUR enum ledger_err ledger_upgrade(const char *dir,
+                                      const struct ledger_options *o,
+                                      struct ledger_upgrade_report *rep);
 
 /* What ledger_backup() made. */
 struct ledger_backup_info {

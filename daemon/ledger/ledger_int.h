@@ -164,6 +164,11 @@ void ledger_txn_cursor_close(MDB_cursor *c);
 void ledger_txn_put_row(struct ledger_txn *t, enum ledger_db db,
                         const struct tb_wbuf *k, const void *v, size_t vl,
                         unsigned flags);
+/* put_row for keys that mostly grow (format 2's history and idem): with
+ * MDB_APPEND when k sorts after the database's last key, so that a page
+ * split at the tail leaves the old page full instead of half empty. */
+void ledger_txn_put_tail(struct ledger_txn *t, enum ledger_db db,
+                         const struct tb_wbuf *k, const void *v, size_t vl);
 TB_WUR int ledger_txn_get_row(struct ledger_txn *t, enum ledger_db db,
                               const struct tb_wbuf *k, struct tb_rbuf *v);
 void ledger_txn_del_row(struct ledger_txn *t, enum ledger_db db,
@@ -244,6 +249,21 @@ ledger_batch_apply(struct ledger *l, const struct ledger_item *items, size_t n,
  * of ledger_txn_err(), LEDGER_E_SIGNER, LEDGER_E_CRYPTO.
  */
 TB_WUR enum ledger_err ledger_batch_checkpoint(struct ledger *l);
+
+/* ledger_open(), also of an older storage format when format is not NULL
+ * (*format gets it): for ledger_upgrade() only, which reads such a ledger's
+ * log, checkpoints and idempotency records and nothing else. */
+TB_WUR enum ledger_err ledger_open_format(const char *dir,
+                                          const struct ledger_options *o,
+                                          unsigned *format,
+                                          struct ledger **out);
+
+/* ledger_check.c: replay l's log into the empty ledger r and compare every
+ * derived database (all but history when the formats differ) and meta;
+ * differences go to rep.  For ledger_check_full() and ledger_upgrade(). */
+TB_WUR enum ledger_err ledger_check_replay(struct ledger *l, struct ledger *r,
+                                           int same_format,
+                                           struct ledger_check_report *rep);
 
 /*
  * ledger.c: create an empty environment (meta version, origin, log_vkey,

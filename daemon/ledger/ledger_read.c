@@ -122,7 +122,7 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
                 goto done;
         }
         pg = (struct history_page){&t, out, limit, buf, cap, 0, LEDGER_OK};
-        ledger_store_history_walk(&t, account, before, history_item_cb, &pg);
+        ledger_store_history_walk(&t, &acct, before, history_item_cb, &pg);
         err = t.rc ? ledger_txn_err(t.rc) : pg.err;
 done:
         ledger_txn_end_read(&t);

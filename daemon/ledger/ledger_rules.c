@@ -109,7 +109,7 @@ static int overlaps(struct ledger_txn *t, const char *account, int64_t start,
 static void account_write(struct ledger_txn *t, struct tb_balance_info *a,
                           uint64_t seq, int64_t delta)
 {
-        struct ledger_store_history h = {seq, delta, a->balance};
+        struct ledger_store_history h = {seq, a->last_seq, delta, a->balance};
 
         a->entries++;
         a->last_seq = seq;

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "buf.h"
+#include "entry.h"
 #include "ledger_store.h"
+#include "merkle.h"
 
 /* The longest key (acct ‖ u64) and the longest value we build (a key row
  * with the longest name); log and checkpoint values are put as they are. */
@@ -35,7 +37,7 @@ static struct tb_wbuf *row_init(struct row *r)
         return &r->w;
 }
 
-/* acct ‖ ...: the start of the history, intervals and daily keys. */
+/* acct ‖ ...: the start of the intervals and daily keys. */
 static struct tb_wbuf *row_account(struct row *r, const char *account)
 {
         tb_put_str8(row_init(r), account, strlen(account));
@@ -157,6 +159,8 @@ static uint64_t stored_hash_index(unsigned level, uint64_t n)
         return i + level;
 }
 
+/* Format 2 stores the nodes above the leaves only: hashes[0], the leaf
+ * hash, is SHA-256(0x00 ‖ record) of the log row, recomputed when read. */
 void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
                              const uint8_t (*hashes)[TB_HASH_SIZE],
                              size_t count)
@@ -165,7 +169,7 @@ void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
         struct row k;
         size_t i;
 
-        for (i = 0; i < count; i++)
+        for (i = 1; i < count; i++)
                 ledger_txn_put_row(t, LEDGER_DB_HASHES, row_u64(&k, idx + i),
                                    hashes[i], TB_HASH_SIZE, MDB_APPEND);
 }
@@ -175,11 +179,18 @@ enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
                                         uint8_t out[TB_HASH_SIZE])
 {
         struct ledger_txn *t = ctx;
+        struct ledger_store_record rec;
         struct row k;
 
-        if (ledger_txn_get_fixed(t, LEDGER_DB_HASHES,
-                                 row_u64(&k, stored_hash_index(level, index)),
-                                 out, TB_HASH_SIZE))
+        if (level == 0) {
+                if (ledger_store_log_get(t, index, &rec)) {
+                        tb_merkle_leaf_hash(rec.bytes, rec.len, out);
+                        return TB_OK;
+                }
+        } else if (ledger_txn_get_fixed(
+                       t, LEDGER_DB_HASHES,
+                       row_u64(&k, stored_hash_index(level, index)), out,
+                       TB_HASH_SIZE))
                 return TB_OK;
         ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
         return TB_E_IO;
@@ -281,54 +292,29 @@ int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
 
 /* -------------------------------------------------------------- history */
 
-/* history and intervals rows: acct ‖ u64 n -> u64 a ‖ u64 b. */
-static void pair_put(struct ledger_txn *t, enum ledger_db db,
-                     const char *account, uint64_t n, uint64_t a, uint64_t b)
+/* history: u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after, a
+ * chain per account from accounts.last_seq back through prev (0 ends it:
+ * seq 0 is genesis, which touches no account). */
+static const struct tb_wbuf *history_key(struct row *k, uint64_t seq,
+                                         const char *account)
 {
-        struct row k, v;
-
-        tb_put_u64(row_account(&k, account), n);
-        tb_put_u64(row_init(&v), a);
-        tb_put_u64(&v.w, b);
-        row_put(t, db, &k.w, &v);
-}
-
-/* n, a, b of a pair row of k's account (key, val as a cursor found them). */
-static int pair_decode(struct ledger_txn *t, const struct row *k,
-                       const MDB_val *key, const MDB_val *val, uint64_t f[3])
-{
-        struct tb_rbuf r;
-
-        tb_rbuf_init(&r, (const uint8_t *)key->mv_data + k->prefix,
-                     key->mv_size - k->prefix);
-        f[0] = tb_get_u64(&r);
-        if (!decoded(t, &r, f, 3 * sizeof(f[0])))
-                return 0;
-        tb_rbuf_init(&r, val->mv_data, val->mv_size);
-        f[1] = tb_get_u64(&r);
-        f[2] = tb_get_u64(&r);
-        return decoded(t, &r, f, 3 * sizeof(f[0]));
+        tb_put_u64(row_init(k), seq);
+        tb_put_str8(&k->w, account, strlen(account));
+        return &k->w;
 }
 
 void ledger_store_history_put(struct ledger_txn *t, const char *account,
                               const struct ledger_store_history *h)
 {
-        pair_put(t, LEDGER_DB_HISTORY, account, h->seq, (uint64_t)h->delta,
-                 h->balance_after);
-}
+        struct row k, v;
 
-static int history_decode(struct ledger_txn *t, const struct row *k,
-                          const MDB_val *key, const MDB_val *val,
-                          struct ledger_store_history *h)
-{
-        uint64_t f[3];
-
-        if (!pair_decode(t, k, key, val, f))
-                return 0;
-        h->seq = f[0];
-        h->delta = (int64_t)f[1];
-        h->balance_after = f[2];
-        return 1;
+        tb_put_u64(row_init(&v), h->prev);
+        tb_put_u64(&v.w, (uint64_t)h->delta);
+        tb_put_u64(&v.w, h->balance_after);
+        if (v.w.err != TB_OK)
+                ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+        ledger_txn_put_tail(t, LEDGER_DB_HISTORY,
+                            history_key(&k, h->seq, account), v.b, v.w.len);
 }
 
 int ledger_store_history_get(struct ledger_txn *t, const char *account,
@@ -336,46 +322,61 @@ int ledger_store_history_get(struct ledger_txn *t, const char *account,
 {
         struct row k;
         struct tb_rbuf r;
-        MDB_val key, val;
 
         memset(h, 0, sizeof(*h));
-        tb_put_u64(row_account(&k, account), seq);
-        if (!ledger_txn_get_row(t, LEDGER_DB_HISTORY, &k.w, &r))
+        if (!ledger_txn_get_row(t, LEDGER_DB_HISTORY,
+                                history_key(&k, seq, account), &r))
                 return 0;
-        key = (MDB_val){k.w.len, k.b};
-        val = (MDB_val){r.len, (void *)r.p};
-        return history_decode(t, &k, &key, &val, h);
+        h->seq = seq;
+        h->prev = tb_get_u64(&r);
+        h->delta = (int64_t)tb_get_u64(&r);
+        h->balance_after = tb_get_u64(&r);
+        if (h->prev >= seq) /* a chain runs back: never a loop */
+                tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+        return decoded(t, &r, h, sizeof(*h));
 }
 
-/* Newest first: from the last row before acct ‖ before, step back while
- * the rows are the account's. */
-void ledger_store_history_walk(struct ledger_txn *t, const char *account,
-                               uint64_t before, ledger_store_history_cb *cb,
-                               void *ctx)
+/* Newest first along the chain.  A "before" that is one of the account's
+ * rows (every next page's, ledger_history's next_before) is one lookup
+ * away; any other starts from the newest row and skips. */
+void ledger_store_history_walk(struct ledger_txn *t,
+                               const struct tb_balance_info *a, uint64_t before,
+                               ledger_store_history_cb *cb, void *ctx)
 {
         struct ledger_store_history h;
-        struct row k;
-        MDB_val key, val;
-        MDB_cursor *c;
-        int more;
+        uint64_t seq;
 
-        tb_put_u64(row_account(&k, account), before);
-        c = ledger_txn_cursor_at(t, LEDGER_DB_HISTORY, &k.w, &key);
-        for (more = ledger_txn_cursor_before(t, c, &key, &val);
-             more && row_same_account(&key, &k) &&
-             history_decode(t, &k, &key, &val, &h) && !cb(ctx, &h);
-             more = ledger_txn_cursor_get(t, c, &key, &val, MDB_PREV))
-                ;
-        ledger_txn_cursor_close(c);
+        if (before <= a->opened_seq)
+                return;
+        seq = a->last_seq;
+        if (before <= seq &&
+            ledger_store_history_get(t, a->account, before, &h))
+                seq = h.prev;
+        while (seq != 0 && !t->rc) {
+                if (!ledger_store_history_get(t, a->account, seq, &h)) {
+                        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                        return;
+                }
+                if (h.seq < before && cb(ctx, &h))
+                        return;
+                seq = h.prev;
+        }
 }
 
 /* ----------------------------------------------------------------- idem */
 
+/* class ‖ rid ‖ pk.  Request ids made by tb_request_id_make begin with a
+ * millisecond clock, so their rows (class 1) land at the end of the
+ * database; any other id (class 0: random, a test's, format 1's random
+ * genesis id) sorts before them all, where it cannot stop the appends. */
 static void idem_key(struct row *k, const uint8_t pk[TB_PUBKEY_SIZE],
                      const uint8_t rid[TB_REQUEST_ID_SIZE])
 {
-        tb_put_bytes(row_init(k), pk, TB_PUBKEY_SIZE);
+        int64_t ms;
+
+        tb_put_u8(row_init(k), tb_request_id_time(rid, &ms) ? 1 : 0);
         tb_put_bytes(&k->w, rid, TB_REQUEST_ID_SIZE);
+        tb_put_bytes(&k->w, pk, TB_PUBKEY_SIZE);
 }
 
 void ledger_store_idem_put(struct ledger_txn *t,
@@ -392,7 +393,9 @@ void ledger_store_idem_put(struct ledger_txn *t,
         tb_put_u64(w, (uint64_t)d->points);
         tb_put_u64(w, d->balance);
         tb_put_bytes(w, d->hash, TB_HASH_SIZE);
-        row_put(t, LEDGER_DB_IDEM, &k.w, &v);
+        if (v.w.err != TB_OK)
+                ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+        ledger_txn_put_tail(t, LEDGER_DB_IDEM, &k.w, v.b, v.w.len);
 }
 
 int ledger_store_idem_get(struct ledger_txn *t,
@@ -457,6 +460,35 @@ int ledger_store_keys_get(struct ledger_txn *t,
 }
 
 /* ------------------------------------------------------------ intervals */
+
+/* intervals rows: acct ‖ u64 n -> u64 a ‖ u64 b. */
+static void pair_put(struct ledger_txn *t, enum ledger_db db,
+                     const char *account, uint64_t n, uint64_t a, uint64_t b)
+{
+        struct row k, v;
+
+        tb_put_u64(row_account(&k, account), n);
+        tb_put_u64(row_init(&v), a);
+        tb_put_u64(&v.w, b);
+        row_put(t, db, &k.w, &v);
+}
+
+/* n, a, b of a pair row of k's account (key, val as a cursor found them). */
+static int pair_decode(struct ledger_txn *t, const struct row *k,
+                       const MDB_val *key, const MDB_val *val, uint64_t f[3])
+{
+        struct tb_rbuf r;
+
+        tb_rbuf_init(&r, (const uint8_t *)key->mv_data + k->prefix,
+                     key->mv_size - k->prefix);
+        f[0] = tb_get_u64(&r);
+        if (!decoded(t, &r, f, 3 * sizeof(f[0])))
+                return 0;
+        tb_rbuf_init(&r, val->mv_data, val->mv_size);
+        f[1] = tb_get_u64(&r);
+        f[2] = tb_get_u64(&r);
+        return decoded(t, &r, f, 3 * sizeof(f[0]));
+}
 
 void ledger_store_intervals_put(struct ledger_txn *t, const char *account,
                                 const struct ledger_store_interval *iv)

@@ -111,10 +111,13 @@ TB_WUR int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
                                      struct tb_balance_info *a);
 
 /*
- * history: acct ‖ u64 seq -> i64 delta ‖ u64 balance_after.
+ * history (format 2): u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖
+ * u64 balance_after; prev is the account's previous row (its last_seq
+ * before this entry), 0 for its first.
  */
 struct ledger_store_history {
         uint64_t seq;
+        uint64_t prev;
         int64_t delta;
         uint64_t balance_after;
 };
@@ -127,18 +130,19 @@ TB_WUR int ledger_store_history_get(struct ledger_txn *t, const char *account,
                                     struct ledger_store_history *h);
 
 /*
- * Call cb for the account's rows with seq < before, newest first, until it
+ * Call cb for the rows of account a (as accounts_get read it: the chain
+ * starts at a->last_seq) with seq < before, newest first, until it
  * returns non-zero.  Errors stop the walk in t->rc.
  */
 typedef int ledger_store_history_cb(void *ctx,
                                     const struct ledger_store_history *h);
-void ledger_store_history_walk(struct ledger_txn *t, const char *account,
-                               uint64_t before, ledger_store_history_cb *cb,
-                               void *ctx);
+void ledger_store_history_walk(struct ledger_txn *t,
+                               const struct tb_balance_info *a, uint64_t before,
+                               ledger_store_history_cb *cb, void *ctx);
 
 /*
- * idem: pk ‖ rid -> u16 status ‖ u64 seq ‖ i64 points ‖ u64 balance ‖
- * SHA-256 of the body with its clock zeroed.
+ * idem (format 2): u8 class ‖ rid ‖ pk -> u16 status ‖ u64 seq ‖ i64 points ‖
+ * u64 balance ‖ SHA-256 of the body with its clock zeroed.
  */
 struct ledger_store_idem {
         uint16_t status; /* enum tb_status: OK or a remembered refusal */

@@ -30,4 +30,18 @@ int ledger_tamper_edit(const char *dir, const char *db, const void *key,
                        size_t key_len, ledger_tamper_edit_cb edit_cb,
                        void *arg);
 
+/*
+ * The minimal format-1 writer (docs/storage.md, "Upgrading"): rewrite the
+ * closed format-2 ledger in dir as format 1 wrote it, so that tests can
+ * build a format-1 ledger with today's engine and upgrade it.  Formats 1
+ * and 2 differ only in three layouts, which this converts row by row:
+ * history (u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after
+ * becomes acct ‖ u64 seq -> i64 delta ‖ u64 balance_after) and idem
+ * (class ‖ rid ‖ pk becomes pk ‖ rid); format 1 also stored the leaf hashes
+ * (SHA-256(0x00 ‖ record) at StoredHashIndex(0, n)), added back here; and
+ * meta version becomes 1.  Returns 0, an
+ * LMDB error code, or -1 (a row of an unexpected shape, or no memory).
+ */
+int ledger_tamper_format1(const char *dir);
+
 #endif

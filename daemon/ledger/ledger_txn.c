@@ -234,6 +234,28 @@ void ledger_txn_put_row(struct ledger_txn *t, enum ledger_db db,
                 ledger_txn_put(t, db, k->p, k->len, v, vl, flags);
 }
 
+void ledger_txn_put_tail(struct ledger_txn *t, enum ledger_db db,
+                         const struct tb_wbuf *k, const void *v, size_t vl)
+{
+        MDB_cursor *c;
+        MDB_val last, val;
+        unsigned flags = MDB_APPEND;
+        size_t n;
+        int cmp;
+
+        if (!key_ok(t, k) || !(c = ledger_txn_cursor_open(t, db)))
+                return;
+        if (ledger_txn_cursor_get(t, c, &last, &val, MDB_LAST)) {
+                n = last.mv_size < k->len ? last.mv_size : k->len;
+                cmp = memcmp(k->p, last.mv_data, n);
+                if (cmp < 0 || (cmp == 0 && k->len <= last.mv_size))
+                        flags = 0;
+        }
+        ledger_txn_cursor_close(c);
+        if (!t->rc)
+                ledger_txn_put(t, db, k->p, k->len, v, vl, flags);
+}
+
 int ledger_txn_get_row(struct ledger_txn *t, enum ledger_db db,
                        const struct tb_wbuf *k, struct tb_rbuf *v)
 {

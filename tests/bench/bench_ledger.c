@@ -2,14 +2,20 @@
  * tests/bench/bench_ledger.c - throughput and read latency of the ledger
  * engine on a real LMDB environment (docs/performance.md has the figures).
  *
- *   bench_ledger [-n entries] [-a accounts] [-b batch] [-V] [-S] [-c] [dir]
+ *   bench_ledger [-n entries] [-a accounts] [-b batch] [-r] [-V] [-S] [-c]
+ *                [dir]
+ *   bench_ledger -R -a accounts dir
  *
  * Appends `entries` service entries (default 1,000,000) in batches of 256,
  * signed before the clock starts, over `accounts` accounts (default
  * 10,000) whose services never overlap, so no rule refuses any; then times
- * inclusion proofs, consistency proofs and balance lookups at the final
- * size, and the quick self-check of ledger_open.  Entries are passed as
- * pre-verified, as the daemon does (it checks signatures on worker
+ * inclusion proofs, consistency proofs, balance lookups and history pages
+ * at the final size, and the quick self-check of ledger_open.  -r scatters
+ * the accounts: consecutive services credit accounts far apart in key
+ * order (as many terminals serving different people would), instead of
+ * neighbours.  -R only times the reads, on the ledger a run left in dir
+ * (to compare two builds on the same data, one after the other).  Entries are
+ * passed as pre-verified, as the daemon does (it checks signatures on worker
  * threads); -V makes the writer verify them too.  -b changes the batch size
  * (1..256), -S opens the ledger without fsync (MDB_NOSYNC: to measure what
  * durability costs, never a configuration to run), -c runs the full replay
@@ -39,8 +45,12 @@
 #define B_BATCH   256 /* the largest batch; -b */
 #define B_SAMPLES 10000
 #define B_OPENS   5
+#define B_SCATTER                                                              \
+        1000003u /* -r: a prime, so i -> i * B_SCATTER mod accounts            \
+                    is a permutation unless it divides accounts */
 
 static size_t batch_size = B_BATCH;
+static int64_t rid_ms; /* the request ids' clock: the real one at start */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
@@ -86,16 +96,24 @@ static void bkey_make(struct bkey *k, uint8_t seed_byte)
 static size_t sign_entry(struct tb_entry *e, uint32_t rid, const struct bkey *k,
                          uint8_t *out)
 {
+        const uint8_t rnd[10] = {0xbe,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 (uint8_t)(rid >> 24),
+                                 (uint8_t)(rid >> 16),
+                                 (uint8_t)(rid >> 8),
+                                 (uint8_t)rid};
         size_t len;
 
         e->version = TB_ENTRY_VERSION;
         memcpy(e->signer, k->pk, TB_PUBKEY_SIZE);
-        memset(e->request_id, 0, TB_REQUEST_ID_SIZE);
-        e->request_id[0] = 0xbe;
-        e->request_id[12] = (uint8_t)(rid >> 24);
-        e->request_id[13] = (uint8_t)(rid >> 16);
-        e->request_id[14] = (uint8_t)(rid >> 8);
-        e->request_id[15] = (uint8_t)rid;
+        /* as the CLI makes them: a millisecond clock first (the real one,
+         * after the genesis entry's, one tick per request), then the rest */
+        if (tb_request_id_make(rid_ms + rid, rnd, e->request_id) != TB_OK)
+                die("request id", 0);
         e->clock = B_NOW;
         if (tb_entry_encode(e, out, TB_BODY_MAX, &len) != TB_OK)
                 die("encode", 0);
@@ -138,26 +156,53 @@ static uint64_t apply_all(struct ledger *l, const uint8_t *buf, size_t stride,
         return refused;
 }
 
-/* Bytes this process caused to be written to storage so far (Linux
- * /proc/self/io write_bytes), or 0 when unknown. */
-static uint64_t io_written(void)
+/* A counter of Linux /proc/self/io so far, or 0 when unknown: write_bytes
+ * (what the page cache counted as dirtied for the disk: whole folios, so
+ * on kernels with large folios more than was written) or wchar (bytes
+ * passed to write(2) and pwrite(2): what LMDB wrote, page by page). */
+static uint64_t io_counter(const char *name)
 {
         char line[128];
+        size_t n = strlen(name);
         unsigned long long v = 0;
         FILE *f = fopen("/proc/self/io", "r");
 
         if (!f)
                 return 0;
         while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "write_bytes: %llu", &v) == 1)
+                if (strncmp(line, name, n) == 0 && line[n] == ':') {
+                        v = strtoull(line + n + 1, NULL, 10);
                         break;
+                }
         fclose(f);
         return v;
+}
+
+static uint64_t io_written(void)
+{
+        return io_counter("write_bytes");
+}
+
+static uint64_t io_wchar(void)
+{
+        return io_counter("wchar");
 }
 
 static void account_name(char *out, size_t cap, uint64_t i)
 {
         snprintf(out, cap, "v%07" PRIu64, i);
+}
+
+/* The account of service i: i % accounts, or with -r the same slot
+ * permuted (round r = i / accounts still visits every account once, so
+ * slots never overlap). */
+static uint64_t service_account(uint64_t i, uint64_t accounts, int scatter)
+{
+        uint64_t k = i % accounts;
+
+        if (!scatter)
+                return k;
+        return (k * B_SCATTER + i / accounts) % accounts;
 }
 
 static void rm_ledger(const char *dir)
@@ -178,8 +223,9 @@ int main(int argc, char **argv)
 {
         static uint8_t pbuf[TB_RECORD_MAX + TB_CHECKPOINT_MAX];
         uint64_t n = 1000000, accounts = 10000, refused = 0, i;
-        int verified = 1, full = 0, opt, keep = 0, nosync = 0;
-        uint64_t written;
+        int verified = 1, full = 0, opt, keep = 0, nosync = 0, scatter = 0,
+            reads_only = 0;
+        uint64_t written, wchar;
         char dir[PATH_MAX], path[PATH_MAX + 16], name[32];
         struct ledger_options o;
         struct ledger *l = NULL;
@@ -188,15 +234,17 @@ int main(int argc, char **argv)
         struct tb_status_info st;
         struct tb_balance_info bi;
         struct tb_proof p;
+        static struct tb_history hist;
+        static uint8_t hbuf[TB_HISTORY_MAX * TB_RECORD_MAX];
         struct stat sb;
         uint8_t *buf, *reg;
         size_t stride, len;
         uint64_t size;
-        double t0, t_append, t_incl, t_cons, t_bal, t_open = 0,
-                                                    t_open_min = 1e9;
+        double t0, t_append, t_incl, t_cons, t_bal, t_hist, t_open = 0,
+                                                            t_open_min = 1e9;
         enum ledger_err err;
 
-        while ((opt = getopt(argc, argv, "n:a:b:VSc")) != -1) {
+        while ((opt = getopt(argc, argv, "n:a:b:rRVSc")) != -1) {
                 switch (opt) {
                 case 'n':
                         n = strtoull(optarg, NULL, 10);
@@ -206,6 +254,12 @@ int main(int argc, char **argv)
                         break;
                 case 'b':
                         batch_size = strtoul(optarg, NULL, 10);
+                        break;
+                case 'r':
+                        scatter = 1;
+                        break;
+                case 'R':
+                        reads_only = 1;
                         break;
                 case 'V':
                         verified = 0;
@@ -217,9 +271,10 @@ int main(int argc, char **argv)
                         full = 1;
                         break;
                 default:
-                        fprintf(stderr, "usage: bench_ledger [-n entries] [-a "
-                                        "accounts] [-b batch] [-V] [-S] [-c] "
-                                        "[dir]\n");
+                        fprintf(stderr,
+                                "usage: bench_ledger [-n entries] [-a "
+                                "accounts] [-b batch] [-r] [-V] [-S] [-c] "
+                                "[dir]\n");
                         return 2;
                 }
         }
@@ -228,13 +283,20 @@ int main(int argc, char **argv)
                 return 2;
         }
         if (n == 0 || accounts == 0 || accounts > 9999999 ||
-            (n + accounts - 1) / accounts > 29 * 1440) {
+            (n + accounts - 1) / accounts > 29 * 1440 ||
+            (scatter && accounts % B_SCATTER == 0)) {
                 fprintf(stderr, "bench_ledger: need 1 <= entries / accounts "
                                 "<= 41760\n");
                 return 2;
         }
         if (sodium_init() < 0)
                 die("sodium_init", 0);
+        {
+                struct timespec ts;
+                if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+                        die("clock_gettime", errno);
+                rid_ms = (int64_t)ts.tv_sec * 1000 + 1000;
+        }
         if (optind < argc) {
                 snprintf(dir, sizeof(dir), "%s", argv[optind]);
                 keep = 1;
@@ -249,6 +311,16 @@ int main(int argc, char **argv)
         bkey_make(&rec, 2);
         ledger_options_default(&o);
         o.sync = !nosync;
+        if (reads_only) {
+                if (!keep)
+                        die("-R needs the directory of a kept run", 0);
+                err = ledger_open(dir, &o, &l);
+                if (err)
+                        die(ledger_strerror(err), (int)err);
+                written = wchar = 0;
+                t_append = 0;
+                goto reads;
+        }
         err = ledger_init(dir, B_ORIGIN, admin.pk, "admin", &o);
         if (err)
                 die(ledger_strerror(err), (int)err);
@@ -300,7 +372,7 @@ int main(int argc, char **argv)
                 memset(&e, 0, sizeof(e));
                 e.kind = TB_KIND_SERVICE;
                 account_name(e.u.service.account, sizeof(e.u.service.account),
-                             i % accounts);
+                             service_account(i, accounts, scatter));
                 e.u.service.start =
                     B_NOW - 29 * 86400 + (int64_t)(i / accounts) * 60;
                 e.u.service.minutes = 1;
@@ -312,13 +384,17 @@ int main(int argc, char **argv)
                " entries (not timed below)\n",
                now_s() - t0, n);
 
+        fflush(stdout);
         written = io_written();
+        wchar = io_wchar();
         t0 = now_s();
         refused += apply_all(l, buf, stride, n, verified);
         t_append = now_s() - t0;
         written = io_written() - written;
+        wchar = io_wchar() - wchar;
         free(buf);
 
+reads:
         err = ledger_status(l, &st);
         if (err)
                 die(ledger_strerror(err), (int)err);
@@ -351,6 +427,17 @@ int main(int argc, char **argv)
                         die(ledger_strerror(err), (int)err);
         }
         t_bal = (now_s() - t0) / B_SAMPLES;
+        t0 = now_s();
+        for (i = 0; i < B_SAMPLES; i++) {
+                account_name(name, sizeof(name), rng() % accounts);
+                err = ledger_history(l, name, TB_SEQ_LATEST, TB_HISTORY_MAX,
+                                     &hist, hbuf, sizeof(hbuf));
+                if (err)
+                        die(ledger_strerror(err), (int)err);
+                if (hist.count == 0)
+                        die("empty history", 0);
+        }
+        t_hist = (now_s() - t0) / B_SAMPLES;
         for (i = 0; i < B_OPENS; i++) {
                 double t;
                 ledger_close(l);
@@ -365,10 +452,12 @@ int main(int argc, char **argv)
                         t_open_min = t;
         }
 
+        if (reads_only)
+                goto print_reads;
         printf("entries:            %" PRIu64 " service (+%" PRIu64
-               " setup) over %" PRIu64 " accounts, batches of %zu, %s%s\n",
-               n, accounts + 1, accounts, batch_size,
-               verified ? "pre-verified" : "verified by the writer",
+               " setup) over %" PRIu64 " accounts%s, batches of %zu, %s%s\n",
+               n, accounts + 1, accounts, scatter ? " (scattered)" : "",
+               batch_size, verified ? "pre-verified" : "verified by the writer",
                nosync ? ", NO fsync" : "");
         printf("append:             %.2f s, %.0f entries/s, %.0f batches/s\n",
                t_append, (double)n / t_append,
@@ -376,6 +465,10 @@ int main(int argc, char **argv)
         printf("written:            %.1f MB during append, %.0f bytes/entry "
                "(write_bytes)\n",
                (double)written / 1e6, (double)written / (double)n);
+        printf("pwritten:           %.1f MB during append, %.0f bytes/entry "
+               "(wchar: what LMDB wrote)\n",
+               (double)wchar / 1e6, (double)wchar / (double)n);
+print_reads:
         printf("tree size:          %" PRIu64 "\n", size);
         printf("data.mdb:           %lld bytes, %.1f bytes/entry\n",
                (long long)sb.st_size, (double)sb.st_size / (double)n);
@@ -385,6 +478,8 @@ int main(int argc, char **argv)
                B_SAMPLES);
         printf("balance lookup:     %.2f us (mean of %d)\n", t_bal * 1e6,
                B_SAMPLES);
+        printf("history page:       %.2f us (mean of %d, up to %d items)\n",
+               t_hist * 1e6, B_SAMPLES, TB_HISTORY_MAX);
         printf("open + quick check: %.2f ms mean, %.2f ms min (%d opens)\n",
                t_open * 1e3, t_open_min * 1e3, B_OPENS);
         if (full) {

@@ -76,12 +76,14 @@ expect "timebank nosuch --<TAB>: nothing" "" "$(tb nosuch --)"
 
 expect "timebankd <TAB>: the subcommands" "backup
 check
-init" "$(tbd '')"
+init
+upgrade" "$(tbd '')"
 expect "timebankd init --<TAB>" \
     "$(printf '%s\n' --admin --config --daily-minutes-cap --data --from-tiles --log-key --max-balance --origin --points-per-hour | LC_ALL=C sort)" \
     "$(tbd init --)"
 expect "timebankd check --<TAB>" "--data" "$(tbd check --)"
 expect "timebankd backup --<TAB>" "--data" "$(tbd backup --)"
+expect "timebankd upgrade --<TAB>" "--data" "$(tbd upgrade --)"
 expect "timebankd init --from-tiles <TAB>: directories only" \
     "$(printf '%s\n' keys.d 'tiles dir' | LC_ALL=C sort)" "$(tbd init --from-tiles '')"
 expect "timebankd init --log-key <TAB>: files" "admin.key" "$(tbd init --log-key ad)"
