@@ -48,6 +48,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,6 +96,9 @@ static struct {
         uint64_t inputs;
         uint64_t reset_size;
         uint64_t resets;
+        /* totals, printed at exit: what was tried and what came back */
+        uint64_t frames, raw_pieces, answers, writes_ok, writes_dup,
+            writes_refused, dropped, full_checks;
 } dz;
 
 static void dz_die(const char *what, const char *detail)
@@ -185,6 +189,7 @@ static void dz_full_check(void)
                 dz_die("ledger_check_full", ledger_strerror(err));
         if (rep.mismatches != 0)
                 dz_die("the full self-check found a mismatch", rep.first);
+        dz.full_checks++;
 }
 
 static void dz_ledger_down(void)
@@ -204,6 +209,17 @@ static void dz_ledger_down(void)
 static void dz_cleanup(void)
 {
         char path[4200];
+
+        fprintf(stderr,
+                "fuzz_dispatch: %" PRIu64 " inputs, %" PRIu64
+                " frames and %" PRIu64 " raw pieces sent, %" PRIu64
+                " answers; writes: %" PRIu64 " acknowledged (OK), %" PRIu64
+                " DUPLICATE, %" PRIu64 " refused; %" PRIu64
+                " clients dropped; %" PRIu64 " full checks passed; %" PRIu64
+                " ledger resets\n",
+                dz.inputs, dz.frames, dz.raw_pieces, dz.answers, dz.writes_ok,
+                dz.writes_dup, dz.writes_refused, dz.dropped, dz.full_checks,
+                dz.resets);
         static const char *const names[] = {"data.mdb", "lock.mdb", "log.key",
                                             "log.pub"};
 
@@ -360,7 +376,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < npc; i++) {
                 if (pc[i].raw) {
                         any_raw = 1;
+                        dz.raw_pieces++;
                 } else {
+                        dz.frames++;
                         if (tb_frame_header(pc[i].len, out + out_len) !=
                                 TB_OK &&
                             pc[i].len != 0)
@@ -453,6 +471,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (r.version != TB_PROTO_VERSION)
                         dz_die("an answer of another version", NULL);
                 at += TB_FRAME_HEADER + flen;
+                dz.answers++;
+                if (r.type == 0 && r.id == 0 && r.status != TB_ST_OK)
+                        dz.dropped++; /* or a type-0 request refused */
+                if (r.type == TB_MSG_SUBMIT)
+                        r.status == TB_ST_OK          ? dz.writes_ok++
+                        : r.status == TB_ST_DUPLICATE ? dz.writes_dup++
+                                                      : dz.writes_refused++;
                 if (r.type == TB_MSG_SUBMIT &&
                     (r.status == TB_ST_OK || r.status == TB_ST_DUPLICATE)) {
                         if (r.u.write.checkpoint_len == 0)
