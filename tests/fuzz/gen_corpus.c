@@ -773,6 +773,16 @@ static void gen_dispatch(void)
         check(tb_frame_header(n, out), "frame");
         dz_piece(out, 3, 1); /* half a header, then the client leaves */
         dz_put("miss-raw-truncated");
+
+        /* more answers than the socket takes at once, then the client
+         * leaves in the middle of a frame: every answer due must still
+         * arrive whole (conn.c once cut the one in the socket) */
+        for (int i = 0; i < 1000; i++)
+                dz_read(TB_MSG_INCLUSION, NULL, 0, 0);
+        check(tb_frame_header(32, out), "frame");
+        out[4] = TB_PROTO_VERSION;
+        dz_piece(out, 5, 1);
+        dz_put("raw-leave-mid-frame-answers-due");
 }
 
 int main(int argc, char **argv)
