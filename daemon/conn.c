@@ -388,6 +388,18 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
                 return;
         }
         if (tb_frame_decoder_finish(&c->dec) != TB_OK) {
+                /* the unfinished frame gets no answer, but the answers
+                 * already due go out whole: freeing the bufferevent now
+                 * would cut the one the socket took only part of */
+                if ((what & BEV_EVENT_EOF) && (c->inflight > 0 || out > 0) &&
+                    c->state != CONN_DEAD) {
+                        conn_log(c, LOG_DEBUG,
+                                 "client left in the middle of a frame; "
+                                 "sending the answers due, then closing");
+                        c->state = CONN_CLOSING;
+                        conn_update(c);
+                        return;
+                }
                 conn_close(c, "client left in the middle of a frame");
                 return;
         }

@@ -1,8 +1,8 @@
 /*
- * tests/fuzz/gen_corpus.c - write the seed corpora of fuzz_entry, fuzz_msg
- * and fuzz_frame.
+ * tests/fuzz/gen_corpus.c - write the seed corpora of fuzz_entry, fuzz_msg,
+ * fuzz_frame and fuzz_dispatch.
  *
- *   gen_corpus OUTDIR      writes OUTDIR/{entry,msg,frame}/<name>
+ *   gen_corpus OUTDIR      writes OUTDIR/{entry,msg,frame,dispatch}/<name>
  *
  * Valid inputs come from proto/'s own encoders (so they stay valid when a
  * format changes and this is re-run); near-misses are valid inputs with one
@@ -502,6 +502,289 @@ static void gen_frames(const uint8_t *stream, size_t len)
         put("frame", "miss-zero", buf, 4);
 }
 
+/* ---- fuzz_dispatch: frame sequences for the daemon ------------------------
+ */
+
+/*
+ * fuzz_dispatch's input: pieces joined by "\xfe\xfd" "FR" (the next piece is
+ * one frame) or "\xfe\xfd" "RW" (raw bytes); docs/fuzzing.md.  Its ledger's
+ * genesis admin is pk (seed 0x5e) and origin ORIGIN; the seeds enroll a desk
+ * key (seed 0x6d) with the record and redeem roles and write through it.
+ */
+static uint8_t dz_buf[65536];
+static size_t dz_len;
+static uint8_t desk_pk[TB_PUBKEY_SIZE], desk_sk[TB_SECKEY_SIZE];
+static uint32_t dz_id = 1;
+
+static const uint8_t dz_sep_frame[4] = {0xfe, 0xfd, 'F', 'R'};
+
+static void dz_piece(const uint8_t *p, size_t n, int raw)
+{
+        for (size_t i = 0; i + 4 <= n; i++)
+                if (p[i] == 0xfe && p[i + 1] == 0xfd &&
+                    (memcmp(p + i + 2, "FR", 2) == 0 ||
+                     memcmp(p + i + 2, "RW", 2) == 0))
+                        die("dispatch", "a piece holds a separator");
+        if (dz_len != 0 || raw) {
+                if (dz_len + 4 > sizeof(dz_buf))
+                        die("dispatch", "too long");
+                memcpy(dz_buf + dz_len, dz_sep_frame, 4);
+                if (raw)
+                        memcpy(dz_buf + dz_len + 2, "RW", 2);
+                dz_len += 4;
+        }
+        if (dz_len + n > sizeof(dz_buf))
+                die("dispatch", "too long");
+        memcpy(dz_buf + dz_len, p, n);
+        dz_len += n;
+}
+
+static void dz_req(struct tb_request *q)
+{
+        uint8_t out[TB_FRAME_MAX];
+
+        q->id = dz_id++;
+        dz_piece(out, request(q, out), 0);
+}
+
+/* SUBMIT of e signed by the desk key (desk) or the admin key. */
+static void dz_submit(struct tb_entry *e, int desk)
+{
+        static uint8_t body[TB_BODY_MAX], sgn[TB_SIGNED_MAX];
+        struct tb_request q;
+        size_t n;
+
+        memcpy(e->signer, desk ? desk_pk : pk, TB_PUBKEY_SIZE);
+        check(tb_entry_encode(e, body, sizeof(body), &n), "dispatch entry");
+        memcpy(sgn, body, n);
+        check(tb_entry_sign(ORIGIN, body, n, desk ? desk_sk : sk, sgn + n),
+              "dispatch sign");
+        memset(&q, 0, sizeof(q));
+        q.type = TB_MSG_SUBMIT;
+        q.u.submit.signed_entry = sgn;
+        q.u.submit.len = n + TB_SIG_SIZE;
+        dz_req(&q);
+}
+
+static void dz_read(uint16_t type, const char *account, uint64_t a, uint64_t b)
+{
+        struct tb_request q;
+
+        memset(&q, 0, sizeof(q));
+        q.type = type;
+        switch (type) {
+        case TB_MSG_BALANCE:
+                strcpy(q.u.balance.account, account);
+                break;
+        case TB_MSG_HISTORY:
+                strcpy(q.u.history.account, account);
+                q.u.history.before = a;
+                q.u.history.limit = (uint16_t)b;
+                break;
+        case TB_MSG_ENTRY:
+                q.u.entry.seq = a;
+                break;
+        case TB_MSG_INCLUSION:
+                q.u.inclusion.index = a;
+                q.u.inclusion.size = b;
+                break;
+        case TB_MSG_CONSISTENCY:
+                q.u.consistency.old_size = a;
+                q.u.consistency.size = b;
+                break;
+        }
+        dz_req(&q);
+}
+
+/* The setup every write seed starts with: on a fresh ledger, seq 1 enrolls
+ * the desk key, 2 and 3 register alice and bob, 4 a service of alice. */
+static void dz_setup(void)
+{
+        struct tb_entry e;
+
+        base(&e, TB_KIND_ENROLL, 0x21);
+        memcpy(e.u.enroll.key, desk_pk, TB_PUBKEY_SIZE);
+        e.u.enroll.roles = TB_ROLE_RECORD | TB_ROLE_REDEEM;
+        strcpy(e.u.enroll.name, "front-desk");
+        dz_submit(&e, 0);
+        base(&e, TB_KIND_REGISTER, 0x22);
+        strcpy(e.u.reg.account, "alice");
+        dz_submit(&e, 1);
+        base(&e, TB_KIND_REGISTER, 0x23);
+        strcpy(e.u.reg.account, "bob");
+        dz_submit(&e, 1);
+        base(&e, TB_KIND_SERVICE, 0x24);
+        strcpy(e.u.service.account, "alice");
+        e.u.service.start = 1767229200;
+        e.u.service.minutes = 90;
+        strcpy(e.u.service.activity, "gardening");
+        strcpy(e.u.service.note, "weeded the east beds");
+        dz_submit(&e, 1);
+}
+
+static void dz_put(const char *name)
+{
+        put("dispatch", name, dz_buf, dz_len);
+        dz_len = 0;
+        dz_id = 1;
+}
+
+static void gen_dispatch(void)
+{
+        static const uint16_t reads[] = {TB_MSG_BALANCE,   TB_MSG_HISTORY,
+                                         TB_MSG_ENTRY,     TB_MSG_CHECKPOINT,
+                                         TB_MSG_INCLUSION, TB_MSG_CONSISTENCY,
+                                         TB_MSG_STATUS};
+        static const char *const read_names[] = {
+            "read-balance",    "read-history",   "read-entry",
+            "read-checkpoint", "read-inclusion", "read-consistency",
+            "read-status"};
+        struct tb_entry e;
+        struct tb_request q;
+        uint8_t seed[crypto_sign_SEEDBYTES], out[TB_FRAME_MAX];
+        size_t n;
+
+        memset(seed, 0x6d, sizeof(seed));
+        crypto_sign_seed_keypair(desk_pk, desk_sk, seed);
+
+        /* every read alone, on whatever ledger the process has */
+        for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+                dz_read(reads[i], "alice",
+                        reads[i] == TB_MSG_HISTORY ? TB_SEQ_LATEST : 1,
+                        reads[i] == TB_MSG_HISTORY ? 10 : 0);
+                dz_put(read_names[i]);
+        }
+
+        /* the writes: setup, then each kind, then reads of the result */
+        dz_setup();
+        dz_put("write-setup");
+
+        dz_setup();
+        base(&e, TB_KIND_REDEEM, 0x25);
+        strcpy(e.u.redeem.account, "alice");
+        e.u.redeem.points = 30;
+        strcpy(e.u.redeem.item, "bike-repair");
+        dz_submit(&e, 1);
+        dz_read(TB_MSG_BALANCE, "alice", 0, 0);
+        dz_put("write-redeem");
+
+        dz_setup();
+        base(&e, TB_KIND_TRANSFER, 0x26);
+        strcpy(e.u.transfer.from, "alice");
+        strcpy(e.u.transfer.to, "bob");
+        e.u.transfer.points = 15;
+        strcpy(e.u.transfer.note, "thanks \xe2\x9c\x93");
+        dz_submit(&e, 1);
+        dz_read(TB_MSG_BALANCE, "bob", 0, 0);
+        dz_read(TB_MSG_HISTORY, "bob", TB_SEQ_LATEST, 5);
+        dz_put("write-transfer");
+
+        dz_setup();
+        base(&e, TB_KIND_REVERSE, 0x27);
+        e.u.reverse.seq = 4;
+        strcpy(e.u.reverse.note, "wrong account");
+        dz_submit(&e, 0);
+        dz_read(TB_MSG_HISTORY, "alice", TB_SEQ_LATEST, 10);
+        dz_put("write-reverse");
+
+        dz_setup();
+        base(&e, TB_KIND_POLICY, 0x28);
+        e.u.policy.set = TB_POLICY_RATE | TB_POLICY_DAILY_CAP;
+        strcpy(e.u.policy.activity, "gardening");
+        e.u.policy.points_per_hour = 90;
+        e.u.policy.daily_minutes_cap = 240;
+        dz_submit(&e, 0);
+        dz_read(TB_MSG_STATUS, NULL, 0, 0);
+        dz_put("write-policy");
+
+        dz_setup();
+        base(&e, TB_KIND_REVOKE, 0x29);
+        memcpy(e.u.revoke.key, desk_pk, TB_PUBKEY_SIZE);
+        strcpy(e.u.revoke.note, "tablet lost");
+        dz_submit(&e, 0);
+        base(&e, TB_KIND_SERVICE, 0x2a); /* refused: KEY_REVOKED */
+        strcpy(e.u.service.account, "bob");
+        e.u.service.start = 1767229200;
+        e.u.service.minutes = 30;
+        strcpy(e.u.service.activity, "cooking");
+        dz_submit(&e, 1);
+        dz_put("write-revoke");
+
+        /* refusals: over the balance, a role the key lacks, a bad signature */
+        dz_setup();
+        base(&e, TB_KIND_REDEEM, 0x2b);
+        strcpy(e.u.redeem.account, "bob");
+        e.u.redeem.points = 1000;
+        strcpy(e.u.redeem.item, "too-much");
+        dz_submit(&e, 1);
+        base(&e, TB_KIND_ENROLL, 0x2c);
+        memset(e.u.enroll.key, 0x42, TB_PUBKEY_SIZE);
+        e.u.enroll.roles = TB_ROLE_ADMIN;
+        strcpy(e.u.enroll.name, "sneaky");
+        dz_submit(&e, 1);
+        dz_put("write-refusals");
+
+        /* every request once, then the proofs over the grown tree */
+        dz_setup();
+        for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+                dz_read(reads[i], "alice",
+                        reads[i] == TB_MSG_HISTORY ? TB_SEQ_LATEST : 2,
+                        reads[i] == TB_MSG_HISTORY ? 3 : 4);
+        dz_put("mixed-all");
+
+        /* protocol errors: unknown type, other version, trailing byte; a
+         * frame shorter than the header, an empty frame, raw bad lengths */
+        memset(&q, 0, sizeof(q));
+        q.type = TB_MSG_ENTRY;
+        q.id = 7;
+        q.u.entry.seq = 1;
+        n = request(&q, out);
+        out[1] = 0x01;
+        out[2] = 0x2c; /* type 300 */
+        dz_piece(out, n, 0);
+        out[1] = 0;
+        out[2] = TB_MSG_ENTRY;
+        out[0] = 2; /* version 2 */
+        dz_piece(out, n, 0);
+        out[0] = TB_PROTO_VERSION;
+        out[n] = 0;
+        dz_piece(out, n + 1, 0);
+        dz_read(TB_MSG_STATUS, NULL, 0, 0);
+        dz_put("miss-type-version-trailing");
+
+        dz_read(TB_MSG_STATUS, NULL, 0, 0);
+        dz_piece(out, 3, 0);
+        dz_read(TB_MSG_STATUS, NULL, 0, 0);
+        dz_put("miss-short-frame");
+
+        dz_read(TB_MSG_CHECKPOINT, NULL, 0, 0);
+        dz_piece(out, 0, 0);
+        dz_read(TB_MSG_STATUS, NULL, 0, 0);
+        dz_put("miss-empty-frame");
+
+        dz_read(TB_MSG_STATUS, NULL, 0, 0);
+        {
+                static const uint8_t big[8] = {0, 1, 0, 1, 1, 1, 1, 1};
+                dz_piece(big, sizeof(big), 1);
+        }
+        dz_put("miss-raw-oversize");
+
+        dz_read(TB_MSG_STATUS, NULL, 0, 0);
+        check(tb_frame_header(n, out), "frame");
+        dz_piece(out, 3, 1); /* half a header, then the client leaves */
+        dz_put("miss-raw-truncated");
+
+        /* more answers than the socket takes at once, then the client
+         * leaves in the middle of a frame: every answer due must still
+         * arrive whole (conn.c once cut the one in the socket) */
+        for (int i = 0; i < 1000; i++)
+                dz_read(TB_MSG_INCLUSION, NULL, 0, 0);
+        check(tb_frame_header(32, out), "frame");
+        out[4] = TB_PROTO_VERSION;
+        dz_piece(out, 5, 1);
+        dz_put("raw-leave-mid-frame-answers-due");
+}
+
 int main(int argc, char **argv)
 {
         static uint8_t stream[16 * 1024];
@@ -523,5 +806,6 @@ int main(int argc, char **argv)
         gen_entries();
         gen_msgs(stream, &stream_len);
         gen_frames(stream, stream_len);
+        gen_dispatch();
         return 0;
 }
