@@ -57,7 +57,10 @@ strace_pid=$!
 # BG_PIDS in order, and strace ends when the daemon does.
 daemon=
 for _ in $(seq 100); do
-    daemon=$(pgrep -P "$strace_pid" | head -n 1) && break
+    # (a pipeline's status is head's: test what pgrep found, or a strace
+    # that has not forked yet passes for a daemon that is not there)
+    daemon=$(pgrep -P "$strace_pid" | head -n 1)
+    [ -n "$daemon" ] && break
     sleep 0.1
 done
 [ -n "$daemon" ] || { kill "$strace_pid"; fail "no timebankd under strace"; }
