@@ -90,6 +90,20 @@ static int path_join(char *out, size_t cap, const char *dir, const char *name)
         return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/* Make the names in dir (a rename, a new file) durable: fsync of the
+ * directory.  0, or -1 with errno. */
+int ledger_fsync_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+        if (fd < 0)
+                return -1;
+        rc = fsync(fd);
+        if (close(fd) != 0)
+                rc = -1;
+        return rc;
+}
+
 /* The resize lock prefers its writer.  glibc's default kind prefers
  * readers: two threads whose reads overlap without pause (a busy
  * daemon's readers, or any reader under valgrind's one-at-a-time

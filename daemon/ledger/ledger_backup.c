@@ -72,18 +72,6 @@ static enum ledger_err backup_dest(struct backup *b)
         return empty ? LEDGER_OK : LEDGER_E_EXISTS;
 }
 
-static int backup_fsync_dir(const char *dir)
-{
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-        if (fd < 0)
-                return -1;
-        rc = fsync(fd);
-        if (close(fd) != 0)
-                rc = -1;
-        return rc;
-}
-
 /* The live ledger's log.pub must be the key its meta names; copy it. */
 static enum ledger_err backup_pub(struct backup *b)
 {
@@ -277,7 +265,7 @@ enum ledger_err ledger_backup(const char *dir, const char *dest,
         /* the copy's own lock file is not part of it */
         if (backup_path(path, dest, "lock.mdb") == 0)
                 (void)unlink(path);
-        if (backup_fsync_dir(dest) != 0) {
+        if (ledger_fsync_dir(dest) != 0) {
                 err = LEDGER_E_IO;
                 goto undo;
         }

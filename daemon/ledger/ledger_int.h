@@ -292,4 +292,8 @@ TB_WUR enum ledger_err ledger_env_attach(const char *dir, int rdonly,
  * log.key, log.pub), for an init that failed half-way. */
 void ledger_remove_files(const char *dir);
 
+/* fsync of the directory dir, so that a rename or a new file in it is
+ * durable (ledger.c).  0, or -1 with errno. */
+int ledger_fsync_dir(const char *dir);
+
 #endif

@@ -43,19 +43,6 @@ static int upgrade_remove_new(const char *ndir)
         return rmdir(ndir) != 0 && errno != ENOENT ? -1 : 0;
 }
 
-static int upgrade_fsync_dir(const char *dir)
-{
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int rc;
-
-        if (fd < 0)
-                return -1;
-        rc = fsync(fd);
-        if (close(fd) != 0)
-                rc = -1;
-        return rc;
-}
-
 /* Every idem row of l (format 1: pk ‖ rid) into r through this format's
  * codec; rows the replay wrote for logged entries are overwritten with the
  * stored ones. */
@@ -189,7 +176,7 @@ enum ledger_err ledger_upgrade(const char *dir, const struct ledger_options *o,
          * new one.  The old lock file describes the old file's readers;
          * nothing has it open (the caller holds the directory's lock). */
         if ((unlink(lock) != 0 && errno != ENOENT) || rename(from, to) != 0 ||
-            upgrade_fsync_dir(dir) != 0)
+            ledger_fsync_dir(dir) != 0)
                 return LEDGER_E_IO;
         (void)upgrade_remove_new(ndir);
         return LEDGER_OK;

@@ -19,18 +19,7 @@ set -euo pipefail
 
 tb_init
 daemon_start
-K=$TB_TMP/kiosk.key
-C=$TB_TMP/counter.key
-terminal kiosk record
-terminal counter redeem
-terminal spare record
-ok tb policy -k "$TB_TMP/admin.key" --daily-minutes-cap 600 \
-    --max-balance 100000
-ok tb policy -k "$TB_TMP/admin.key" --points-per-hour 100 --activity garden
-ok tb register -k "$K" alice
-ok tb register -k "$K" bob
-ok tb record -k "$K" alice --minutes 67 --activity garden --start "$(iso 20000)"
-ok tb record -k "$K" bob --minutes 90 --start "$(iso 20000)"
+garden_start
 ok tb redeem -k "$C" alice --points 20 --item bread
 ok tb --json transfer -k "$C" alice bob --points 15
 ok tb reverse -k "$C" "$(json seq)"

@@ -263,6 +263,26 @@ terminal() {
     ok tb enroll -k "$TB_TMP/admin.key" "$TB_TMP/$1.key.pub" --role "$2"
 }
 
+# garden_start: the audits' common beginning on a started daemon: the
+# terminals kiosk and spare (record) and counter (redeem), K and C the
+# kiosk's and the counter's keys, a garden policy, and alice and bob
+# registered with a service each (20000 s ago).
+garden_start() {
+    K=$TB_TMP/kiosk.key
+    C=$TB_TMP/counter.key
+    terminal kiosk record
+    terminal counter redeem
+    terminal spare record
+    ok tb policy -k "$TB_TMP/admin.key" --daily-minutes-cap 600 \
+        --max-balance 100000
+    ok tb policy -k "$TB_TMP/admin.key" --points-per-hour 100 --activity garden
+    ok tb register -k "$K" alice
+    ok tb register -k "$K" bob
+    ok tb record -k "$K" alice --minutes 67 --activity garden \
+        --start "$(iso 20000)"
+    ok tb record -k "$K" bob --minutes 90 --start "$(iso 20000)"
+}
+
 # iso SECONDS_AGO: an ISO 8601 UTC time that many seconds in the past.
 iso() { date -u -d "@$(($(date +%s) - $1))" +%Y-%m-%dT%H:%M:%SZ; }
 

@@ -68,6 +68,7 @@
 #include "msg.h"
 #include "pipeline.h"
 #include "request.h"
+#include "stats.h"
 #include "status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -91,6 +92,7 @@ static struct {
         struct pipeline *pipeline;
         struct request_ctx *rq;
         struct conn_set conns;
+        struct stats stats;
         int idle;
         uint64_t last_size;
         uint64_t inputs;
@@ -251,7 +253,12 @@ static void dz_init(void)
                 dz_die("cannot set up the event loop", NULL);
         if ((dz.rq = calloc(1, sizeof(*dz.rq))) == NULL)
                 dz_die("out of memory", NULL);
+        /* wired as server_init wires them */
+        stats_init(&dz.stats);
+        dz.rq->stats = &dz.stats;
+        dz.rq->conns = &dz.conns;
         dz.conns.cfg = &dz.cfg;
+        dz.conns.stats = &dz.stats;
         dz.conns.rq = dz.rq;
         dz.conns.closed_cb = dz_closed_cb;
         dz_ledger_up();
