@@ -53,17 +53,24 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
     strace -f -qq -o "$TB_TMP/trace" "$TIMEBANKD" -d "$DATA" -s "$SOCK" \
     2>>"$DLOG" &
 strace_pid=$!
-# The daemon, strace's child, gets the signals: lib.sh's cleanup signals
-# BG_PIDS in order, and strace ends when the daemon does.
+# strace -o FILE PROG blocks fatal signals (its -I 3): it ends only when
+# the daemon it started does, so the daemon is the one to signal, and lib.sh's
+# cleanup (which signals BG_PIDS, then waits) must know it.  Under load
+# strace may take a while to fork it: wait up to 60 s.  (With set -e and
+# pipefail an empty pgrep must not end the script: hence the if.)
 daemon=
-for _ in $(seq 100); do
-    # (a pipeline's status is head's: test what pgrep found, or a strace
-    # that has not forked yet passes for a daemon that is not there)
-    daemon=$(pgrep -P "$strace_pid" | head -n 1)
-    [ -n "$daemon" ] && break
+for _ in $(seq 600); do
+    if daemon=$(pgrep -P "$strace_pid" | head -n 1) && [ -n "$daemon" ]; then
+        break
+    fi
+    daemon=
     sleep 0.1
 done
-[ -n "$daemon" ] || { kill "$strace_pid"; fail "no timebankd under strace"; }
+if [ -z "$daemon" ]; then
+    # whatever strace starts from now on dies with it: -I 3 ignores TERM
+    kill -KILL "$strace_pid" 2>/dev/null
+    fail "no timebankd under strace after 60 s"
+fi
 BG_PIDS+=("$daemon" "$strace_pid")
 for _ in $(seq 300); do
     [ -S "$SOCK" ] && tb --timeout 2 status >/dev/null 2>&1 && break
