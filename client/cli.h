@@ -200,6 +200,14 @@ struct cli {
         struct cli_write write;
 };
 
+/*
+ * A whole small file (a receipt, a saved checkpoint) into buf[0..cap): its
+ * length.  Exits with code, naming path and what it should have been, if
+ * the file is missing, unreadable or longer than cap bytes.
+ */
+size_t cli_read_file(const char *path, const char *what, uint8_t *buf,
+                     size_t cap, int code);
+
 /* "timebank: " fmt on standard error, then exit with code. */
 void cli_die(int code, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));

@@ -4,6 +4,7 @@
  * is unknown names its request id, the way to retry it safely.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,4 +101,23 @@ void cli_call_check(struct cli *cli, int allow_duplicate)
         if (tb_status_class(r->status) == TB_STC_TRANSIENT)
                 call_retry_hint(cli);
         exit(code);
+}
+
+size_t cli_read_file(const char *path, const char *what, uint8_t *buf,
+                     size_t cap, int code)
+{
+        FILE *f = fopen(path, "rb");
+        size_t n;
+
+        if (f == NULL)
+                cli_die(code, "cannot read %s: %s", path, strerror(errno));
+        n = fread(buf, 1, cap, f);
+        if (ferror(f) || (n == cap && fgetc(f) != EOF)) {
+                fclose(f);
+                cli_die(code,
+                        "%s: not %s (unreadable or larger than %zu bytes)",
+                        path, what, cap);
+        }
+        fclose(f);
+        return n;
 }

@@ -103,27 +103,6 @@ int cli_proof_prove(struct cli *cli, const struct cli_args *a)
         return TB_EXIT_OK;
 }
 
-/* A signed checkpoint from a file (as `timebank checkpoint` wrote it). */
-static size_t proof_read_checkpoint(const char *path, uint8_t *buf, size_t cap)
-{
-        FILE *f = fopen(path, "rb");
-        size_t n;
-
-        if (f == NULL)
-                cli_die(TB_EXIT_OTHER, "cannot read %s: %s", path,
-                        strerror(errno));
-        n = fread(buf, 1, cap, f);
-        if (ferror(f) || !feof(f)) {
-                fclose(f);
-                cli_die(TB_EXIT_OTHER,
-                        "%s: not a checkpoint (unreadable or larger than %zu "
-                        "bytes)",
-                        path, cap);
-        }
-        fclose(f);
-        return n;
-}
-
 /*
  * With --from: the auditor's question "is today's log an extension of the
  * one I saw?".  Both checkpoints must verify with the log key and the
@@ -137,7 +116,8 @@ static void proof_extends(struct cli *cli, const char *from,
         uint8_t oldcp[TB_CHECKPOINT_MAX];
         struct tb_checkpoint a, b;
         struct tb_vkey v;
-        size_t n = proof_read_checkpoint(from, oldcp, sizeof(oldcp));
+        size_t n = cli_read_file(from, "a checkpoint", oldcp, sizeof(oldcp),
+                                 TB_EXIT_OTHER);
         enum tb_err err;
 
         proof_log_key(keypath, &v);

@@ -15,27 +15,6 @@
 #include "cli.h"
 #include "receipt.h"
 
-/* A whole small file into buf[0..cap); exits if missing or larger. */
-static size_t receipt_read(const char *path, const char *what, uint8_t *buf,
-                           size_t cap)
-{
-        FILE *f = fopen(path, "rb");
-        size_t n;
-
-        if (f == NULL)
-                cli_die(TB_EXIT_USAGE, "cannot read %s: %s", path,
-                        strerror(errno));
-        n = fread(buf, 1, cap, f);
-        if (ferror(f) || (n == cap && fgetc(f) != EOF)) {
-                fclose(f);
-                cli_die(TB_EXIT_USAGE,
-                        "%s: not %s (unreadable or larger than %zu bytes)",
-                        path, what, cap - 1);
-        }
-        fclose(f);
-        return n;
-}
-
 /* Write p[0..n) to a new file at path (never over an existing one). */
 static void receipt_write(const char *path, const uint8_t *p, size_t n)
 {
@@ -272,7 +251,8 @@ int cli_receipt_verify(struct cli *cli, const struct cli_args *a)
                 cli_die(TB_EXIT_USAGE,
                         "--checkpoint NEWER and --online: give one");
         cli_trust_need(a->value[CLI_OPT_LOG_KEY], "verify-receipt", &v);
-        n = receipt_read(path, "a receipt", text, sizeof(text));
+        n = cli_read_file(path, "a receipt", text, sizeof(text) - 1,
+                          TB_EXIT_USAGE);
         if ((err = tb_receipt_parse(text, n, r)) != TB_OK)
                 cli_die(TB_EXIT_USAGE,
                         "%s is not a timebank receipt: expected a "
@@ -284,7 +264,8 @@ int cli_receipt_verify(struct cli *cli, const struct cli_args *a)
         if (a->value[CLI_OPT_CHECKPOINT] != NULL) {
                 static uint8_t note[TB_CHECKPOINT_MAX + 1];
                 const char *f = a->value[CLI_OPT_CHECKPOINT];
-                n = receipt_read(f, "a checkpoint", note, sizeof(note));
+                n = cli_read_file(f, "a checkpoint", note, sizeof(note) - 1,
+                                  TB_EXIT_USAGE);
                 newer = receipt_newer(cli, f, note, n, &v, &cp);
         } else if (a->value[CLI_OPT_ONLINE] != NULL) {
                 static uint8_t note[TB_CHECKPOINT_MAX];
