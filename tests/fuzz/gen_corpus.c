@@ -255,7 +255,7 @@ static int sample_request(int i, struct tb_request *q, uint8_t *signed_entry,
         static const uint16_t types[] = {
             TB_MSG_SUBMIT,      TB_MSG_BALANCE,    TB_MSG_HISTORY,
             TB_MSG_ENTRY,       TB_MSG_CHECKPOINT, TB_MSG_INCLUSION,
-            TB_MSG_CONSISTENCY, TB_MSG_STATUS,
+            TB_MSG_CONSISTENCY, TB_MSG_STATUS,     TB_MSG_STATS,
         };
 
         if (i >= (int)(sizeof(types) / sizeof(types[0])))
@@ -411,6 +411,19 @@ static void gen_msgs(uint8_t *frames, size_t *frames_len)
         r.u.status.disk_bytes = 1 << 20;
         r.u.status.map_bytes = 1 << 30;
         put("msg", "resp-status", out, response(&r, out));
+
+        memset(&r, 0, sizeof(r));
+        r.type = TB_MSG_STATS;
+        r.u.stats.count = 3;
+        strcpy(r.u.stats.items[0].name, "start_time_seconds");
+        r.u.stats.items[0].value = 1767225600;
+        strcpy(r.u.stats.items[1].name, "responses_total");
+        strcpy(r.u.stats.items[1].label, "OK");
+        r.u.stats.items[1].value = 7;
+        strcpy(r.u.stats.items[2].name, "requests_total");
+        strcpy(r.u.stats.items[2].label, "balance");
+        r.u.stats.items[2].value = 1;
+        put("msg", "resp-stats", out, response(&r, out));
 
         /* errors: no body, a message */
         memset(&r, 0, sizeof(r));
@@ -634,11 +647,11 @@ static void gen_dispatch(void)
         static const uint16_t reads[] = {TB_MSG_BALANCE,   TB_MSG_HISTORY,
                                          TB_MSG_ENTRY,     TB_MSG_CHECKPOINT,
                                          TB_MSG_INCLUSION, TB_MSG_CONSISTENCY,
-                                         TB_MSG_STATUS};
+                                         TB_MSG_STATUS,    TB_MSG_STATS};
         static const char *const read_names[] = {
             "read-balance",    "read-history",   "read-entry",
             "read-checkpoint", "read-inclusion", "read-consistency",
-            "read-status"};
+            "read-status",     "read-stats"};
         struct tb_entry e;
         struct tb_request q;
         uint8_t seed[crypto_sign_SEEDBYTES], out[TB_FRAME_MAX];
