@@ -38,12 +38,7 @@ writer() {
 }
 
 note "backups while $WRITERS writers write"
-PIDS=()
-for w in $(seq 1 $WRITERS); do
-    writer "$w" 2>"$TB_TMP/writer$w.err" &
-    PIDS+=($!)
-    BG_PIDS+=($!)
-done
+writers_start "$WRITERS" writer
 BACKUPS=()
 SIZES=()
 b=0
@@ -62,13 +57,7 @@ while [ "$b" -lt 6 ]; do
     b=$((b + 1))
     sleep 0.3
 done
-FAILED=0
-for w in $(seq 1 $WRITERS); do
-    wait "${PIDS[$((w - 1))]}" ||
-        { echo "writer $w: $(cat "$TB_TMP/writer$w.err")" >&2; FAILED=1; }
-done
-BG_PIDS=()
-[ "$FAILED" -eq 0 ] || fail "a writer failed"
+writers_wait || fail "a writer failed"
 FINAL=$(tree_size)
 [ "${SIZES[0]}" -lt "$FINAL" ] || fail "no backup was taken while writes went on"
 [ "${SIZES[0]}" -lt "${SIZES[5]}" ] || [ "${SIZES[5]}" -lt "$FINAL" ] ||

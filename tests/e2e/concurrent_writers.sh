@@ -42,20 +42,9 @@ $(json points <(echo "$out"))" >>"$log"
 }
 
 note "$WRITERS writers, $((SERVICES + 2)) writes each, all at once"
-PIDS=()
-for w in $(seq 1 $WRITERS); do
-    writer "$w" 2>"$TB_TMP/writer$w.err" &
-    PIDS+=($!)
-    BG_PIDS+=($!)
-done
+writers_start "$WRITERS" writer
 FAILED=0
-for w in $(seq 1 $WRITERS); do
-    if ! wait "${PIDS[$((w - 1))]}"; then
-        echo "writer $w failed: $(cat "$TB_TMP/writer$w.err")" >&2
-        FAILED=$((FAILED + 1))
-    fi
-done
-BG_PIDS=()
+writers_wait || FAILED=$?
 [ "$FAILED" -eq 0 ] || fail "$FAILED writers had a write refused or lost"
 
 cat "$TB_TMP"/writer*.log >"$TB_TMP/acked"

@@ -291,3 +291,32 @@ tree_size() {
     tb --json status >"$TB_TMP/status.json" || fail "status"
     json tree_size "$TB_TMP/status.json"
 }
+
+# writers_start N FUNC: FUNC 1 … FUNC N in the background, each with its
+# stderr in $TB_TMP/FUNC<i>.err (killed by the cleanup if the test fails).
+# writers_wait: wait for them all; prints each failure's stderr and returns
+# how many failed (0: all succeeded).
+WRITER_PIDS=()
+WRITER_FUNC=
+writers_start() {
+    local w
+    WRITER_PIDS=()
+    WRITER_FUNC=$2
+    for w in $(seq 1 "$1"); do
+        "$2" "$w" 2>"$TB_TMP/$2$w.err" &
+        WRITER_PIDS+=($!)
+        BG_PIDS+=($!)
+    done
+}
+writers_wait() {
+    local w failed=0
+    for w in $(seq 1 ${#WRITER_PIDS[@]}); do
+        if ! wait "${WRITER_PIDS[$((w - 1))]}"; then
+            echo "$WRITER_FUNC $w failed: $(cat "$TB_TMP/$WRITER_FUNC$w.err")" >&2
+            failed=$((failed + 1))
+        fi
+    done
+    BG_PIDS=()
+    WRITER_PIDS=()
+    return "$failed"
+}
