@@ -61,15 +61,20 @@ enum cli_opt {
         CLI_OPT_SIZE,
         CLI_OPT_LOG_KEY,
         CLI_OPT_FROM,
-        CLI_OPT_TILES,      /* audit */
-        CLI_OPT_SINCE,      /* audit */
-        CLI_OPT_BALANCES,   /* audit */
-        CLI_OPT_HTML,       /* audit */
-        CLI_OPT_CSV,        /* export */
-        CLI_OPT_SLIP,       /* receipt */
-        CLI_OPT_PNG,        /* receipt */
-        CLI_OPT_CHECKPOINT, /* verify-receipt */
-        CLI_OPT_ONLINE,     /* verify-receipt */
+        CLI_OPT_TILES,          /* audit */
+        CLI_OPT_SINCE,          /* audit */
+        CLI_OPT_BALANCES,       /* audit */
+        CLI_OPT_HTML,           /* audit */
+        CLI_OPT_CSV,            /* export */
+        CLI_OPT_SLIP,           /* receipt */
+        CLI_OPT_PNG,            /* receipt */
+        CLI_OPT_CHECKPOINT,     /* verify-receipt */
+        CLI_OPT_ONLINE,         /* verify-receipt */
+        CLI_OPT_OLD_LOG_KEY,    /* link-logs, verify-link */
+        CLI_OPT_OLD_CHECKPOINT, /* link-logs */
+        CLI_OPT_NEW_CHECKPOINT, /* link-logs */
+        CLI_OPT_ADMIN_KEY,      /* verify-link */
+        CLI_OPT_OLD_TILES,      /* verify-link */
         CLI_OPT_COUNT
 };
 
@@ -385,6 +390,9 @@ int cli_audit_run(struct cli *cli, const struct cli_args *a);
 /* `timebank export --csv FILE`: the audit, then one row per entry. */
 int cli_audit_csv(struct cli *cli, const struct cli_args *a);
 
+int cli_link_make(struct cli *cli, const struct cli_args *a);
+int cli_link_verify(struct cli *cli, const struct cli_args *a);
+
 int cli_receipt_make(struct cli *cli, const struct cli_args *a);
 int cli_receipt_verify(struct cli *cli, const struct cli_args *a);
 
@@ -441,6 +449,20 @@ struct tiles_entries;
 void cli_export_fetch(struct cli *cli, const struct tb_vkey *v, uint8_t *note,
                       size_t *note_len, struct tb_checkpoint *cp,
                       struct tiles_entries *e);
+
+struct tiles_tree;
+
+/*
+ * The log link published in the mirror tiles (its file log-link, if any),
+ * for `audit --tiles`: it must open with the admin key the genesis of the
+ * audited log (entries e, tree t, log key v) names, link to this log, both
+ * its checkpoints verify, and this log at the link's new size have the
+ * link's root.  Returns -1 (no link), 0 (msg says what it links), 1 (msg
+ * says what is wrong).
+ */
+int cli_link_audit(const char *tiles, const struct tb_vkey *v,
+                   const struct tiles_tree *t, const struct tiles_entries *e,
+                   char *msg, size_t cap);
 
 /* "timebank: what i/n" on standard error, only if it is a terminal. */
 void cli_export_progress(const char *what, uint64_t i, uint64_t n);

@@ -432,6 +432,7 @@ int cli_audit_run(struct cli *cli, const struct cli_args *a)
         struct audit au = {.cli = cli, .tiles = a->value[CLI_OPT_TILES]};
         const char *html = a->value[CLI_OPT_HTML];
         struct audit_totals tot = {0};
+        char link[TILES_ERR_MAX] = "";
         int rc;
 
         if (au.tiles != NULL && a->value[CLI_OPT_BALANCES] != NULL)
@@ -443,6 +444,14 @@ int cli_audit_run(struct cli *cli, const struct cli_args *a)
                 cli_die(TB_EXIT_OTHER, "out of memory");
         rc = audit_checks(&au, a->value[CLI_OPT_SINCE],
                           a->value[CLI_OPT_BALANCES] != NULL);
+        /* a mirror may carry the link from an earlier log of this
+         * district (docs/log-link.md): checked as far as this log goes */
+        if (rc == 0 && au.tiles != NULL &&
+            cli_link_audit(au.tiles, &au.v, &au.t, &au.e, link, sizeof(link)) ==
+                1) {
+                rc = audit_problem(&au, "%s", link);
+                link[0] = 0;
+        }
         if (au.rules != NULL)
                 audit_rules_totals(au.rules, &tot);
         if (html != NULL)
@@ -463,6 +472,7 @@ int cli_audit_run(struct cli *cli, const struct cli_args *a)
             CLI_U64("reversed", tot.reversed),
             CLI_BOOL("ok", rc == 0),
             CLI_STR("problem", au.problem),
+            CLI_STR("log_link", link),
             CLI_TEXT_U64("hours", tot.minutes / 60),
             CLI_TEXT_U64("hour_minutes", tot.minutes % 60),
             CLI_TEXT_STR("result",
@@ -478,6 +488,7 @@ int cli_audit_run(struct cli *cli, const struct cli_args *a)
                 "points     {points_earned} earned, {points_redeemed} "
                 "redeemed, {points_transferred} transferred; {reversed} "
                 "entries reversed\n"
+                "{?log_link}link       {log_link}\n{/}"
                 "{?problem}problem    {problem}\n{/}"
                 "result     {result}\n");
         audit_free(&au);

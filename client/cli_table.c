@@ -65,6 +65,11 @@ const struct cli_option cli_table_options[CLI_OPT_COUNT] = {
     [CLI_OPT_PNG] = {"png", 0, "FILE", 0, 0, NULL},
     [CLI_OPT_CHECKPOINT] = {"checkpoint", 0, "NEWER", 0, 0, NULL},
     [CLI_OPT_ONLINE] = {"online", 0, NULL, 0, 0, NULL},
+    [CLI_OPT_OLD_LOG_KEY] = {"old-log-key", 0, "OLD.pub", 0, 0, NULL},
+    [CLI_OPT_OLD_CHECKPOINT] = {"old-checkpoint", 0, "FILE", 0, 0, NULL},
+    [CLI_OPT_NEW_CHECKPOINT] = {"new-checkpoint", 0, "FILE", 0, 0, NULL},
+    [CLI_OPT_ADMIN_KEY] = {"admin-key", 0, "ADMIN.pub", 0, 0, NULL},
+    [CLI_OPT_OLD_TILES] = {"old-tiles", 0, "DIR", 0, 0, NULL},
 };
 
 static const struct cli_command table_commands[] = {
@@ -224,8 +229,35 @@ static const struct cli_command table_commands[] = {
      "check the whole log without trusting the daemon: signatures, tiles, "
      "key chain, every ledger rule and balance; exit 1 on the first "
      "problem; --html writes the community office's report page (also "
-     "when the audit fails: it says so)",
+     "when the audit fails: it says so); a log-link file in the --tiles "
+     "mirror is checked and reported",
      0},
+    {"link-logs",
+     cli_link_make,
+     {O(KEY) | O(OUTPUT) | O(LOG_KEY) | O(OLD_LOG_KEY) | O(OLD_CHECKPOINT) |
+          O(NEW_CHECKPOINT),
+      O(KEY) | O(OUTPUT) | O(OLD_LOG_KEY) | O(OLD_CHECKPOINT) |
+          O(NEW_CHECKPOINT),
+      0, 0},
+     "link-logs -k ADMIN.key --old-log-key OLD.pub --old-checkpoint FILE "
+     "--new-checkpoint FILE [--log-key NEW.pub] -o LINK",
+     "after a lost or leaked log key: sign, with the admin key and "
+     "offline, the link from the old log's final checkpoint to the new "
+     "log's first (each verified with its log key; the new key defaults "
+     "to the pinned one) into the new file LINK (docs/log-link.md)",
+     0},
+    {"verify-link",
+     cli_link_verify,
+     {O(LOG_KEY) | O(OLD_LOG_KEY) | O(ADMIN_KEY) | O(TILES) | O(OLD_TILES),
+      O(OLD_LOG_KEY), 1, 1},
+     "verify-link LINK --old-log-key OLD.pub [--log-key NEW.pub] "
+     "[--admin-key ADMIN.pub] [--tiles DIR|URL] [--old-tiles DIR|URL]",
+     "check a log link: the admin key's signature (--admin-key, or the one "
+     "the new log's genesis names in --tiles), both checkpoints with their "
+     "log keys; with --tiles, that the new log grew from the link's "
+     "checkpoint; with --old-tiles, that the link names the old log's "
+     "final checkpoint; exit 5 if anything does not verify",
+     CLI_ARG_FILE},
 };
 
 #define TABLE_NCOMMANDS (sizeof(table_commands) / sizeof(table_commands[0]))

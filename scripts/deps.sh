@@ -25,6 +25,10 @@ TB_TEST_PACKAGES=(valgrind lmdb-utils clang libclang-rt-14-dev libsqlite3-dev
 	libcurl4-openssl-dev lintian openssh-server openssh-client strace systemd
 	prometheus chromium zbar-tools)
 
+# scripts/walkthrough's machines (not a CI stage): debootstrap makes the
+# Debian roots, systemd-container's systemd-nspawn boots them.
+TB_WALK_PACKAGES=(debootstrap systemd-container)
+
 tb_install_deps() {
 	local missing=() pkg sudo=()
 	for pkg in "$@"; do

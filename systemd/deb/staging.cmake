@@ -12,16 +12,20 @@ function(staging_run)
   endif()
 endfunction()
 
-file(GLOB programs "${root}/usr/bin/*" "${root}/usr/sbin/*")
+# With one package per component (timebank, timebank-dev) the tree holds
+# one directory per component (main/usr/..., dev/usr/...): look in both.
+file(GLOB programs "${root}/usr/bin/*" "${root}/usr/sbin/*"
+     "${root}/*/usr/bin/*" "${root}/*/usr/sbin/*")
 foreach(f ${programs})
   staging_run(strip --remove-section=.comment --remove-section=.note ${f})
 endforeach()
-file(GLOB_RECURSE archives "${root}/usr/lib/*.a")
+file(GLOB_RECURSE archives "${root}/*.a")
 foreach(f ${archives})
   staging_run(strip --strip-debug --remove-section=.comment
               --remove-section=.note --enable-deterministic-archives ${f})
 endforeach()
-file(GLOB_RECURSE pages "${root}/usr/share/man/*.[1-8]")
+file(GLOB_RECURSE pages "${root}/*")
+list(FILTER pages INCLUDE REGEX "/share/man/man[1-8]/[^/]+[.][1-8]$")
 foreach(f ${pages})
   staging_run(gzip -9nf ${f})
 endforeach()

@@ -14,7 +14,8 @@
  * across docs/.  Each document has one owning test (ledger-format.md:
  * test_entry, protocol.md: test_msg, keys.md: test_key, transparency.md:
  * test_merkle, audit.md: test_tiles, signer.md: test_ledger_signer,
- * storage.md: test_ledger_upgrade, receipts.md: test_receipt); other
+ * storage.md: test_ledger_upgrade, receipts.md: test_receipt, log-link.md:
+ * test_link); other
  * tests may reuse its vectors.  The owner loads the
  * document, looks vectors up by name, checks
  * each against the code, and finally calls docvec_unchecked() so a vector in
