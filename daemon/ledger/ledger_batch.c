@@ -35,6 +35,92 @@ static int remembered(unsigned st)
                st != TB_ST_REQUEST_ID_REUSED && st != TB_ST_SAME_ACCOUNT;
 }
 
+/*
+ * What "the same request" means for idempotency: the body with the
+ * terminal's clock zeroed.  A terminal (or a person re-running the CLI)
+ * that retries a request a second later signs a new clock; that is still
+ * the same request, and must get the first outcome, not REQUEST_ID_REUSED.
+ */
+static void idem_hash(const uint8_t *body, size_t blen,
+                      uint8_t hash[TB_HASH_SIZE])
+{
+        static const uint8_t zero[8];
+        crypto_hash_sha256_state st;
+
+        /* the decoder guarantees blen > TB_ENTRY_CLOCK_OFF + 8 */
+        crypto_hash_sha256_init(&st);
+        crypto_hash_sha256_update(&st, body, TB_ENTRY_CLOCK_OFF);
+        crypto_hash_sha256_update(&st, zero, sizeof(zero));
+        crypto_hash_sha256_update(&st, body + TB_ENTRY_CLOCK_OFF + 8,
+                                  blen - TB_ENTRY_CLOCK_OFF - 8);
+        crypto_hash_sha256_final(&st, hash);
+}
+
+/* The account whose change and balance an accepted entry of this kind
+ * reports (ledger_result): NULL for the kinds that change no balance.  A
+ * reverse reports on the account of the entry it reverses. */
+static const char *primary_account(struct ledger_txn *t,
+                                   const struct tb_entry *e,
+                                   struct tb_record *o)
+{
+        struct ledger_store_record rec;
+
+        switch (e->kind) {
+        case TB_KIND_SERVICE:
+                return e->u.service.account;
+        case TB_KIND_REDEEM:
+                return e->u.redeem.account;
+        case TB_KIND_TRANSFER:
+                return e->u.transfer.from;
+        case TB_KIND_REVERSE:
+                ledger_txn_require(
+                    t, ledger_store_log_get(t, e->u.reverse.seq, &rec));
+                if (t->rc)
+                        return NULL;
+                if (tb_record_decode(rec.bytes, rec.len, o) != TB_OK ||
+                    o->entry.kind == TB_KIND_REVERSE) {
+                        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                        return NULL;
+                }
+                return primary_account(t, &o->entry, o);
+        default:
+                return NULL;
+        }
+}
+
+enum ledger_err ledger_idem_logged(struct ledger_txn *t,
+                                   const uint8_t pk[TB_PUBKEY_SIZE],
+                                   const uint8_t rid[TB_REQUEST_ID_SIZE],
+                                   uint64_t seq, struct ledger_store_idem *d)
+{
+        struct ledger_store_record rec;
+        struct ledger_store_history h;
+        struct tb_record o, orig;
+        const char *account;
+
+        memset(d, 0, sizeof(*d));
+        d->seq = seq;
+        ledger_txn_require(t, ledger_store_log_get(t, seq, &rec));
+        if (t->rc)
+                return ledger_txn_err(t->rc);
+        /* the row must name its own request: a row pointing at another
+         * entry is a corrupt (or tampered) idem database */
+        if (tb_record_decode(rec.bytes, rec.len, &o) != TB_OK ||
+            memcmp(o.entry.signer, pk, TB_PUBKEY_SIZE) != 0 ||
+            memcmp(o.entry.request_id, rid, TB_REQUEST_ID_SIZE) != 0) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                return LEDGER_E_CORRUPT;
+        }
+        idem_hash(o.body, o.body_len, d->hash);
+        if ((account = primary_account(t, &o.entry, &orig)) != NULL) {
+                ledger_txn_require(
+                    t, ledger_store_history_get(t, account, seq, &h));
+                d->points = h.delta;
+                d->balance = h.balance_after;
+        }
+        return t->rc ? ledger_txn_err(t->rc) : LEDGER_OK;
+}
+
 /* 1 if (signer, request id) was seen: r then holds the answer. */
 static int idem_lookup(struct ledger_txn *t, const struct tb_entry *e,
                        const uint8_t hash[TB_HASH_SIZE],
@@ -44,6 +130,9 @@ static int idem_lookup(struct ledger_txn *t, const struct tb_entry *e,
 
         if (!ledger_store_idem_get(t, e->signer, e->request_id, &d))
                 return 0;
+        if (d.status == TB_ST_OK &&
+            ledger_idem_logged(t, e->signer, e->request_id, d.seq, &d))
+                return 1; /* t->rc says why */
         if (memcmp(d.hash, hash, TB_HASH_SIZE) != 0) {
                 /* name what holds the id: if the caller meant the same
                  * request, it is there already (never send it anew) */
@@ -108,27 +197,6 @@ static void append_record(struct ledger_txn *t, uint64_t seq, int64_t received,
         }
         ledger_store_hashes_put(t, seq, (const uint8_t(*)[TB_HASH_SIZE])hashes,
                                 count);
-}
-
-/*
- * What "the same request" means for idempotency: the body with the
- * terminal's clock zeroed.  A terminal (or a person re-running the CLI)
- * that retries a request a second later signs a new clock; that is still
- * the same request, and must get the first outcome, not REQUEST_ID_REUSED.
- */
-static void idem_hash(const uint8_t *body, size_t blen,
-                      uint8_t hash[TB_HASH_SIZE])
-{
-        static const uint8_t zero[8];
-        crypto_hash_sha256_state st;
-
-        /* the decoder guarantees blen > TB_ENTRY_CLOCK_OFF + 8 */
-        crypto_hash_sha256_init(&st);
-        crypto_hash_sha256_update(&st, body, TB_ENTRY_CLOCK_OFF);
-        crypto_hash_sha256_update(&st, zero, sizeof(zero));
-        crypto_hash_sha256_update(&st, body + TB_ENTRY_CLOCK_OFF + 8,
-                                  blen - TB_ENTRY_CLOCK_OFF - 8);
-        crypto_hash_sha256_final(&st, hash);
 }
 
 static void apply_one(struct ledger *l, struct ledger_txn *t,

@@ -379,6 +379,13 @@ static void idem_key(struct row *k, const uint8_t pk[TB_PUBKEY_SIZE],
         tb_put_bytes(&k->w, pk, TB_PUBKEY_SIZE);
 }
 
+/* The value: an accepted entry's row holds only its seq (u64, 8 bytes):
+ * its outcome and body are in the log and its history rows.  A remembered
+ * refusal holds u16 status ‖ SHA-256 of the body with its clock zeroed
+ * (34 bytes): refusals are not logged.  The two sizes tell them apart. */
+#define IDEM_OK_SIZE      8
+#define IDEM_REFUSED_SIZE (2 + TB_HASH_SIZE)
+
 void ledger_store_idem_put(struct ledger_txn *t,
                            const uint8_t pk[TB_PUBKEY_SIZE],
                            const uint8_t rid[TB_REQUEST_ID_SIZE],
@@ -388,11 +395,12 @@ void ledger_store_idem_put(struct ledger_txn *t,
         struct tb_wbuf *w = row_init(&v);
 
         idem_key(&k, pk, rid);
-        tb_put_u16(w, d->status);
-        tb_put_u64(w, d->seq);
-        tb_put_u64(w, (uint64_t)d->points);
-        tb_put_u64(w, d->balance);
-        tb_put_bytes(w, d->hash, TB_HASH_SIZE);
+        if (d->status == TB_ST_OK) {
+                tb_put_u64(w, d->seq);
+        } else {
+                tb_put_u16(w, d->status);
+                tb_put_bytes(w, d->hash, TB_HASH_SIZE);
+        }
         if (v.w.err != TB_OK)
                 ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
         ledger_txn_put_tail(t, LEDGER_DB_IDEM, &k.w, v.b, v.w.len);
@@ -410,11 +418,17 @@ int ledger_store_idem_get(struct ledger_txn *t,
         idem_key(&k, pk, rid);
         if (!ledger_txn_get_row(t, LEDGER_DB_IDEM, &k.w, &r))
                 return 0;
-        d->status = tb_get_u16(&r);
-        d->seq = tb_get_u64(&r);
-        d->points = (int64_t)tb_get_u64(&r);
-        d->balance = tb_get_u64(&r);
-        tb_get_bytes(&r, d->hash, TB_HASH_SIZE);
+        if (r.len == IDEM_OK_SIZE) {
+                d->status = TB_ST_OK;
+                d->seq = tb_get_u64(&r);
+        } else if (r.len == IDEM_REFUSED_SIZE) {
+                d->status = tb_get_u16(&r);
+                tb_get_bytes(&r, d->hash, TB_HASH_SIZE);
+                if (d->status == TB_ST_OK) /* OK rows are seqs */
+                        tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+        } else {
+                tb_rbuf_fail(&r, TB_E_TRUNCATED);
+        }
         return decoded(t, &r, d, sizeof(*d));
 }
 

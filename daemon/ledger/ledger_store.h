@@ -141,8 +141,12 @@ void ledger_store_history_walk(struct ledger_txn *t,
                                ledger_store_history_cb *cb, void *ctx);
 
 /*
- * idem (format 2): u8 class ‖ rid ‖ pk -> u16 status ‖ u64 seq ‖ i64 points ‖
- * u64 balance ‖ SHA-256 of the body with its clock zeroed.
+ * idem (format 3): u8 class ‖ rid ‖ pk -> u64 seq for an accepted entry
+ * (the rest of its outcome is derived from the log and history:
+ * ledger_idem_logged), u16 status ‖ SHA-256 of the body with its clock
+ * zeroed for a remembered refusal.  put writes the seq alone when status
+ * is OK (points, balance and hash are not stored); get fills status and
+ * seq (OK) or status and hash (a refusal), the rest zeroed.
  */
 struct ledger_store_idem {
         uint16_t status; /* enum tb_status: OK or a remembered refusal */

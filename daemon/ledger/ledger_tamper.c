@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "entry.h"
 #include "ledger_tamper.h"
 #include "merkle.h"
 
@@ -136,10 +139,104 @@ static int tamper_row_format1(int history, const uint8_t *k, size_t kl,
         return 0;
 }
 
+static uint64_t tamper_u64(const uint8_t *p)
+{
+        uint64_t n = 0;
+        int i;
+
+        for (i = 0; i < 8; i++)
+                n = n << 8 | p[i];
+        return n;
+}
+
+static void tamper_put_u64(uint8_t *p, uint64_t n)
+{
+        int i;
+
+        for (i = 7; i >= 0; i--, n >>= 8)
+                p[i] = (uint8_t)n;
+}
+
+/* The decoded record at seq of the log. */
+static int tamper_record(MDB_txn *txn, uint64_t seq, struct tb_record *o)
+{
+        MDB_dbi log;
+        uint8_t key[8];
+        MDB_val k = {8, key}, v;
+        int rc;
+
+        tamper_put_u64(key, seq);
+        if ((rc = mdb_dbi_open(txn, "log", 0, &log)) ||
+            (rc = mdb_get(txn, log, &k, &v)))
+                return rc;
+        return tb_record_decode(v.mv_data, v.mv_size, o) == TB_OK ? 0 : -1;
+}
+
+/*
+ * Format 3 keeps only the seq of an accepted entry's idem row; formats 1
+ * and 2 stored its whole outcome, u16 status 0 ‖ u64 seq ‖ i64 points ‖
+ * u64 balance ‖ SHA-256 of the body with its clock zeroed, the points and
+ * balance those of the history row of the account the entry reports on
+ * (its account, a transfer's from, a reverse's reversed entry's), read
+ * here in format 1's history layout (len ‖ acct ‖ seq -> delta ‖ balance,
+ * already rewritten).
+ */
+static int tamper_idem_value(MDB_txn *txn, const uint8_t *v, uint8_t out[58])
+{
+        static const uint8_t zero[8];
+        struct tb_record o, orig;
+        const struct tb_entry *e;
+        const char *account = NULL;
+        crypto_hash_sha256_state st;
+        uint8_t hk[1 + TB_ACCOUNT_ID_MAX + 8];
+        MDB_dbi history;
+        MDB_val k, hv;
+        uint64_t seq = tamper_u64(v);
+        size_t n;
+        int rc;
+
+        if ((rc = tamper_record(txn, seq, &o)))
+                return rc;
+        memset(out, 0, 58);
+        tamper_put_u64(out + 2, seq);
+        crypto_hash_sha256_init(&st);
+        crypto_hash_sha256_update(&st, o.body, TB_ENTRY_CLOCK_OFF);
+        crypto_hash_sha256_update(&st, zero, sizeof(zero));
+        crypto_hash_sha256_update(&st, o.body + TB_ENTRY_CLOCK_OFF + 8,
+                                  o.body_len - TB_ENTRY_CLOCK_OFF - 8);
+        crypto_hash_sha256_final(&st, out + 26);
+        e = &o.entry;
+        if (e->kind == TB_KIND_REVERSE) {
+                if ((rc = tamper_record(txn, e->u.reverse.seq, &orig)))
+                        return rc;
+                e = &orig.entry;
+        }
+        if (e->kind == TB_KIND_SERVICE)
+                account = e->u.service.account;
+        else if (e->kind == TB_KIND_REDEEM)
+                account = e->u.redeem.account;
+        else if (e->kind == TB_KIND_TRANSFER)
+                account = e->u.transfer.from;
+        if (!account)
+                return 0;
+        n = strlen(account);
+        hk[0] = (uint8_t)n;
+        memcpy(hk + 1, account, n);
+        tamper_put_u64(hk + 1 + n, seq);
+        k = (MDB_val){n + 9, hk};
+        if ((rc = mdb_dbi_open(txn, "history", 0, &history)) ||
+            (rc = mdb_get(txn, history, &k, &hv)))
+                return rc;
+        if (hv.mv_size != 16)
+                return -1;
+        memcpy(out + 10, hv.mv_data, 16);
+        return 0;
+}
+
 static int tamper_rewrite(MDB_txn *txn, const char *db, int history)
 {
         struct tamper_rows r = {0};
-        uint8_t nk[512];
+        uint8_t nk[512], nv[58];
         MDB_dbi dbi;
         MDB_val key, val;
         size_t i, off = 0, kl, vl;
@@ -159,6 +256,18 @@ static int tamper_rewrite(MDB_txn *txn, const char *db, int history)
                                        &val)) {
                         rc = -1;
                         goto done;
+                }
+                if (!history && val.mv_size == 8) {
+                        if ((rc = tamper_idem_value(txn, val.mv_data, nv)))
+                                goto done;
+                        val = (MDB_val){sizeof(nv), nv};
+                } else if (!history && val.mv_size == 34) {
+                        /* a refusal: u16 status ‖ hash, seq points balance
+                         * 0 */
+                        memset(nv, 0, sizeof(nv));
+                        memcpy(nv, val.mv_data, 2);
+                        memcpy(nv + 26, (const uint8_t *)val.mv_data + 2, 32);
+                        val = (MDB_val){sizeof(nv), nv};
                 }
                 if ((rc = mdb_put(txn, dbi, &key, &val, 0)))
                         goto done;
