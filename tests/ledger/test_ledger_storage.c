@@ -35,7 +35,7 @@ static int bump_balance(uint8_t *v, size_t *len, size_t cap, void *arg)
 {
         (void)cap;
         (void)arg;
-        if (*len != 72)
+        if (*len != 88) /* 9 x u64 ‖ last_service ‖ reach */
                 return -1;
         tb_store_u64be(v, tb_load_u64be(v) + 1);
         return 0;
