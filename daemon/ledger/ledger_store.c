@@ -141,8 +141,10 @@ static uint64_t stored_hash_index(unsigned level, uint64_t n)
         return i + level;
 }
 
-/* Format 2 stores the nodes above the leaves only: hashes[0], the leaf
- * hash, is SHA-256(0x00 ‖ record) of the log row, recomputed when read. */
+/* Format 3 stores the nodes of levels >= LEDGER_HASHES_LEVEL only
+ * (format 2: >= 1, format 1: all): a node below is recomputed from the
+ * log rows under it, at most 2^(LEDGER_HASHES_LEVEL - 1) consecutive
+ * records read with one cursor and hashed. */
 void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
                              const uint8_t (*hashes)[TB_HASH_SIZE],
                              size_t count)
@@ -151,9 +153,42 @@ void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
         struct row k;
         size_t i;
 
-        for (i = 1; i < count; i++)
+        for (i = LEDGER_HASHES_LEVEL; i < count; i++)
                 ledger_txn_put_row(t, LEDGER_DB_HASHES, row_u64(&k, idx + i),
                                    hashes[i], TB_HASH_SIZE, MDB_APPEND);
+}
+
+/* MTH of the 2^level records from index << level: the leaves hashed in
+ * order and folded pairwise.  1, or 0 with the failure in t->rc. */
+static int hashes_from_log(struct ledger_txn *t, unsigned level, uint64_t index,
+                           uint8_t out[TB_HASH_SIZE])
+{
+        uint8_t h[1u << (LEDGER_HASHES_LEVEL - 1)][TB_HASH_SIZE];
+        uint64_t first = index << level, seq;
+        size_t n = (size_t)1 << level, i, w;
+        MDB_cursor *c = ledger_txn_cursor_open(t, LEDGER_DB_LOG);
+        struct row k;
+        MDB_val key, val;
+        int ok = 1;
+
+        tb_put_u64(row_init(&k), first);
+        key.mv_size = k.w.len;
+        key.mv_data = k.b;
+        for (i = 0; i < n && ok; i++) {
+                ok = ledger_txn_cursor_get(t, c, &key, &val,
+                                           i ? MDB_NEXT : MDB_SET_KEY) &&
+                     ledger_txn_key_u64(t, &key, &seq) && seq == first + i;
+                if (ok)
+                        tb_merkle_leaf_hash(val.mv_data, val.mv_size, h[i]);
+        }
+        ledger_txn_cursor_close(c);
+        if (!ok)
+                return 0;
+        for (w = n; w > 1; w /= 2)
+                for (i = 0; i < w / 2; i++)
+                        tb_merkle_node_hash(h[2 * i], h[2 * i + 1], h[i]);
+        memcpy(out, h[0], TB_HASH_SIZE);
+        return 1;
 }
 
 enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
@@ -161,14 +196,12 @@ enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
                                         uint8_t out[TB_HASH_SIZE])
 {
         struct ledger_txn *t = ctx;
-        struct ledger_store_record rec;
         struct row k;
 
-        if (level == 0) {
-                if (ledger_store_log_get(t, index, &rec)) {
-                        tb_merkle_leaf_hash(rec.bytes, rec.len, out);
+        if (level < LEDGER_HASHES_LEVEL) {
+                if (index <= (UINT64_MAX >> level) &&
+                    hashes_from_log(t, level, index, out))
                         return TB_OK;
-                }
         } else if (ledger_txn_get_fixed(
                        t, LEDGER_DB_HASHES,
                        row_u64(&k, stored_hash_index(level, index)), out,

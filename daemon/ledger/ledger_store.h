@@ -59,11 +59,17 @@ void ledger_store_log_walk(struct ledger_txn *t, ledger_store_log_cb *cb,
                            void *ctx);
 
 /*
- * hashes: u64 StoredHashIndex(level, index) -> 32-byte subtree hash.
+ * hashes: u64 StoredHashIndex(level, index) -> 32-byte subtree hash, for
+ * level >= LEDGER_HASHES_LEVEL only (format 3); the nodes below are
+ * computed from the log rows under them.
  */
+#ifndef LEDGER_HASHES_LEVEL
+#define LEDGER_HASHES_LEVEL 3
+#endif
 
-/* Store the count hashes tb_merkle_append() returned for leaf n, at
- * consecutive indexes from StoredHashIndex(0, n) (MDB_APPEND). */
+/* Store those of the count hashes tb_merkle_append() returned for leaf n
+ * (hashes[i] is the node of level i) whose level is stored, at
+ * StoredHashIndex(0, n) + i (MDB_APPEND: the keys only grow). */
 void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
                              const uint8_t (*hashes)[TB_HASH_SIZE],
                              size_t count);

@@ -459,6 +459,86 @@ static int tamper_leaves(MDB_txn *txn)
         return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* StoredHashIndex(level, n) of docs/storage.md. */
+static uint64_t tamper_hash_index(unsigned level, uint64_t n)
+{
+        unsigned l;
+
+        for (l = level; l > 0; l--)
+                n = 2 * n + 1;
+        return tamper_leaf_index(n) + level;
+}
+
+struct tamper_tree {
+        MDB_txn *txn;
+        MDB_dbi log, hashes;
+};
+
+/* tb_merkle_read_fn over format 2's layout being written: a leaf is its
+ * log row hashed, a node above is stored. */
+static enum tb_err tamper_tree_read(void *ctx, unsigned level, uint64_t index,
+                                    uint8_t out[TB_HASH_SIZE])
+{
+        struct tamper_tree *tr = ctx;
+        uint8_t key[8];
+        MDB_val k = {8, key}, v;
+
+        tamper_put_u64(key, level ? tamper_hash_index(level, index) : index);
+        if (mdb_get(tr->txn, level ? tr->hashes : tr->log, &k, &v))
+                return TB_E_IO;
+        if (level == 0)
+                tb_merkle_leaf_hash(v.mv_data, v.mv_size, out);
+        else if (v.mv_size == TB_HASH_SIZE)
+                memcpy(out, v.mv_data, TB_HASH_SIZE);
+        else
+                return TB_E_IO;
+        return TB_OK;
+}
+
+/* Format 2 stored every node above the leaves; format 3 only those of
+ * levels >= LEDGER_HASHES_LEVEL: all rebuilt from the log. */
+static int tamper_hashes(MDB_txn *txn)
+{
+        uint8_t out[TB_MERKLE_APPEND_MAX][TB_HASH_SIZE], leaf[TB_HASH_SIZE];
+        uint8_t key[8];
+        struct tamper_tree tr = {txn, 0, 0};
+        MDB_cursor *c;
+        MDB_val k, v, hk, hv;
+        uint64_t n;
+        size_t count, i;
+        int rc;
+
+        if ((rc = mdb_dbi_open(txn, "log", 0, &tr.log)) ||
+            (rc = mdb_dbi_open(txn, "hashes", 0, &tr.hashes)) ||
+            (rc = mdb_drop(txn, tr.hashes, 0)) ||
+            (rc = mdb_cursor_open(txn, tr.log, &c)))
+                return rc;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+                if (k.mv_size != 8) {
+                        rc = -1;
+                        break;
+                }
+                n = tamper_u64(k.mv_data);
+                tb_merkle_leaf_hash(v.mv_data, v.mv_size, leaf);
+                if (tb_merkle_append(tamper_tree_read, &tr, n, leaf, out,
+                                     &count) != TB_OK) {
+                        rc = -1;
+                        break;
+                }
+                for (i = 1; i < count && !rc; i++) {
+                        tamper_put_u64(key, tamper_hash_index(0, n) + i);
+                        hk = (MDB_val){8, key};
+                        hv = (MDB_val){TB_HASH_SIZE, out[i]};
+                        rc = mdb_put(txn, tr.hashes, &hk, &hv, 0);
+                }
+                if (rc)
+                        break;
+        }
+        mdb_cursor_close(c);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int tamper_version(MDB_txn *txn, unsigned format)
 {
         uint8_t one[4] = {0, 0, 0, (uint8_t)format};
@@ -486,7 +566,7 @@ int ledger_tamper_format(const char *dir, unsigned format)
             (rc = tamper_rewrite(txn, "accounts", conv_accounts2)) ||
             (rc = tamper_rewrite(txn, "history", conv_history2)) ||
             (rc = tamper_rewrite(txn, "idem", conv_idem2)) ||
-            (rc = tamper_intervals(txn)) ||
+            (rc = tamper_intervals(txn)) || (rc = tamper_hashes(txn)) ||
             /* format 2 -> 1 */
             (format == 1 &&
              ((rc = tamper_rewrite(txn, "history", conv_history1)) ||

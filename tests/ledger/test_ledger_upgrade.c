@@ -174,7 +174,8 @@ static void test_upgrade(void)
         struct retries r;
         struct snapshot before, after;
         struct ledger_upgrade_report rep;
-        static const uint8_t zero8[8] = {0}, two8[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+        static const uint8_t zero8[8] = {0}, two8[8] = {0, 0, 0, 0, 0, 0, 0, 2},
+                             k14[8] = {0, 0, 0, 0, 0, 0, 0, 14};
         struct raw raw;
         char path[PATH_MAX + 32];
 
@@ -197,9 +198,13 @@ static void test_upgrade(void)
         /* every logged entry has one, and the remembered refusal */
         CHECK(rep.idem == before.tree_size + 1);
         CHECK(!upgrade_new_exists(&c));
+        /* format 3 stores the nodes of levels >= 3 only: not (0, 0) nor
+         * (1, 0), but (3, 0) = 14 */
         CHECK(ledger_tamper_edit(c.dir, "hashes", zero8, 8, raw_copy, &raw) !=
               99);
-        CHECK(ledger_tamper_edit(c.dir, "hashes", two8, 8, raw_copy, &raw) ==
+        CHECK(ledger_tamper_edit(c.dir, "hashes", two8, 8, raw_copy, &raw) !=
+              99);
+        CHECK(ledger_tamper_edit(c.dir, "hashes", k14, 8, raw_copy, &raw) ==
               99);
 
         CHECK_ERR(ledger_open(c.dir, &c.opt, &c.l), LEDGER_OK);
