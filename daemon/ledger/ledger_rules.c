@@ -81,10 +81,10 @@ static int64_t utc_day(int64_t start)
  * starting on its UTC day (only if count_day: with a daily cap).  Format 3
  * keeps no table of intervals (docs/storage.md, "Format 3"): the services
  * are the account's chain of service rows in history, newest first, each
- * read back from its log record, and reversed ones (in `reversed`) do not
- * count.  The walk stops where no older service can matter: each row
- * carries reach_before, the latest end of every service before it, so once
- * that is at or before min(start, the day's midnight) no older service
+ * row holding its service's start and minutes, and reversed ones (in
+ * `reversed`) do not count.  The walk stops where no older service can matter:
+ * each row carries reach_before, the latest end of every service before it, so
+ * once that is at or before min(start, the day's midnight) no older service
  * ends after start (no overlap) or starts on the day (a service of one
  * minute or more that starts at or after midnight ends after it).  That
  * bound holds whatever the admission window was when each was logged.
@@ -99,10 +99,7 @@ static void scan_services(struct ledger_txn *t, const char *account,
                           int64_t end, int count_day, struct service_scan *out)
 {
         struct ledger_store_history h;
-        struct ledger_store_record rec;
-        struct tb_record o;
-        const struct tb_service *s = &o.entry.u.service;
-        int64_t day = utc_day(start), bound = start, s_end;
+        int64_t day = utc_day(start), bound = start, h_end;
         uint64_t seq = sv->last, reach = sv->reach, by;
         int overlap, same_day;
 
@@ -111,27 +108,20 @@ static void scan_services(struct ledger_txn *t, const char *account,
                 bound = day * 86400;
         while (seq != 0 && (int64_t)reach > bound && !t->rc) {
                 if (!ledger_store_history_get(t, account, seq, &h) ||
-                    !h.service || h.reach_before > reach ||
-                    !ledger_store_log_get(t, seq, &rec)) {
+                    !h.service || h.reach_before > reach) {
                         ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
                         return;
                 }
-                if (tb_record_decode(rec.bytes, rec.len, &o) != TB_OK ||
-                    o.entry.kind != TB_KIND_SERVICE ||
-                    strcmp(s->account, account) != 0) {
-                        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
-                        return;
-                }
-                s_end = s->start + (int64_t)s->minutes * 60;
-                overlap = s->start < end && s_end > start;
-                same_day = count_day && utc_day(s->start) == day;
+                h_end = h.start + (int64_t)h.minutes * 60;
+                overlap = h.start < end && h_end > start;
+                same_day = count_day && utc_day(h.start) == day;
                 if ((overlap || same_day) &&
                     !ledger_store_reversed_get(t, seq, &by)) {
                         if (overlap) {
                                 out->overlap = 1;
                                 return;
                         }
-                        out->day_minutes += s->minutes;
+                        out->day_minutes += h.minutes;
                 }
                 reach = h.reach_before;
                 seq = h.prev_service;
@@ -144,24 +134,40 @@ static void account_write(struct ledger_txn *t, struct tb_balance_info *a,
                           const struct ledger_store_services *sv, uint64_t seq,
                           int64_t delta)
 {
-        struct ledger_store_history h = {seq, a->last_seq, delta, a->balance,
-                                         0,   0,           0};
+        struct ledger_store_history h;
 
+        memset(&h, 0, sizeof(h));
+        h.seq = seq;
+        h.prev = a->last_seq;
+        h.delta = delta;
+        h.balance_after = a->balance;
         a->entries++;
         a->last_seq = seq;
         ledger_store_accounts_put(t, a, sv);
         ledger_store_history_put(t, a->account, &h);
 }
 
-/* A service row: also a link of the account's chain of services. */
+/* A service row: also a link of the account's chain of services, with
+ * the service's time. */
 static void account_write_service(struct ledger_txn *t,
                                   struct tb_balance_info *a,
                                   struct ledger_store_services *sv,
-                                  uint64_t seq, int64_t delta, int64_t end)
+                                  uint64_t seq, int64_t delta,
+                                  const struct tb_service *s)
 {
-        struct ledger_store_history h = {seq, a->last_seq, delta,    a->balance,
-                                         1,   sv->last,    sv->reach};
+        struct ledger_store_history h;
+        int64_t end = s->start + (int64_t)s->minutes * 60;
 
+        memset(&h, 0, sizeof(h));
+        h.seq = seq;
+        h.prev = a->last_seq;
+        h.delta = delta;
+        h.balance_after = a->balance;
+        h.service = 1;
+        h.prev_service = sv->last;
+        h.reach_before = sv->reach;
+        h.start = s->start;
+        h.minutes = s->minutes;
         a->entries++;
         a->last_seq = seq;
         sv->last = seq;
@@ -346,7 +352,7 @@ static unsigned apply_service(struct ledger *l, struct ledger_txn *t,
         acct.balance += points;
         acct.earned += points;
         acct.minutes += s->minutes;
-        account_write_service(t, &acct, &sv, a->seq, (int64_t)points, end);
+        account_write_service(t, &acct, &sv, a->seq, (int64_t)points, s);
         return accepted(r, (int64_t)points, acct.balance);
 }
 

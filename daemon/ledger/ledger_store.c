@@ -324,10 +324,14 @@ int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
 /* -------------------------------------------------------------- history */
 
 /* history: u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after
- * [‖ u64 prev_service ‖ u64 reach_before for a service], a chain per
+ * [‖ u64 prev_service ‖ u64 reach_before ‖ i64 start ‖ u16 minutes for a
+ * service], a chain per
  * account from accounts.last_seq back through prev (0 ends it: seq 0 is
  * genesis, which touches no account), and the services' own chain from
  * accounts' last_service back through prev_service. */
+/* What a service row adds: prev_service ‖ reach_before ‖ start ‖ minutes. */
+#define HISTORY_SERVICE_EXTRA (8 + 8 + 8 + 2)
+
 static const struct tb_wbuf *history_key(struct row *k, uint64_t seq,
                                          const char *account)
 {
@@ -347,6 +351,8 @@ void ledger_store_history_put(struct ledger_txn *t, const char *account,
         if (h->service) {
                 tb_put_u64(&v.w, h->prev_service);
                 tb_put_u64(&v.w, h->reach_before);
+                tb_put_u64(&v.w, (uint64_t)h->start);
+                tb_put_u16(&v.w, h->minutes);
         }
         if (v.w.err != TB_OK)
                 ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
@@ -368,10 +374,15 @@ int ledger_store_history_get(struct ledger_txn *t, const char *account,
         h->prev = tb_get_u64(&r);
         h->delta = (int64_t)tb_get_u64(&r);
         h->balance_after = tb_get_u64(&r);
-        if (tb_rbuf_left(&r) == 16) {
+        if (tb_rbuf_left(&r) == HISTORY_SERVICE_EXTRA) {
                 h->service = 1;
                 h->prev_service = tb_get_u64(&r);
                 h->reach_before = tb_get_u64(&r);
+                h->start = (int64_t)tb_get_u64(&r);
+                h->minutes = tb_get_u16(&r);
+                if (h->start < 0 || h->start > TB_TIME_MAX || h->minutes < 1 ||
+                    h->minutes > TB_MINUTES_MAX)
+                        tb_rbuf_fail(&r, TB_E_TOO_LARGE);
         }
         /* chains run back: never a loop */
         if (h->prev >= seq || h->prev_service > h->prev)

@@ -129,10 +129,11 @@ TB_WUR int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
 /*
  * history (format 3): u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖
  * u64 balance_after, and for a service credited to the account also
- * u64 prev_service ‖ u64 reach_before; prev is the account's previous row
- * (its last_seq before this entry), 0 for its first; prev_service and
- * reach_before are the account's services.last and .reach before this
- * service.
+ * u64 prev_service ‖ u64 reach_before ‖ i64 start ‖ u16 minutes; prev is
+ * the account's previous row (its last_seq before this entry), 0 for its
+ * first; prev_service and reach_before are the account's services.last
+ * and .reach before this service; start and minutes are the service's (a
+ * copy of its log record's, so that the overlap walk reads no record).
  */
 struct ledger_store_history {
         uint64_t seq;
@@ -142,6 +143,8 @@ struct ledger_store_history {
         int service;           /* 1: a service row (the two below) */
         uint64_t prev_service; /* the account's previous service row */
         uint64_t reach_before; /* max end of the services before it */
+        int64_t start;         /* the service's start (unix s) */
+        uint16_t minutes;      /* and length */
 };
 
 void ledger_store_history_put(struct ledger_txn *t, const char *account,
