@@ -9,8 +9,8 @@
  * ledger or the other; an old ledger that does not replay to what it
  * stores is not upgraded; and history pages of the chain equal a
  * row-by-row expectation for any "before".  It owns docs/storage.md's
- * vectors: format 3's history row and idempotency row, read back raw from
- * a ledger made by the engine.
+ * vectors: format 3's account row, history row and idempotency row, read
+ * back raw from a ledger made by the engine.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -483,6 +483,17 @@ static void test_vectors(void)
                 want = docvec_hex(v, "value", &wlen);
                 memset(&raw, 0, sizeof(raw));
                 CHECK(ledger_tamper_edit(c.dir, "history", key, klen, raw_copy,
+                                         &raw) == 99);
+                CHECK(raw.len == wlen && memcmp(raw.v, want, wlen) == 0);
+                free(key);
+                free(want);
+        }
+        CHECK((v = docvec_get(&set, "storage-account-row")) != NULL);
+        if (v) {
+                key = docvec_hex(v, "key", &klen);
+                want = docvec_hex(v, "value", &wlen);
+                memset(&raw, 0, sizeof(raw));
+                CHECK(ledger_tamper_edit(c.dir, "accounts", key, klen, raw_copy,
                                          &raw) == 99);
                 CHECK(raw.len == wlen && memcmp(raw.v, want, wlen) == 0);
                 free(key);
