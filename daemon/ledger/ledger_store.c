@@ -324,13 +324,18 @@ int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
 /* -------------------------------------------------------------- history */
 
 /* history: u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after
- * [‖ u64 prev_service ‖ u64 reach_before ‖ i64 start ‖ u16 minutes for a
- * service], a chain per
+ * [‖ [u64 prev_service ‖] u64 reach_before ‖ i64 start ‖ u16 minutes for
+ * a service], a chain per
  * account from accounts.last_seq back through prev (0 ends it: seq 0 is
  * genesis, which touches no account), and the services' own chain from
  * accounts' last_service back through prev_service. */
-/* What a service row adds: prev_service ‖ reach_before ‖ start ‖ minutes. */
-#define HISTORY_SERVICE_EXTRA (8 + 8 + 8 + 2)
+/* What a service row adds: [prev_service ‖] reach_before ‖ start ‖
+ * minutes; prev_service is left out when it equals prev (the account's
+ * previous row was a service too: the common case), so a service row is
+ * 42 or 50 bytes, and a 50-byte one with prev_service = prev is corrupt
+ * (one encoding per row, so that the full check's byte compare holds). */
+#define HISTORY_SERVICE_SHORT (8 + 8 + 2)
+#define HISTORY_SERVICE_LONG  (8 + HISTORY_SERVICE_SHORT)
 
 static const struct tb_wbuf *history_key(struct row *k, uint64_t seq,
                                          const char *account)
@@ -349,7 +354,8 @@ void ledger_store_history_put(struct ledger_txn *t, const char *account,
         tb_put_u64(&v.w, (uint64_t)h->delta);
         tb_put_u64(&v.w, h->balance_after);
         if (h->service) {
-                tb_put_u64(&v.w, h->prev_service);
+                if (h->prev_service != h->prev)
+                        tb_put_u64(&v.w, h->prev_service);
                 tb_put_u64(&v.w, h->reach_before);
                 tb_put_u64(&v.w, (uint64_t)h->start);
                 tb_put_u16(&v.w, h->minutes);
@@ -374,9 +380,13 @@ int ledger_store_history_get(struct ledger_txn *t, const char *account,
         h->prev = tb_get_u64(&r);
         h->delta = (int64_t)tb_get_u64(&r);
         h->balance_after = tb_get_u64(&r);
-        if (tb_rbuf_left(&r) == HISTORY_SERVICE_EXTRA) {
+        if (tb_rbuf_left(&r) == HISTORY_SERVICE_LONG ||
+            tb_rbuf_left(&r) == HISTORY_SERVICE_SHORT) {
                 h->service = 1;
-                h->prev_service = tb_get_u64(&r);
+                h->prev_service = h->prev;
+                if (tb_rbuf_left(&r) == HISTORY_SERVICE_LONG &&
+                    (h->prev_service = tb_get_u64(&r)) == h->prev)
+                        tb_rbuf_fail(&r, TB_E_TOO_LARGE);
                 h->reach_before = tb_get_u64(&r);
                 h->start = (int64_t)tb_get_u64(&r);
                 h->minutes = tb_get_u16(&r);

@@ -64,7 +64,7 @@ void ledger_store_log_walk(struct ledger_txn *t, ledger_store_log_cb *cb,
  * computed from the log rows under them.
  */
 #ifndef LEDGER_HASHES_LEVEL
-#define LEDGER_HASHES_LEVEL 3
+#define LEDGER_HASHES_LEVEL 2
 #endif
 
 /* Store those of the count hashes tb_merkle_append() returned for leaf n
@@ -129,7 +129,8 @@ TB_WUR int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
 /*
  * history (format 3): u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖
  * u64 balance_after, and for a service credited to the account also
- * u64 prev_service ‖ u64 reach_before ‖ i64 start ‖ u16 minutes; prev is
+ * [u64 prev_service ‖] u64 reach_before ‖ i64 start ‖ u16 minutes
+ * (prev_service stored only when it is not prev); prev is
  * the account's previous row (its last_seq before this entry), 0 for its
  * first; prev_service and reach_before are the account's services.last
  * and .reach before this service; start and minutes are the service's (a

@@ -166,7 +166,7 @@ static int conv_accounts2(MDB_txn *txn, const MDB_val *k, const MDB_val *v,
         return 0;
 }
 
-/* Format 3 history (a service row adds prev_service ‖ reach_before ‖
+/* Format 3 history (a service row adds [prev_service ‖] reach_before ‖
  * start ‖ minutes) as
  * format 2's (seq ‖ acct -> prev ‖ delta ‖ balance_after). */
 static int conv_history2(MDB_txn *txn, const MDB_val *k, const MDB_val *v,
@@ -175,7 +175,7 @@ static int conv_history2(MDB_txn *txn, const MDB_val *k, const MDB_val *v,
         (void)txn;
         (void)kb;
         (void)vb;
-        if (v->mv_size != 24 && v->mv_size != 50)
+        if (v->mv_size != 24 && v->mv_size != 42 && v->mv_size != 50)
                 return -1;
         *nk = *k;
         *nv = (MDB_val){24, v->mv_data};

@@ -178,7 +178,7 @@ static void test_tampered_record(void)
         t_setup(&c);
         t_cast(&c);
         /* 20 records: record 3 lies under a stored node of level 4
-         * (format 3 stores levels >= 3), so the quick check of the
+         * (format 3 stores levels >= 2), so the quick check of the
          * latest tree does not read it */
         for (i = 0; i < 15; i++)
                 CHECK_ERR(t_service(&c, &c.rec, "alice",

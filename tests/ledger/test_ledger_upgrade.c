@@ -203,7 +203,7 @@ static void test_upgrade(void)
         /* every logged entry has one, and the remembered refusal */
         CHECK(rep.idem == before.tree_size + 1);
         CHECK(!upgrade_new_exists(&c));
-        /* format 3 stores the nodes of levels >= 3 only: not (0, 0) nor
+        /* format 3 stores the nodes of levels >= 2 only: not (0, 0) nor
          * (1, 0), but (3, 0) = 14 */
         CHECK(ledger_tamper_edit(c.dir, "hashes", zero8, 8, raw_copy, &raw) !=
               99);
