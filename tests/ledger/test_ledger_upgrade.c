@@ -308,7 +308,7 @@ static void test_killed(void)
         struct snapshot before, after;
         struct ledger_upgrade_report rep;
         struct ledger *l;
-        unsigned old = 0, done = 0, k;
+        unsigned old = 0, done = 0, k, step;
         long delay, span;
         struct timespec t0, t1;
         char scratch[PATH_MAX + 16];
@@ -331,7 +331,11 @@ static void test_killed(void)
         span = (t1.tv_sec - t0.tv_sec) * 1000000L +
                (t1.tv_nsec - t0.tv_nsec) / 1000;
         CHECK(ledger_tamper_format(c.dir, old_format) == 0);
-        for (k = 0; k <= 16; k++) {
+        /* under memcheck (TB_MEMCHECK, valgrind_test_ledger_upgrade) the
+         * pass from format 2 kills at 5 of the 17 points: memory is what
+         * that run checks, and the 17 of both passes run natively */
+        step = old_format == 2 && getenv("TB_MEMCHECK") ? 4 : 1;
+        for (k = 0; k <= 16; k += step) {
                 delay = span * 3 * (long)k / 16;
                 fflush(NULL);
                 pid = fork();
