@@ -20,6 +20,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <sodium.h>
 
@@ -253,6 +254,42 @@ static int begin_write(struct ledger *l, struct ledger_txn *t)
         return rc;
 }
 
+/*
+ * The checkpoint transaction that follows a batch needs a few pages (the
+ * checkpoints leaf and its path, meta's, the main database's, the free
+ * list's): if the batch's own transaction took the last of the map at its
+ * maximum, the entries would be durable while the checkpoint failed with
+ * MDB_MAP_FULL, and every entry would be answered STORAGE_FULL though
+ * written (test_ledger_model found it).  So before the batch commits, a
+ * map that cannot grow by CHECKPOINT_ROOM any more (below that, a
+ * checkpoint that finds the map full grows it and is retried) gets a
+ * nested transaction that reserves CHECKPOINT_ROOM bytes (far more than a
+ * checkpoint transaction writes) and is aborted: if that does not fit,
+ * the batch gets MDB_MAP_FULL like any other write (refused whole), and
+ * if it fits, the pages after the batch's are free for the checkpoint.
+ * (A full disk is another matter: the pipeline's, not the map's.)
+ */
+#define CHECKPOINT_ROOM (32 * 4096)
+
+static void reserve_checkpoint_room(struct ledger *l, struct ledger_txn *t)
+{
+        static const char key[] = "checkpoint room";
+        MDB_val k = {sizeof(key) - 1, (void *)key}, v = {CHECKPOINT_ROOM, NULL};
+        MDB_txn *child;
+        int rc;
+
+        if (t->rc)
+                return;
+        if ((rc = mdb_txn_begin(l->env, t->txn, 0, &child))) {
+                ledger_txn_fail(t, rc);
+                return;
+        }
+        rc = mdb_put(child, l->db[LEDGER_DB_META], &k, &v, MDB_RESERVE);
+        mdb_txn_abort(child);
+        if (rc)
+                ledger_txn_fail(t, rc);
+}
+
 static int batch_once(struct ledger *l, const struct ledger_item *items,
                       size_t n, struct ledger_result *results, unsigned flags)
 {
@@ -268,8 +305,13 @@ static int batch_once(struct ledger *l, const struct ledger_item *items,
         size = start;
         for (i = 0; i < n && !t.rc; i++)
                 apply_one(l, &t, &items[i], &size, &results[i], flags);
-        if (size != start)
+        if (size != start) {
                 ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, size);
+                /* below the maximum, growing the map makes that room */
+                if (!(flags & LEDGER_BATCH_NO_CHECKPOINT) &&
+                    l->map_size + CHECKPOINT_ROOM > l->opt.map_max)
+                        reserve_checkpoint_room(l, &t);
+        }
         return ledger_txn_commit(&t);
 }
 
@@ -386,6 +428,27 @@ static void fill_all(struct ledger_result *results, size_t n, unsigned st,
         }
 }
 
+/*
+ * A batch commits twice (entries, then checkpoint) and the signer saves
+ * its state in between: on a file system with almost no room left, the
+ * entries can fit in pages LMDB had free while the checkpoint or the
+ * signer's state then finds none, leaving durable entries answered as
+ * refused (and a signer that refuses, which stops the daemon).  So a
+ * batch is refused whole, before anything is written, while the data
+ * directory's file system has less than LEDGER_DISK_ROOM free for an
+ * unprivileged writer (f_bavail).  A statvfs that fails proves nothing
+ * and refuses nothing.
+ */
+#define LEDGER_DISK_ROOM (1u << 20)
+
+static int disk_nearly_full(const struct ledger *l)
+{
+        struct statvfs sv;
+
+        return statvfs(l->dir, &sv) == 0 &&
+               (uint64_t)sv.f_bavail * sv.f_frsize < LEDGER_DISK_ROOM;
+}
+
 enum ledger_err ledger_batch_apply(struct ledger *l,
                                    const struct ledger_item *items, size_t n,
                                    struct ledger_result *results,
@@ -396,7 +459,31 @@ enum ledger_err ledger_batch_apply(struct ledger *l,
 
         if (n == 0)
                 return LEDGER_OK;
+        if (!(flags & LEDGER_BATCH_REPLAY) && disk_nearly_full(l)) {
+                fill_all(results, n, TB_ST_STORAGE_FULL,
+                         "storage full: the ledger's file system has less "
+                         "than 1 MiB free");
+                return LEDGER_E_FULL;
+        }
         LEDGER_MUST(pthread_mutex_lock(&l->write_lock));
+        /* A batch whose checkpoint failed (a full disk, say) left durable
+         * entries and no checkpoint for them, and the signer may have
+         * signed it already: store that checkpoint before committing
+         * anything more, so that the signer is asked for the same tree
+         * again (which it signs again) and never for a later one from an
+         * older checkpoint (which it refuses); if there is still no room,
+         * this batch is refused whole. */
+        if (!(flags & LEDGER_BATCH_REPLAY) &&
+            (err = checkpoint_locked(l)) != LEDGER_OK) {
+                LEDGER_MUST(pthread_mutex_unlock(&l->write_lock));
+                fill_all(results, n,
+                         err == LEDGER_E_FULL ? TB_ST_STORAGE_FULL
+                                              : TB_ST_INTERNAL,
+                         err == LEDGER_E_FULL ? "storage full: the ledger "
+                                                "reached its maximum size"
+                                              : ledger_strerror(err));
+                return err;
+        }
         for (;;) {
                 rc = batch_once(l, items, n, results, flags);
                 if (rc != MDB_MAP_FULL)
