@@ -58,8 +58,9 @@ static const char *const err_text[LEDGER_E__COUNT] = {
     [LEDGER_E_READERS] = "too many concurrent readers",
     [LEDGER_E_PANIC] = "LMDB panic: the environment is unusable, exit",
     [LEDGER_E_LMDB] = "LMDB error",
-    [LEDGER_E_UPGRADE] = ("ledger storage format 1 is no longer served: "
-                          "stop timebankd and run 'timebankd upgrade -d DIR'"),
+    [LEDGER_E_UPGRADE] = ("ledger storage format 1 or 2 is no longer "
+                          "served: stop timebankd and run 'timebankd upgrade "
+                          "-d DIR'"),
     [LEDGER_E_CRYPTO] = "signing or hashing failed",
     [LEDGER_E_SIGNER] = ("the signer refused the checkpoint or is gone "
                          "(see the signer's log line)"),

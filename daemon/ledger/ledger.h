@@ -41,7 +41,7 @@
 #include "msg.h"
 #include "status.h"
 
-#define LEDGER_FORMAT_VERSION 2 /* of the LMDB schema (docs/storage.md) */
+#define LEDGER_FORMAT_VERSION 3 /* of the LMDB schema (docs/storage.md) */
 #define LEDGER_DETAIL_MAX     128
 #define LEDGER_KEY_FILE       "log.key" /* inside the data directory, 0600 */
 #define LEDGER_PUB_FILE       "log.pub" /* the log's verifier key, text */
@@ -171,7 +171,7 @@ TB_WUR enum ledger_err ledger_init(const char *dir, const char *origin,
  * NULL.
  *
  * Errors: LEDGER_E_NO_LEDGER, LEDGER_E_VERSION (a format this code does not
- * know), LEDGER_E_UPGRADE (format 1: run ledger_upgrade() first),
+ * know), LEDGER_E_UPGRADE (format 1 or 2: run ledger_upgrade() first),
  * LEDGER_E_KEY, LEDGER_E_SIGNER,
  * LEDGER_E_CHECK (the self-check failed: do not serve this ledger; with
  * o->skip_quick_check the ledger opens anyway, for ledger_check_full()),

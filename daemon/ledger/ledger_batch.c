@@ -20,6 +20,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <sodium.h>
 
@@ -35,6 +36,92 @@ static int remembered(unsigned st)
                st != TB_ST_REQUEST_ID_REUSED && st != TB_ST_SAME_ACCOUNT;
 }
 
+/*
+ * What "the same request" means for idempotency: the body with the
+ * terminal's clock zeroed.  A terminal (or a person re-running the CLI)
+ * that retries a request a second later signs a new clock; that is still
+ * the same request, and must get the first outcome, not REQUEST_ID_REUSED.
+ */
+static void idem_hash(const uint8_t *body, size_t blen,
+                      uint8_t hash[TB_HASH_SIZE])
+{
+        static const uint8_t zero[8];
+        crypto_hash_sha256_state st;
+
+        /* the decoder guarantees blen > TB_ENTRY_CLOCK_OFF + 8 */
+        crypto_hash_sha256_init(&st);
+        crypto_hash_sha256_update(&st, body, TB_ENTRY_CLOCK_OFF);
+        crypto_hash_sha256_update(&st, zero, sizeof(zero));
+        crypto_hash_sha256_update(&st, body + TB_ENTRY_CLOCK_OFF + 8,
+                                  blen - TB_ENTRY_CLOCK_OFF - 8);
+        crypto_hash_sha256_final(&st, hash);
+}
+
+/* The account whose change and balance an accepted entry of this kind
+ * reports (ledger_result): NULL for the kinds that change no balance.  A
+ * reverse reports on the account of the entry it reverses. */
+static const char *primary_account(struct ledger_txn *t,
+                                   const struct tb_entry *e,
+                                   struct tb_record *o)
+{
+        struct ledger_store_record rec;
+
+        switch (e->kind) {
+        case TB_KIND_SERVICE:
+                return e->u.service.account;
+        case TB_KIND_REDEEM:
+                return e->u.redeem.account;
+        case TB_KIND_TRANSFER:
+                return e->u.transfer.from;
+        case TB_KIND_REVERSE:
+                ledger_txn_require(
+                    t, ledger_store_log_get(t, e->u.reverse.seq, &rec));
+                if (t->rc)
+                        return NULL;
+                if (tb_record_decode(rec.bytes, rec.len, o) != TB_OK ||
+                    o->entry.kind == TB_KIND_REVERSE) {
+                        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                        return NULL;
+                }
+                return primary_account(t, &o->entry, o);
+        default:
+                return NULL;
+        }
+}
+
+enum ledger_err ledger_idem_logged(struct ledger_txn *t,
+                                   const uint8_t pk[TB_PUBKEY_SIZE],
+                                   const uint8_t rid[TB_REQUEST_ID_SIZE],
+                                   uint64_t seq, struct ledger_store_idem *d)
+{
+        struct ledger_store_record rec;
+        struct ledger_store_history h;
+        struct tb_record o, orig;
+        const char *account;
+
+        memset(d, 0, sizeof(*d));
+        d->seq = seq;
+        ledger_txn_require(t, ledger_store_log_get(t, seq, &rec));
+        if (t->rc)
+                return ledger_txn_err(t->rc);
+        /* the row must name its own request: a row pointing at another
+         * entry is a corrupt (or tampered) idem database */
+        if (tb_record_decode(rec.bytes, rec.len, &o) != TB_OK ||
+            memcmp(o.entry.signer, pk, TB_PUBKEY_SIZE) != 0 ||
+            memcmp(o.entry.request_id, rid, TB_REQUEST_ID_SIZE) != 0) {
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                return LEDGER_E_CORRUPT;
+        }
+        idem_hash(o.body, o.body_len, d->hash);
+        if ((account = primary_account(t, &o.entry, &orig)) != NULL) {
+                ledger_txn_require(
+                    t, ledger_store_history_get(t, account, seq, &h));
+                d->points = h.delta;
+                d->balance = h.balance_after;
+        }
+        return t->rc ? ledger_txn_err(t->rc) : LEDGER_OK;
+}
+
 /* 1 if (signer, request id) was seen: r then holds the answer. */
 static int idem_lookup(struct ledger_txn *t, const struct tb_entry *e,
                        const uint8_t hash[TB_HASH_SIZE],
@@ -44,6 +131,9 @@ static int idem_lookup(struct ledger_txn *t, const struct tb_entry *e,
 
         if (!ledger_store_idem_get(t, e->signer, e->request_id, &d))
                 return 0;
+        if (d.status == TB_ST_OK &&
+            ledger_idem_logged(t, e->signer, e->request_id, d.seq, &d))
+                return 1; /* t->rc says why */
         if (memcmp(d.hash, hash, TB_HASH_SIZE) != 0) {
                 /* name what holds the id: if the caller meant the same
                  * request, it is there already (never send it anew) */
@@ -110,27 +200,6 @@ static void append_record(struct ledger_txn *t, uint64_t seq, int64_t received,
                                 count);
 }
 
-/*
- * What "the same request" means for idempotency: the body with the
- * terminal's clock zeroed.  A terminal (or a person re-running the CLI)
- * that retries a request a second later signs a new clock; that is still
- * the same request, and must get the first outcome, not REQUEST_ID_REUSED.
- */
-static void idem_hash(const uint8_t *body, size_t blen,
-                      uint8_t hash[TB_HASH_SIZE])
-{
-        static const uint8_t zero[8];
-        crypto_hash_sha256_state st;
-
-        /* the decoder guarantees blen > TB_ENTRY_CLOCK_OFF + 8 */
-        crypto_hash_sha256_init(&st);
-        crypto_hash_sha256_update(&st, body, TB_ENTRY_CLOCK_OFF);
-        crypto_hash_sha256_update(&st, zero, sizeof(zero));
-        crypto_hash_sha256_update(&st, body + TB_ENTRY_CLOCK_OFF + 8,
-                                  blen - TB_ENTRY_CLOCK_OFF - 8);
-        crypto_hash_sha256_final(&st, hash);
-}
-
 static void apply_one(struct ledger *l, struct ledger_txn *t,
                       const struct ledger_item *it, uint64_t *size,
                       struct ledger_result *r, unsigned flags)
@@ -185,6 +254,42 @@ static int begin_write(struct ledger *l, struct ledger_txn *t)
         return rc;
 }
 
+/*
+ * The checkpoint transaction that follows a batch needs a few pages (the
+ * checkpoints leaf and its path, meta's, the main database's, the free
+ * list's): if the batch's own transaction took the last of the map at its
+ * maximum, the entries would be durable while the checkpoint failed with
+ * MDB_MAP_FULL, and every entry would be answered STORAGE_FULL though
+ * written (test_ledger_model found it).  So before the batch commits, a
+ * map that cannot grow by CHECKPOINT_ROOM any more (below that, a
+ * checkpoint that finds the map full grows it and is retried) gets a
+ * nested transaction that reserves CHECKPOINT_ROOM bytes (far more than a
+ * checkpoint transaction writes) and is aborted: if that does not fit,
+ * the batch gets MDB_MAP_FULL like any other write (refused whole), and
+ * if it fits, the pages after the batch's are free for the checkpoint.
+ * (A full disk is another matter: the pipeline's, not the map's.)
+ */
+#define CHECKPOINT_ROOM (32 * 4096)
+
+static void reserve_checkpoint_room(struct ledger *l, struct ledger_txn *t)
+{
+        static const char key[] = "checkpoint room";
+        MDB_val k = {sizeof(key) - 1, (void *)key}, v = {CHECKPOINT_ROOM, NULL};
+        MDB_txn *child;
+        int rc;
+
+        if (t->rc)
+                return;
+        if ((rc = mdb_txn_begin(l->env, t->txn, 0, &child))) {
+                ledger_txn_fail(t, rc);
+                return;
+        }
+        rc = mdb_put(child, l->db[LEDGER_DB_META], &k, &v, MDB_RESERVE);
+        mdb_txn_abort(child);
+        if (rc)
+                ledger_txn_fail(t, rc);
+}
+
 static int batch_once(struct ledger *l, const struct ledger_item *items,
                       size_t n, struct ledger_result *results, unsigned flags)
 {
@@ -200,8 +305,13 @@ static int batch_once(struct ledger *l, const struct ledger_item *items,
         size = start;
         for (i = 0; i < n && !t.rc; i++)
                 apply_one(l, &t, &items[i], &size, &results[i], flags);
-        if (size != start)
+        if (size != start) {
                 ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, size);
+                /* below the maximum, growing the map makes that room */
+                if (!(flags & LEDGER_BATCH_NO_CHECKPOINT) &&
+                    l->map_size + CHECKPOINT_ROOM > l->opt.map_max)
+                        reserve_checkpoint_room(l, &t);
+        }
         return ledger_txn_commit(&t);
 }
 
@@ -318,6 +428,27 @@ static void fill_all(struct ledger_result *results, size_t n, unsigned st,
         }
 }
 
+/*
+ * A batch commits twice (entries, then checkpoint) and the signer saves
+ * its state in between: on a file system with almost no room left, the
+ * entries can fit in pages LMDB had free while the checkpoint or the
+ * signer's state then finds none, leaving durable entries answered as
+ * refused (and a signer that refuses, which stops the daemon).  So a
+ * batch is refused whole, before anything is written, while the data
+ * directory's file system has less than LEDGER_DISK_ROOM free for an
+ * unprivileged writer (f_bavail).  A statvfs that fails proves nothing
+ * and refuses nothing.
+ */
+#define LEDGER_DISK_ROOM (1u << 20)
+
+static int disk_nearly_full(const struct ledger *l)
+{
+        struct statvfs sv;
+
+        return statvfs(l->dir, &sv) == 0 &&
+               (uint64_t)sv.f_bavail * sv.f_frsize < LEDGER_DISK_ROOM;
+}
+
 enum ledger_err ledger_batch_apply(struct ledger *l,
                                    const struct ledger_item *items, size_t n,
                                    struct ledger_result *results,
@@ -328,7 +459,31 @@ enum ledger_err ledger_batch_apply(struct ledger *l,
 
         if (n == 0)
                 return LEDGER_OK;
+        if (!(flags & LEDGER_BATCH_REPLAY) && disk_nearly_full(l)) {
+                fill_all(results, n, TB_ST_STORAGE_FULL,
+                         "storage full: the ledger's file system has less "
+                         "than 1 MiB free");
+                return LEDGER_E_FULL;
+        }
         LEDGER_MUST(pthread_mutex_lock(&l->write_lock));
+        /* A batch whose checkpoint failed (a full disk, say) left durable
+         * entries and no checkpoint for them, and the signer may have
+         * signed it already: store that checkpoint before committing
+         * anything more, so that the signer is asked for the same tree
+         * again (which it signs again) and never for a later one from an
+         * older checkpoint (which it refuses); if there is still no room,
+         * this batch is refused whole. */
+        if (!(flags & LEDGER_BATCH_REPLAY) &&
+            (err = checkpoint_locked(l)) != LEDGER_OK) {
+                LEDGER_MUST(pthread_mutex_unlock(&l->write_lock));
+                fill_all(results, n,
+                         err == LEDGER_E_FULL ? TB_ST_STORAGE_FULL
+                                              : TB_ST_INTERNAL,
+                         err == LEDGER_E_FULL ? "storage full: the ledger "
+                                                "reached its maximum size"
+                                              : ledger_strerror(err));
+                return err;
+        }
         for (;;) {
                 rc = batch_once(l, items, n, results, flags);
                 if (rc != MDB_MAP_FULL)

@@ -242,6 +242,21 @@ ledger_batch_apply(struct ledger *l, const struct ledger_item *items, size_t n,
                    struct ledger_result *results, unsigned flags);
 
 /*
+ * ledger_batch.c: the outcome of the accepted entry at seq that an idem row
+ * (signer pk, request id rid) names, derived from the log and history as
+ * the write path reported it: d gets status OK, seq, points and balance
+ * (of the primary account's history row at seq; 0 for kinds that change no
+ * balance) and the hash of the logged body with its clock zeroed.  A
+ * record that is missing or not that signer's request is corrupt.
+ */
+struct ledger_store_idem;
+TB_WUR enum ledger_err ledger_idem_logged(struct ledger_txn *t,
+                                          const uint8_t pk[TB_PUBKEY_SIZE],
+                                          const uint8_t rid[TB_REQUEST_ID_SIZE],
+                                          uint64_t seq,
+                                          struct ledger_store_idem *d);
+
+/*
  * ledger_batch.c: if the stored tree is ahead of the latest checkpoint,
  * sign one for it through l->signer and store it (its own durable
  * commit).  Takes the write lock.  The second half of every batch, and

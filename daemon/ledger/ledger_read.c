@@ -55,7 +55,7 @@ enum ledger_err ledger_balance(struct ledger *l, const char *account,
                 return LEDGER_E_INVALID;
         if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        if (!ledger_store_accounts_get(&t, account, out))
+        if (!ledger_store_accounts_get(&t, account, out, NULL))
                 err = lookup_err(&t, LEDGER_E_NOT_FOUND);
         ledger_txn_end_read(&t);
         return err;
@@ -117,7 +117,7 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
         memset(out, 0, sizeof(*out));
         if ((err = ledger_txn_begin_read(l, &t)))
                 return err;
-        if (!ledger_store_accounts_get(&t, account, &acct)) {
+        if (!ledger_store_accounts_get(&t, account, &acct, NULL)) {
                 err = lookup_err(&t, LEDGER_E_NOT_FOUND);
                 goto done;
         }

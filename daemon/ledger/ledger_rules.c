@@ -70,58 +70,119 @@ static void caps(struct ledger_txn *t, struct ledger_store_caps *c)
 }
 
 /* A service counts wholly on the UTC day it starts. */
-static uint32_t utc_day(int64_t start)
+static int64_t utc_day(int64_t start)
 {
-        return (uint32_t)(start / 86400);
-}
-
-static uint32_t day_minutes(struct ledger_txn *t, const char *account,
-                            int64_t start)
-{
-        uint32_t minutes;
-
-        if (!ledger_store_daily_get(t, account, utc_day(start), &minutes))
-                return 0;
-        return minutes;
+        return start / 86400;
 }
 
 /*
- * Stored intervals of one account never overlap, so [start, end) overlaps
- * one of them iff it overlaps the last one starting before start or the
- * first one starting at or after it.
+ * What the rules need of an account's credited services for a new one
+ * [start, end): whether it overlaps one of them, and the minutes of those
+ * starting on its UTC day (only if count_day: with a daily cap).  Format 3
+ * keeps no table of intervals (docs/storage.md, "Format 3"): the services
+ * are the account's chain of service rows in history, newest first, each
+ * row holding its service's start and minutes, and reversed ones (in
+ * `reversed`) do not count.  The walk stops where no older service can matter:
+ * each row carries reach_before, the latest end of every service before it, so
+ * once that is at or before min(start, the day's midnight) no older service
+ * ends after start (no overlap) or starts on the day (a service of one
+ * minute or more that starts at or after midnight ends after it).  That
+ * bound holds whatever the admission window was when each was logged.
  */
-static int overlaps(struct ledger_txn *t, const char *account, int64_t start,
-                    int64_t end)
-{
-        struct ledger_store_interval iv;
+struct service_scan {
+        int overlap;
+        uint32_t day_minutes;
+};
 
-        if (ledger_store_intervals_near(t, account, start,
-                                        LEDGER_STORE_FIRST_FROM, &iv) &&
-            iv.start < end)
-                return 1;
-        return ledger_store_intervals_near(t, account, start,
-                                           LEDGER_STORE_LAST_BEFORE, &iv) &&
-               iv.end > start;
+static void scan_services(struct ledger_txn *t, const char *account,
+                          const struct ledger_store_services *sv, int64_t start,
+                          int64_t end, int count_day, struct service_scan *out)
+{
+        struct ledger_store_history h;
+        int64_t day = utc_day(start), bound = start, h_end;
+        uint64_t seq = sv->last, reach = sv->reach, by;
+        int overlap, same_day;
+
+        memset(out, 0, sizeof(*out));
+        if (count_day)
+                bound = day * 86400;
+        while (seq != 0 && (int64_t)reach > bound && !t->rc) {
+                if (!ledger_store_history_get(t, account, seq, &h) ||
+                    !h.service || h.reach_before > reach) {
+                        ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
+                        return;
+                }
+                h_end = h.start + (int64_t)h.minutes * 60;
+                overlap = h.start < end && h_end > start;
+                same_day = count_day && utc_day(h.start) == day;
+                if ((overlap || same_day) &&
+                    !ledger_store_reversed_get(t, seq, &by)) {
+                        if (overlap) {
+                                out->overlap = 1;
+                                return;
+                        }
+                        out->day_minutes += h.minutes;
+                }
+                reach = h.reach_before;
+                seq = h.prev_service;
+        }
 }
 
 /* Every entry touching an account counts in it and leaves a history row
  * with the balance after it. */
 static void account_write(struct ledger_txn *t, struct tb_balance_info *a,
-                          uint64_t seq, int64_t delta)
+                          const struct ledger_store_services *sv, uint64_t seq,
+                          int64_t delta)
 {
-        struct ledger_store_history h = {seq, a->last_seq, delta, a->balance};
+        struct ledger_store_history h;
 
+        memset(&h, 0, sizeof(h));
+        h.seq = seq;
+        h.prev = a->last_seq;
+        h.delta = delta;
+        h.balance_after = a->balance;
         a->entries++;
         a->last_seq = seq;
-        ledger_store_accounts_put(t, a);
+        ledger_store_accounts_put(t, a, sv);
+        ledger_store_history_put(t, a->account, &h);
+}
+
+/* A service row: also a link of the account's chain of services, with
+ * the service's time. */
+static void account_write_service(struct ledger_txn *t,
+                                  struct tb_balance_info *a,
+                                  struct ledger_store_services *sv,
+                                  uint64_t seq, int64_t delta,
+                                  const struct tb_service *s)
+{
+        struct ledger_store_history h;
+        int64_t end = s->start + (int64_t)s->minutes * 60;
+
+        memset(&h, 0, sizeof(h));
+        h.seq = seq;
+        h.prev = a->last_seq;
+        h.delta = delta;
+        h.balance_after = a->balance;
+        h.service = 1;
+        h.prev_service = sv->last;
+        h.reach_before = sv->reach;
+        h.start = s->start;
+        h.minutes = s->minutes;
+        a->entries++;
+        a->last_seq = seq;
+        sv->last = seq;
+        if ((uint64_t)end > sv->reach)
+                sv->reach = (uint64_t)end;
+        ledger_store_accounts_put(t, a, sv);
         ledger_store_history_put(t, a->account, &h);
 }
 
 /* The account of an entry already in the log: it must exist. */
 static int logged_account(struct ledger_txn *t, const char *account,
-                          struct tb_balance_info *a)
+                          struct tb_balance_info *a,
+                          struct ledger_store_services *sv)
 {
-        ledger_txn_require(t, ledger_store_accounts_get(t, account, a));
+        ledger_txn_require(t, ledger_store_accounts_get(t, account, a, sv));
         return !t->rc;
 }
 
@@ -226,13 +287,14 @@ static unsigned apply_register(struct ledger_txn *t,
                                struct ledger_result *r)
 {
         struct tb_balance_info acct;
+        struct ledger_store_services sv;
 
-        if (ledger_store_accounts_get(t, e->u.reg.account, &acct))
+        if (ledger_store_accounts_get(t, e->u.reg.account, &acct, &sv))
                 return refuse(r, TB_ST_ACCOUNT_EXISTS, "account %s exists",
                               e->u.reg.account);
         snprintf(acct.account, sizeof(acct.account), "%s", e->u.reg.account);
         acct.opened_seq = a->seq;
-        account_write(t, &acct, a->seq, 0);
+        account_write(t, &acct, &sv, a->seq, 0);
         return TB_ST_OK;
 }
 
@@ -250,13 +312,13 @@ static unsigned apply_service(struct ledger *l, struct ledger_txn *t,
 {
         const struct tb_service *s = &e->u.service;
         struct tb_balance_info acct;
+        struct ledger_store_services sv;
         struct ledger_store_caps c;
-        struct ledger_store_interval iv;
+        struct service_scan scan;
         int64_t end = s->start + (int64_t)s->minutes * 60;
-        uint32_t day;
         uint64_t points;
 
-        if (!ledger_store_accounts_get(t, s->account, &acct))
+        if (!ledger_store_accounts_get(t, s->account, &acct, &sv))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               s->account);
         if (!a->replay) {
@@ -269,15 +331,19 @@ static unsigned apply_service(struct ledger *l, struct ledger_txn *t,
                                       "service started %lld s before now",
                                       (long long)(a->now - s->start));
         }
-        if (overlaps(t, s->account, s->start, end))
+        caps(t, &c);
+        scan_services(t, s->account, &sv, s->start, end, c.daily_minutes != 0,
+                      &scan);
+        if (t->rc)
+                return TB_ST_INTERNAL;
+        if (scan.overlap)
                 return refuse(r, TB_ST_OVERLAPPING_SERVICE,
                               "overlaps a service already credited");
-        caps(t, &c);
-        day = day_minutes(t, s->account, s->start);
-        if (c.daily_minutes && day + s->minutes > c.daily_minutes)
+        if (c.daily_minutes && scan.day_minutes + s->minutes > c.daily_minutes)
                 return refuse(r, TB_ST_DAILY_CAP_EXCEEDED,
                               "%u of %u minutes already credited that day",
-                              (unsigned)day, (unsigned)c.daily_minutes);
+                              (unsigned)scan.day_minutes,
+                              (unsigned)c.daily_minutes);
         points = (uint64_t)s->minutes * rate(t, s->activity) / 60;
         if (over_cap(acct.balance, points, c.max_balance))
                 return refuse(r, TB_ST_BALANCE_CAP_EXCEEDED,
@@ -286,13 +352,7 @@ static unsigned apply_service(struct ledger *l, struct ledger_txn *t,
         acct.balance += points;
         acct.earned += points;
         acct.minutes += s->minutes;
-        account_write(t, &acct, a->seq, (int64_t)points);
-        iv.start = s->start;
-        iv.end = end;
-        iv.seq = a->seq;
-        ledger_store_intervals_put(t, s->account, &iv);
-        ledger_store_daily_put(t, s->account, utc_day(s->start),
-                               day + s->minutes);
+        account_write_service(t, &acct, &sv, a->seq, (int64_t)points, s);
         return accepted(r, (int64_t)points, acct.balance);
 }
 
@@ -302,8 +362,9 @@ static unsigned apply_redeem(struct ledger_txn *t,
 {
         const struct tb_redeem *d = &e->u.redeem;
         struct tb_balance_info acct;
+        struct ledger_store_services sv;
 
-        if (!ledger_store_accounts_get(t, d->account, &acct))
+        if (!ledger_store_accounts_get(t, d->account, &acct, &sv))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               d->account);
         if (acct.balance < d->points)
@@ -312,7 +373,7 @@ static unsigned apply_redeem(struct ledger_txn *t,
                               (unsigned)d->points);
         acct.balance -= d->points;
         acct.redeemed += d->points;
-        account_write(t, &acct, a->seq, -(int64_t)d->points);
+        account_write(t, &acct, &sv, a->seq, -(int64_t)d->points);
         return accepted(r, -(int64_t)d->points, acct.balance);
 }
 
@@ -323,14 +384,15 @@ static unsigned apply_transfer(struct ledger_txn *t,
 {
         const struct tb_transfer *x = &e->u.transfer;
         struct tb_balance_info from, to;
+        struct ledger_store_services sf, st;
         struct ledger_store_caps c;
 
         if (strcmp(x->from, x->to) == 0)
                 return refuse(r, TB_ST_SAME_ACCOUNT, "from equals to");
-        if (!ledger_store_accounts_get(t, x->from, &from))
+        if (!ledger_store_accounts_get(t, x->from, &from, &sf))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s",
                               x->from);
-        if (!ledger_store_accounts_get(t, x->to, &to))
+        if (!ledger_store_accounts_get(t, x->to, &to, &st))
                 return refuse(r, TB_ST_UNKNOWN_ACCOUNT, "no account %s", x->to);
         if (from.balance < x->points)
                 return refuse(r, TB_ST_INSUFFICIENT_POINTS, "balance %llu < %u",
@@ -345,8 +407,8 @@ static unsigned apply_transfer(struct ledger_txn *t,
         from.transferred_out += x->points;
         to.balance += x->points;
         to.transferred_in += x->points;
-        account_write(t, &from, a->seq, -(int64_t)x->points);
-        account_write(t, &to, a->seq, (int64_t)x->points);
+        account_write(t, &from, &sf, a->seq, -(int64_t)x->points);
+        account_write(t, &to, &st, a->seq, (int64_t)x->points);
         return accepted(r, -(int64_t)x->points, from.balance);
 }
 
@@ -357,14 +419,17 @@ static unsigned reverse_service(struct ledger_txn *t,
 {
         const struct tb_service *s = &o->entry.u.service;
         struct tb_balance_info acct;
+        struct ledger_store_services sv;
         struct ledger_store_history credited;
         uint64_t points;
 
         /* the rate may have changed since: take back what was credited */
-        if (!logged_account(t, s->account, &acct))
+        if (!logged_account(t, s->account, &acct, &sv))
                 return TB_ST_INTERNAL;
         ledger_txn_require(
             t, ledger_store_history_get(t, s->account, o->seq, &credited));
+        if (!t->rc && !credited.service)
+                ledger_txn_fail(t, LEDGER_TXN_E_CORRUPT);
         if (t->rc)
                 return TB_ST_INTERNAL;
         points = (uint64_t)credited.delta;
@@ -377,11 +442,9 @@ static unsigned reverse_service(struct ledger_txn *t,
         acct.balance -= points;
         acct.earned -= points;
         acct.minutes -= s->minutes;
-        account_write(t, &acct, a->seq, -credited.delta);
-        ledger_store_intervals_del(t, s->account, s->start);
-        ledger_store_daily_put(t, s->account, utc_day(s->start),
-                               day_minutes(t, s->account, s->start) -
-                                   s->minutes);
+        /* its interval and minutes stop counting once `reversed` holds it
+         * (apply_reverse, below): scan_services skips reversed services */
+        account_write(t, &acct, &sv, a->seq, -credited.delta);
         return accepted(r, -credited.delta, acct.balance);
 }
 
@@ -392,15 +455,16 @@ static unsigned reverse_redeem(struct ledger_txn *t,
 {
         const struct tb_redeem *d = &o->entry.u.redeem;
         struct tb_balance_info acct;
+        struct ledger_store_services sv;
 
-        if (!logged_account(t, d->account, &acct))
+        if (!logged_account(t, d->account, &acct, &sv))
                 return TB_ST_INTERNAL;
         if (over_cap(acct.balance, d->points, 0))
                 return refuse(r, TB_ST_BALANCE_CAP_EXCEEDED,
                               "balance would overflow");
         acct.balance += d->points;
         acct.redeemed -= d->points;
-        account_write(t, &acct, a->seq, d->points);
+        account_write(t, &acct, &sv, a->seq, d->points);
         return accepted(r, d->points, acct.balance);
 }
 
@@ -411,9 +475,10 @@ static unsigned reverse_transfer(struct ledger_txn *t,
 {
         const struct tb_transfer *x = &o->entry.u.transfer;
         struct tb_balance_info from, to;
+        struct ledger_store_services sf, st;
 
-        if (!logged_account(t, x->from, &from) ||
-            !logged_account(t, x->to, &to))
+        if (!logged_account(t, x->from, &from, &sf) ||
+            !logged_account(t, x->to, &to, &st))
                 return TB_ST_INTERNAL;
         if (to.balance < x->points)
                 return refuse(r, TB_ST_INSUFFICIENT_POINTS,
@@ -426,8 +491,8 @@ static unsigned reverse_transfer(struct ledger_txn *t,
         to.transferred_in -= x->points;
         from.balance += x->points;
         from.transferred_out -= x->points;
-        account_write(t, &from, a->seq, x->points);
-        account_write(t, &to, a->seq, -(int64_t)x->points);
+        account_write(t, &from, &sf, a->seq, x->points);
+        account_write(t, &to, &st, a->seq, -(int64_t)x->points);
         return accepted(r, x->points, from.balance);
 }
 

@@ -27,21 +27,11 @@ _Static_assert(TB_ACCOUNT_ID_MAX <= 255, "an acct has a one-byte length");
 struct row {
         uint8_t b[ROW_VALUE_MAX > ROW_KEY_MAX ? ROW_VALUE_MAX : ROW_KEY_MAX];
         struct tb_wbuf w;
-        size_t prefix; /* composite keys: the length of the acct part */
 };
 
 static struct tb_wbuf *row_init(struct row *r)
 {
         tb_wbuf_init(&r->w, r->b, sizeof(r->b));
-        r->prefix = 0;
-        return &r->w;
-}
-
-/* acct ‖ ...: the start of the intervals and daily keys. */
-static struct tb_wbuf *row_account(struct row *r, const char *account)
-{
-        tb_put_str8(row_init(r), account, strlen(account));
-        r->prefix = r->w.len;
         return &r->w;
 }
 
@@ -62,14 +52,6 @@ static int decoded(struct ledger_txn *t, const struct tb_rbuf *r, void *out,
                 return 1;
         memset(out, 0, size);
         return 0;
-}
-
-/* A row of a cursor's database is ours if it has our key's length and
- * acct part: the keys of one account all have the same length. */
-static int row_same_account(const MDB_val *k, const struct row *ours)
-{
-        return k->mv_size == ours->w.len &&
-               memcmp(k->mv_data, ours->b, ours->prefix) == 0;
 }
 
 /* A u64 key (log, hashes, checkpoints, reversed). */
@@ -159,8 +141,10 @@ static uint64_t stored_hash_index(unsigned level, uint64_t n)
         return i + level;
 }
 
-/* Format 2 stores the nodes above the leaves only: hashes[0], the leaf
- * hash, is SHA-256(0x00 ‖ record) of the log row, recomputed when read. */
+/* Format 3 stores the nodes of levels >= LEDGER_HASHES_LEVEL only
+ * (format 2: >= 1, format 1: all): a node below is recomputed from the
+ * log rows under it, at most 2^(LEDGER_HASHES_LEVEL - 1) consecutive
+ * records read with one cursor and hashed. */
 void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
                              const uint8_t (*hashes)[TB_HASH_SIZE],
                              size_t count)
@@ -169,9 +153,42 @@ void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
         struct row k;
         size_t i;
 
-        for (i = 1; i < count; i++)
+        for (i = LEDGER_HASHES_LEVEL; i < count; i++)
                 ledger_txn_put_row(t, LEDGER_DB_HASHES, row_u64(&k, idx + i),
                                    hashes[i], TB_HASH_SIZE, MDB_APPEND);
+}
+
+/* MTH of the 2^level records from index << level: the leaves hashed in
+ * order and folded pairwise.  1, or 0 with the failure in t->rc. */
+static int hashes_from_log(struct ledger_txn *t, unsigned level, uint64_t index,
+                           uint8_t out[TB_HASH_SIZE])
+{
+        uint8_t h[1u << (LEDGER_HASHES_LEVEL - 1)][TB_HASH_SIZE];
+        uint64_t first = index << level, seq;
+        size_t n = (size_t)1 << level, i, w;
+        MDB_cursor *c = ledger_txn_cursor_open(t, LEDGER_DB_LOG);
+        struct row k;
+        MDB_val key, val;
+        int ok = 1;
+
+        tb_put_u64(row_init(&k), first);
+        key.mv_size = k.w.len;
+        key.mv_data = k.b;
+        for (i = 0; i < n && ok; i++) {
+                ok = ledger_txn_cursor_get(t, c, &key, &val,
+                                           i ? MDB_NEXT : MDB_SET_KEY) &&
+                     ledger_txn_key_u64(t, &key, &seq) && seq == first + i;
+                if (ok)
+                        tb_merkle_leaf_hash(val.mv_data, val.mv_size, h[i]);
+        }
+        ledger_txn_cursor_close(c);
+        if (!ok)
+                return 0;
+        for (w = n; w > 1; w /= 2)
+                for (i = 0; i < w / 2; i++)
+                        tb_merkle_node_hash(h[2 * i], h[2 * i + 1], h[i]);
+        memcpy(out, h[0], TB_HASH_SIZE);
+        return 1;
 }
 
 enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
@@ -179,14 +196,12 @@ enum tb_err ledger_store_hashes_read_cb(void *ctx, unsigned level,
                                         uint8_t out[TB_HASH_SIZE])
 {
         struct ledger_txn *t = ctx;
-        struct ledger_store_record rec;
         struct row k;
 
-        if (level == 0) {
-                if (ledger_store_log_get(t, index, &rec)) {
-                        tb_merkle_leaf_hash(rec.bytes, rec.len, out);
+        if (level < LEDGER_HASHES_LEVEL) {
+                if (index <= (UINT64_MAX >> level) &&
+                    hashes_from_log(t, level, index, out))
                         return TB_OK;
-                }
         } else if (ledger_txn_get_fixed(
                        t, LEDGER_DB_HASHES,
                        row_u64(&k, stored_hash_index(level, index)), out,
@@ -257,7 +272,8 @@ int ledger_store_checkpoints_last(struct ledger_txn *t, uint64_t *size,
         }
 
 void ledger_store_accounts_put(struct ledger_txn *t,
-                               const struct tb_balance_info *a)
+                               const struct tb_balance_info *a,
+                               const struct ledger_store_services *sv)
 {
         const uint64_t *f[] = ACCOUNT_FIELDS(a);
         struct row k, v;
@@ -267,18 +283,25 @@ void ledger_store_accounts_put(struct ledger_txn *t,
         row_init(&v);
         for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
                 tb_put_u64(&v.w, *f[i]);
+        tb_put_u64(&v.w, sv->last);
+        tb_put_u64(&v.w, sv->reach);
         row_put(t, LEDGER_DB_ACCOUNTS, &k.w, &v);
 }
 
 int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
-                              struct tb_balance_info *a)
+                              struct tb_balance_info *a,
+                              struct ledger_store_services *sv)
 {
         uint64_t *f[] = ACCOUNT_FIELDS(a);
         size_t i, len = strlen(account);
         struct row k;
         struct tb_rbuf r;
+        struct ledger_store_services ignored;
 
+        if (!sv)
+                sv = &ignored;
         memset(a, 0, sizeof(*a));
+        memset(sv, 0, sizeof(*sv));
         if (len == 0 || len > TB_ACCOUNT_ID_MAX)
                 return 0;
         tb_put_bytes(row_init(&k), account, len);
@@ -287,14 +310,33 @@ int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
         memcpy(a->account, account, len + 1);
         for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
                 *f[i] = tb_get_u64(&r);
-        return decoded(t, &r, a, sizeof(*a));
+        sv->last = tb_get_u64(&r);
+        sv->reach = tb_get_u64(&r);
+        if (sv->last > a->last_seq)
+                tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+        if (!decoded(t, &r, sv, sizeof(*sv))) {
+                memset(a, 0, sizeof(*a));
+                return 0;
+        }
+        return 1;
 }
 
 /* -------------------------------------------------------------- history */
 
-/* history: u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after, a
- * chain per account from accounts.last_seq back through prev (0 ends it:
- * seq 0 is genesis, which touches no account). */
+/* history: u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after
+ * [‖ [u64 prev_service ‖] u64 reach_before ‖ i64 start ‖ u16 minutes for
+ * a service], a chain per
+ * account from accounts.last_seq back through prev (0 ends it: seq 0 is
+ * genesis, which touches no account), and the services' own chain from
+ * accounts' last_service back through prev_service. */
+/* What a service row adds: [prev_service ‖] reach_before ‖ start ‖
+ * minutes; prev_service is left out when it equals prev (the account's
+ * previous row was a service too: the common case), so a service row is
+ * 42 or 50 bytes, and a 50-byte one with prev_service = prev is corrupt
+ * (one encoding per row, so that the full check's byte compare holds). */
+#define HISTORY_SERVICE_SHORT (8 + 8 + 2)
+#define HISTORY_SERVICE_LONG  (8 + HISTORY_SERVICE_SHORT)
+
 static const struct tb_wbuf *history_key(struct row *k, uint64_t seq,
                                          const char *account)
 {
@@ -311,6 +353,13 @@ void ledger_store_history_put(struct ledger_txn *t, const char *account,
         tb_put_u64(row_init(&v), h->prev);
         tb_put_u64(&v.w, (uint64_t)h->delta);
         tb_put_u64(&v.w, h->balance_after);
+        if (h->service) {
+                if (h->prev_service != h->prev)
+                        tb_put_u64(&v.w, h->prev_service);
+                tb_put_u64(&v.w, h->reach_before);
+                tb_put_u64(&v.w, (uint64_t)h->start);
+                tb_put_u16(&v.w, h->minutes);
+        }
         if (v.w.err != TB_OK)
                 ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
         ledger_txn_put_tail(t, LEDGER_DB_HISTORY,
@@ -331,7 +380,22 @@ int ledger_store_history_get(struct ledger_txn *t, const char *account,
         h->prev = tb_get_u64(&r);
         h->delta = (int64_t)tb_get_u64(&r);
         h->balance_after = tb_get_u64(&r);
-        if (h->prev >= seq) /* a chain runs back: never a loop */
+        if (tb_rbuf_left(&r) == HISTORY_SERVICE_LONG ||
+            tb_rbuf_left(&r) == HISTORY_SERVICE_SHORT) {
+                h->service = 1;
+                h->prev_service = h->prev;
+                if (tb_rbuf_left(&r) == HISTORY_SERVICE_LONG &&
+                    (h->prev_service = tb_get_u64(&r)) == h->prev)
+                        tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+                h->reach_before = tb_get_u64(&r);
+                h->start = (int64_t)tb_get_u64(&r);
+                h->minutes = tb_get_u16(&r);
+                if (h->start < 0 || h->start > TB_TIME_MAX || h->minutes < 1 ||
+                    h->minutes > TB_MINUTES_MAX)
+                        tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+        }
+        /* chains run back: never a loop */
+        if (h->prev >= seq || h->prev_service > h->prev)
                 tb_rbuf_fail(&r, TB_E_TOO_LARGE);
         return decoded(t, &r, h, sizeof(*h));
 }
@@ -379,6 +443,13 @@ static void idem_key(struct row *k, const uint8_t pk[TB_PUBKEY_SIZE],
         tb_put_bytes(&k->w, pk, TB_PUBKEY_SIZE);
 }
 
+/* The value: an accepted entry's row holds only its seq (u64, 8 bytes):
+ * its outcome and body are in the log and its history rows.  A remembered
+ * refusal holds u16 status ‖ SHA-256 of the body with its clock zeroed
+ * (34 bytes): refusals are not logged.  The two sizes tell them apart. */
+#define IDEM_OK_SIZE      8
+#define IDEM_REFUSED_SIZE (2 + TB_HASH_SIZE)
+
 void ledger_store_idem_put(struct ledger_txn *t,
                            const uint8_t pk[TB_PUBKEY_SIZE],
                            const uint8_t rid[TB_REQUEST_ID_SIZE],
@@ -388,11 +459,12 @@ void ledger_store_idem_put(struct ledger_txn *t,
         struct tb_wbuf *w = row_init(&v);
 
         idem_key(&k, pk, rid);
-        tb_put_u16(w, d->status);
-        tb_put_u64(w, d->seq);
-        tb_put_u64(w, (uint64_t)d->points);
-        tb_put_u64(w, d->balance);
-        tb_put_bytes(w, d->hash, TB_HASH_SIZE);
+        if (d->status == TB_ST_OK) {
+                tb_put_u64(w, d->seq);
+        } else {
+                tb_put_u16(w, d->status);
+                tb_put_bytes(w, d->hash, TB_HASH_SIZE);
+        }
         if (v.w.err != TB_OK)
                 ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
         ledger_txn_put_tail(t, LEDGER_DB_IDEM, &k.w, v.b, v.w.len);
@@ -410,11 +482,17 @@ int ledger_store_idem_get(struct ledger_txn *t,
         idem_key(&k, pk, rid);
         if (!ledger_txn_get_row(t, LEDGER_DB_IDEM, &k.w, &r))
                 return 0;
-        d->status = tb_get_u16(&r);
-        d->seq = tb_get_u64(&r);
-        d->points = (int64_t)tb_get_u64(&r);
-        d->balance = tb_get_u64(&r);
-        tb_get_bytes(&r, d->hash, TB_HASH_SIZE);
+        if (r.len == IDEM_OK_SIZE) {
+                d->status = TB_ST_OK;
+                d->seq = tb_get_u64(&r);
+        } else if (r.len == IDEM_REFUSED_SIZE) {
+                d->status = tb_get_u16(&r);
+                tb_get_bytes(&r, d->hash, TB_HASH_SIZE);
+                if (d->status == TB_ST_OK) /* OK rows are seqs */
+                        tb_rbuf_fail(&r, TB_E_TOO_LARGE);
+        } else {
+                tb_rbuf_fail(&r, TB_E_TRUNCATED);
+        }
         return decoded(t, &r, d, sizeof(*d));
 }
 
@@ -459,105 +537,12 @@ int ledger_store_keys_get(struct ledger_txn *t,
         return decoded(t, &r, key, sizeof(*key));
 }
 
-/* ------------------------------------------------------------ intervals */
+/* ------------------------------------------------- intervals and daily */
 
-/* intervals rows: acct ‖ u64 n -> u64 a ‖ u64 b. */
-static void pair_put(struct ledger_txn *t, enum ledger_db db,
-                     const char *account, uint64_t n, uint64_t a, uint64_t b)
-{
-        struct row k, v;
-
-        tb_put_u64(row_account(&k, account), n);
-        tb_put_u64(row_init(&v), a);
-        tb_put_u64(&v.w, b);
-        row_put(t, db, &k.w, &v);
-}
-
-/* n, a, b of a pair row of k's account (key, val as a cursor found them). */
-static int pair_decode(struct ledger_txn *t, const struct row *k,
-                       const MDB_val *key, const MDB_val *val, uint64_t f[3])
-{
-        struct tb_rbuf r;
-
-        tb_rbuf_init(&r, (const uint8_t *)key->mv_data + k->prefix,
-                     key->mv_size - k->prefix);
-        f[0] = tb_get_u64(&r);
-        if (!decoded(t, &r, f, 3 * sizeof(f[0])))
-                return 0;
-        tb_rbuf_init(&r, val->mv_data, val->mv_size);
-        f[1] = tb_get_u64(&r);
-        f[2] = tb_get_u64(&r);
-        return decoded(t, &r, f, 3 * sizeof(f[0]));
-}
-
-void ledger_store_intervals_put(struct ledger_txn *t, const char *account,
-                                const struct ledger_store_interval *iv)
-{
-        pair_put(t, LEDGER_DB_INTERVALS, account, (uint64_t)iv->start,
-                 (uint64_t)iv->end, iv->seq);
-}
-
-void ledger_store_intervals_del(struct ledger_txn *t, const char *account,
-                                int64_t start)
-{
-        struct row k;
-
-        tb_put_u64(row_account(&k, account), (uint64_t)start);
-        ledger_txn_del_row(t, LEDGER_DB_INTERVALS, &k.w);
-}
-
-int ledger_store_intervals_near(struct ledger_txn *t, const char *account,
-                                int64_t start, enum ledger_store_near near,
-                                struct ledger_store_interval *iv)
-{
-        struct row k;
-        MDB_val key, val;
-        MDB_cursor *c;
-        uint64_t f[3];
-        int found;
-
-        memset(iv, 0, sizeof(*iv));
-        tb_put_u64(row_account(&k, account), (uint64_t)start);
-        c = ledger_txn_cursor_at(t, LEDGER_DB_INTERVALS, &k.w, &key);
-        found = near == LEDGER_STORE_LAST_BEFORE
-                    ? ledger_txn_cursor_before(t, c, &key, &val)
-                    : ledger_txn_cursor_get(t, c, &key, &val, MDB_SET_RANGE);
-        ledger_txn_cursor_close(c);
-        if (!found || !row_same_account(&key, &k) ||
-            !pair_decode(t, &k, &key, &val, f))
-                return 0;
-        iv->start = (int64_t)f[0];
-        iv->end = (int64_t)f[1];
-        iv->seq = f[2];
-        return 1;
-}
-
-/* ---------------------------------------------------------------- daily */
-
-void ledger_store_daily_put(struct ledger_txn *t, const char *account,
-                            uint32_t day, uint32_t minutes)
-{
-        struct row k;
-
-        tb_put_u32(row_account(&k, account), day);
-        if (minutes == 0)
-                ledger_txn_del_row(t, LEDGER_DB_DAILY, &k.w);
-        else
-                ledger_txn_put_uint(t, LEDGER_DB_DAILY, &k.w, minutes, 4);
-}
-
-int ledger_store_daily_get(struct ledger_txn *t, const char *account,
-                           uint32_t day, uint32_t *minutes)
-{
-        struct row k;
-        uint64_t n;
-        int found;
-
-        tb_put_u32(row_account(&k, account), day);
-        found = ledger_txn_get_uint(t, LEDGER_DB_DAILY, &k.w, 4, &n);
-        *minutes = (uint32_t)n;
-        return found;
-}
+/* Format 3 keeps neither (docs/storage.md, "Format 3"): the overlap check
+ * and the daily cap walk the account's service rows (ledger_rules.c).  The
+ * two named databases stay, empty; the full check compares them with the
+ * replay's, so a row written into one is found. */
 
 /* --------------------------------------------------------------- policy */
 

@@ -59,11 +59,17 @@ void ledger_store_log_walk(struct ledger_txn *t, ledger_store_log_cb *cb,
                            void *ctx);
 
 /*
- * hashes: u64 StoredHashIndex(level, index) -> 32-byte subtree hash.
+ * hashes: u64 StoredHashIndex(level, index) -> 32-byte subtree hash, for
+ * level >= LEDGER_HASHES_LEVEL only (format 3); the nodes below are
+ * computed from the log rows under them.
  */
+#ifndef LEDGER_HASHES_LEVEL
+#define LEDGER_HASHES_LEVEL 2
+#endif
 
-/* Store the count hashes tb_merkle_append() returned for leaf n, at
- * consecutive indexes from StoredHashIndex(0, n) (MDB_APPEND). */
+/* Store those of the count hashes tb_merkle_append() returned for leaf n
+ * (hashes[i] is the node of level i) whose level is stored, at
+ * StoredHashIndex(0, n) + i (MDB_APPEND: the keys only grow). */
 void ledger_store_hashes_put(struct ledger_txn *t, uint64_t n,
                              const uint8_t (*hashes)[TB_HASH_SIZE],
                              size_t count);
@@ -100,26 +106,46 @@ TB_WUR int ledger_store_checkpoints_last(struct ledger_txn *t, uint64_t *size,
                                          const uint8_t **note, size_t *len);
 
 /*
- * accounts: account id -> 9 x u64 (struct tb_balance_info).
+ * accounts: account id -> 9 x u64 (struct tb_balance_info) ‖
+ * u64 last_service ‖ u64 reach (format 3: the head of the account's chain
+ * of service rows in history, and the latest end of all its services).
  */
+struct ledger_store_services {
+        uint64_t last;  /* seq of the newest service row, 0: none */
+        uint64_t reach; /* max end (unix s) of every service credited to the
+                           account, reversed ones included; 0: none */
+};
 
 void ledger_store_accounts_put(struct ledger_txn *t,
-                               const struct tb_balance_info *a);
+                               const struct tb_balance_info *a,
+                               const struct ledger_store_services *sv);
 
-/* An account id of a length out of 1..TB_ACCOUNT_ID_MAX is not found. */
+/* An account id of a length out of 1..TB_ACCOUNT_ID_MAX is not found.  sv
+ * may be NULL (the readers, which need only a). */
 TB_WUR int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
-                                     struct tb_balance_info *a);
+                                     struct tb_balance_info *a,
+                                     struct ledger_store_services *sv);
 
 /*
- * history (format 2): u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖
- * u64 balance_after; prev is the account's previous row (its last_seq
- * before this entry), 0 for its first.
+ * history (format 3): u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖
+ * u64 balance_after, and for a service credited to the account also
+ * [u64 prev_service ‖] u64 reach_before ‖ i64 start ‖ u16 minutes
+ * (prev_service stored only when it is not prev); prev is
+ * the account's previous row (its last_seq before this entry), 0 for its
+ * first; prev_service and reach_before are the account's services.last
+ * and .reach before this service; start and minutes are the service's (a
+ * copy of its log record's, so that the overlap walk reads no record).
  */
 struct ledger_store_history {
         uint64_t seq;
         uint64_t prev;
         int64_t delta;
         uint64_t balance_after;
+        int service;           /* 1: a service row (the two below) */
+        uint64_t prev_service; /* the account's previous service row */
+        uint64_t reach_before; /* max end of the services before it */
+        int64_t start;         /* the service's start (unix s) */
+        uint16_t minutes;      /* and length */
 };
 
 void ledger_store_history_put(struct ledger_txn *t, const char *account,
@@ -141,8 +167,12 @@ void ledger_store_history_walk(struct ledger_txn *t,
                                ledger_store_history_cb *cb, void *ctx);
 
 /*
- * idem (format 2): u8 class ‖ rid ‖ pk -> u16 status ‖ u64 seq ‖ i64 points ‖
- * u64 balance ‖ SHA-256 of the body with its clock zeroed.
+ * idem (format 3): u8 class ‖ rid ‖ pk -> u64 seq for an accepted entry
+ * (the rest of its outcome is derived from the log and history:
+ * ledger_idem_logged), u16 status ‖ SHA-256 of the body with its clock
+ * zeroed for a remembered refusal.  put writes the seq alone when status
+ * is OK (points, balance and hash are not stored); get fills status and
+ * seq (OK) or status and hash (a refusal), the rest zeroed.
  */
 struct ledger_store_idem {
         uint16_t status; /* enum tb_status: OK or a remembered refusal */
@@ -181,44 +211,9 @@ TB_WUR int ledger_store_keys_get(struct ledger_txn *t,
                                  struct ledger_store_key *k);
 
 /*
- * intervals: acct ‖ u64 start -> u64 end ‖ u64 seq.  The rows of one
- * account never overlap (the rules keep it so).
+ * intervals, daily: format 1 and 2 only (format 3 derives both from the
+ * history chain; the databases stay empty).
  */
-struct ledger_store_interval {
-        int64_t start; /* unix s */
-        int64_t end;   /* start + minutes * 60, exclusive */
-        uint64_t seq;  /* the service entry */
-};
-
-void ledger_store_intervals_put(struct ledger_txn *t, const char *account,
-                                const struct ledger_store_interval *iv);
-
-/* Delete the account's row starting at start; a missing row is an error
- * (MDB_NOTFOUND in t->rc). */
-void ledger_store_intervals_del(struct ledger_txn *t, const char *account,
-                                int64_t start);
-
-/* The account's interval next to start, on the side `near` says. */
-enum ledger_store_near {
-        LEDGER_STORE_FIRST_FROM,  /* the first starting at or after start */
-        LEDGER_STORE_LAST_BEFORE, /* the last starting before start */
-};
-TB_WUR int ledger_store_intervals_near(struct ledger_txn *t,
-                                       const char *account, int64_t start,
-                                       enum ledger_store_near near,
-                                       struct ledger_store_interval *iv);
-
-/*
- * daily: acct ‖ u32 day (unix s / 86400) -> u32 minutes.
- */
-
-/* minutes 0 deletes the row (rows at 0 are not kept); deleting a missing
- * row is an error (MDB_NOTFOUND in t->rc). */
-void ledger_store_daily_put(struct ledger_txn *t, const char *account,
-                            uint32_t day, uint32_t minutes);
-
-TB_WUR int ledger_store_daily_get(struct ledger_txn *t, const char *account,
-                                  uint32_t day, uint32_t *minutes);
 
 /*
  * policy: 'r' ‖ activity -> u32 points per hour; 'c' -> u16 daily minutes

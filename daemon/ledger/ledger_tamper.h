@@ -31,17 +31,21 @@ int ledger_tamper_edit(const char *dir, const char *db, const void *key,
                        void *arg);
 
 /*
- * The minimal format-1 writer (docs/storage.md, "Upgrading"): rewrite the
- * closed format-2 ledger in dir as format 1 wrote it, so that tests can
- * build a format-1 ledger with today's engine and upgrade it.  Formats 1
- * and 2 differ only in three layouts, which this converts row by row:
- * history (u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖ u64 balance_after
- * becomes acct ‖ u64 seq -> i64 delta ‖ u64 balance_after) and idem
- * (class ‖ rid ‖ pk becomes pk ‖ rid); format 1 also stored the leaf hashes
- * (SHA-256(0x00 ‖ record) at StoredHashIndex(0, n)), added back here; and
- * meta version becomes 1.  Returns 0, an
- * LMDB error code, or -1 (a row of an unexpected shape, or no memory).
+ * The minimal writer of older formats (docs/storage.md, "Upgrading"):
+ * rewrite the closed ledger of this format in dir as format `format` (1
+ * or 2) wrote it, so that tests can build such a ledger with today's
+ * engine and upgrade it.  Format 3 -> 2: accounts lose last_service and
+ * reach, history service rows lose prev_service and reach_before, idem
+ * rows get the whole outcome back (status ‖ seq ‖ points ‖ balance ‖
+ * hash, from the log and history), and intervals and daily are rebuilt
+ * from the log.  Format 2 -> 1: history is re-keyed acct ‖ seq ->
+ * delta ‖ balance_after, idem pk ‖ rid, and the leaf hashes are stored.
+ * Then meta version is set.  Returns 0, an LMDB error code, or -1 (a row
+ * of an unexpected shape, or no memory).
  */
+int ledger_tamper_format(const char *dir, unsigned format);
+
+/* ledger_tamper_format(dir, 1). */
 int ledger_tamper_format1(const char *dir);
 
 #endif

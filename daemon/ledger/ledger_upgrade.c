@@ -17,7 +17,9 @@
 #define UPGRADE_DIR   "upgrade.new" /* inside the data directory */
 #define UPGRADE_CHUNK 4096          /* idem rows per write transaction */
 
-/* Format 1's idem key is pk ‖ rid, format 2's rid ‖ pk; values agree. */
+/* Format 1's idem key is pk ‖ rid, format 2's class ‖ rid ‖ pk; both
+ * store the whole outcome, u16 status ‖ u64 seq ‖ i64 points ‖
+ * u64 balance ‖ hash (format 3 keeps only the seq of an accepted one). */
 #define IDEM_KEY_SIZE   (TB_PUBKEY_SIZE + TB_REQUEST_ID_SIZE)
 #define IDEM_VALUE_SIZE (2 + 8 + 8 + 8 + TB_HASH_SIZE)
 
@@ -43,20 +45,42 @@ static int upgrade_remove_new(const char *ndir)
         return rmdir(ndir) != 0 && errno != ENOENT ? -1 : 0;
 }
 
-/* Every idem row of l (format 1: pk ‖ rid) into r through this format's
- * codec; rows the replay wrote for logged entries are overwritten with the
- * stored ones. */
+/* An accepted entry's stored outcome must be the one its logged record
+ * and the replayed history give (format 3 derives it from them). */
+static int upgrade_idem_agrees(struct ledger_txn *wt, const uint8_t *pk,
+                               const uint8_t *rid,
+                               const struct ledger_store_idem *d)
+{
+        struct ledger_store_idem x;
+
+        if (d->status != TB_ST_OK)
+                return 1;
+        if (ledger_idem_logged(wt, pk, rid, d->seq, &x) != LEDGER_OK)
+                return 0;
+        if (x.points != d->points || x.balance != d->balance ||
+            memcmp(x.hash, d->hash, TB_HASH_SIZE) != 0) {
+                ledger_txn_fail(wt, LEDGER_TXN_E_CORRUPT);
+                return 0;
+        }
+        return 1;
+}
+
+/* Every idem row of l (format 1: pk ‖ rid, format 2: class ‖ rid ‖ pk)
+ * into r through this format's codec, after checking each accepted one
+ * against the replayed log; rows the replay wrote for logged entries are
+ * overwritten with the stored ones. */
 static enum ledger_err upgrade_carry_idem(struct ledger *l, struct ledger *r,
-                                          uint64_t *count)
+                                          unsigned format, uint64_t *count)
 {
         struct ledger_txn rt, wt;
         MDB_cursor *c;
         MDB_val k, v;
         struct ledger_store_idem d;
         struct tb_rbuf b;
+        const uint8_t *pk, *rid;
         enum ledger_err err;
         MDB_cursor_op op = MDB_FIRST;
-        size_t n = 0;
+        size_t n = 0, ksize = IDEM_KEY_SIZE + (format == 1 ? 0 : 1);
         int rc;
 
         if ((err = ledger_txn_begin_read(l, &rt)))
@@ -69,10 +93,16 @@ static enum ledger_err upgrade_carry_idem(struct ledger *l, struct ledger *r,
         }
         while (!wt.rc && ledger_txn_cursor_get(&rt, c, &k, &v, op)) {
                 op = MDB_NEXT;
-                if (k.mv_size != IDEM_KEY_SIZE ||
-                    v.mv_size != IDEM_VALUE_SIZE) {
+                if (k.mv_size != ksize || v.mv_size != IDEM_VALUE_SIZE) {
                         ledger_txn_fail(&wt, LEDGER_TXN_E_CORRUPT);
                         break;
+                }
+                if (format == 1) {
+                        pk = k.mv_data;
+                        rid = pk + TB_PUBKEY_SIZE;
+                } else {
+                        rid = (const uint8_t *)k.mv_data + 1;
+                        pk = rid + TB_REQUEST_ID_SIZE;
                 }
                 tb_rbuf_init(&b, v.mv_data, v.mv_size);
                 d.status = tb_get_u16(&b);
@@ -80,11 +110,10 @@ static enum ledger_err upgrade_carry_idem(struct ledger *l, struct ledger *r,
                 d.points = (int64_t)tb_get_u64(&b);
                 d.balance = tb_get_u64(&b);
                 tb_get_bytes(&b, d.hash, TB_HASH_SIZE);
-                if (!ledger_txn_decoded(&wt, &b))
+                if (!ledger_txn_decoded(&wt, &b) ||
+                    !upgrade_idem_agrees(&wt, pk, rid, &d))
                         break;
-                ledger_store_idem_put(
-                    &wt, k.mv_data, (const uint8_t *)k.mv_data + TB_PUBKEY_SIZE,
-                    &d);
+                ledger_store_idem_put(&wt, pk, rid, &d);
                 (*count)++;
                 if (++n == UPGRADE_CHUNK) {
                         if (ledger_txn_commit(&wt) == 0)
@@ -102,6 +131,7 @@ static enum ledger_err upgrade_carry_idem(struct ledger *l, struct ledger *r,
 
 /* The rebuilt environment in ndir, checked and synced; l stays open. */
 static enum ledger_err upgrade_build(struct ledger *l, const char *ndir,
+                                     unsigned format,
                                      const struct ledger_options *o,
                                      struct ledger_upgrade_report *rep)
 {
@@ -118,7 +148,7 @@ static enum ledger_err upgrade_build(struct ledger *l, const char *ndir,
                 return err;
         if (!(err = ledger_check_replay(l, r, 0, &rep->replay)) &&
             rep->replay.mismatches == 0 &&
-            !(err = upgrade_carry_idem(l, r, &rep->idem)) &&
+            !(err = upgrade_carry_idem(l, r, format, &rep->idem)) &&
             !(err = ledger_check_full(r, NULL, &rep->check)) &&
             rep->check.mismatches == 0 && (rc = mdb_env_sync(r->env, 1)))
                 err = ledger_txn_err(rc);
@@ -158,7 +188,7 @@ enum ledger_err ledger_upgrade(const char *dir, const struct ledger_options *o,
                 ledger_close(l);
                 return LEDGER_E_IO;
         }
-        err = upgrade_build(l, ndir, o, rep);
+        err = upgrade_build(l, ndir, format, o, rep);
         ledger_close(l);
         if (err) {
                 (void)upgrade_remove_new(ndir);

@@ -22,6 +22,12 @@
  * check at the end.  The ledger goes to a fresh temporary directory (removed
  * afterwards) or to dir, which must not hold a ledger (kept).  Exit status
  * 1 if anything was refused or failed.
+ *
+ * The rules' cost per service (ledger_rules_apply alone, no idempotency,
+ * log or tree, in one write transaction that is aborted): a service in a
+ * fresh slot (accepted: the overlap check finds nothing), one on the
+ * account's newest slot (refused: overlapping its newest service) and one
+ * on its first slot, 29 days back (refused: overlapping its oldest).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +43,7 @@
 
 #include "entry.h"
 #include "ledger.h"
+#include "ledger_int.h" /* the rules alone, in an aborted transaction */
 #include "merkle.h"
 #include "note.h"
 
@@ -205,6 +212,76 @@ static uint64_t service_account(uint64_t i, uint64_t accounts, int scatter)
         return (k * B_SCATTER + i / accounts) % accounts;
 }
 
+/* The mean cost of ledger_rules_apply for a service of a random account
+ * at the slot slot(account) returns, in write transactions of B_BATCH
+ * calls that are aborted (as a batch's, but never committed); want is
+ * the status every call must get. */
+static double time_rules(struct ledger *l, uint64_t size, uint64_t accounts,
+                         const struct bkey *k,
+                         int64_t (*slot)(uint64_t account, uint64_t i),
+                         unsigned want)
+{
+        struct ledger_txn t;
+        struct ledger_rules_ctx a = {size, B_NOW, 0};
+        struct ledger_result r;
+        struct tb_entry e;
+        uint64_t i, acct;
+        double t0, dt;
+        unsigned st;
+
+        memset(&e, 0, sizeof(e));
+        e.version = TB_ENTRY_VERSION;
+        e.kind = TB_KIND_SERVICE;
+        memcpy(e.signer, k->pk, TB_PUBKEY_SIZE);
+        e.u.service.minutes = 1;
+        t0 = now_s();
+        for (i = 0; i < B_SAMPLES; i++) {
+                if (i % B_BATCH == 0 && (i == 0 || (ledger_txn_abort(&t), 1)) &&
+                    ledger_txn_begin(&t, l, 0))
+                        die("rules transaction", t.rc);
+                acct = rng() % accounts;
+                account_name(e.u.service.account, sizeof(e.u.service.account),
+                             acct);
+                e.u.service.start = slot(acct, i);
+                memset(&r, 0, sizeof(r));
+                st = ledger_rules_apply(l, &t, &a, &e, &r);
+                if (t.rc)
+                        die("rules: LMDB", t.rc);
+                if (st != want)
+                        die("rules: unexpected status", (int)st);
+        }
+        dt = (now_s() - t0) / B_SAMPLES;
+        ledger_txn_abort(&t);
+        return dt;
+}
+
+static uint64_t g_n, g_accounts;
+
+/* The slot of the last full round: every account has a service there (its
+ * newest when entries are a multiple of accounts, as in the runs of
+ * docs/performance.md). */
+static int64_t slot_newest(uint64_t acct, uint64_t i)
+{
+        (void)acct;
+        (void)i;
+        return B_NOW - 29 * 86400 + (int64_t)(g_n / g_accounts - 1) * 60;
+}
+
+static int64_t slot_oldest(uint64_t acct, uint64_t i)
+{
+        (void)acct;
+        (void)i;
+        return B_NOW - 29 * 86400;
+}
+
+/* After every round's slot, one minute per sample: never overlapping. */
+static int64_t slot_fresh(uint64_t acct, uint64_t i)
+{
+        (void)acct;
+        return B_NOW - 29 * 86400 +
+               (int64_t)((g_n + g_accounts - 1) / g_accounts + i) * 60;
+}
+
 static void rm_ledger(const char *dir)
 {
         static const char *const names[] = {"data.mdb", "lock.mdb", "log.key",
@@ -242,6 +319,7 @@ int main(int argc, char **argv)
         uint64_t size;
         double t0, t_append, t_incl, t_cons, t_bal, t_hist, t_open = 0,
                                                             t_open_min = 1e9;
+        double t_rule_fresh = 0, t_rule_newest = 0, t_rule_oldest = 0;
         enum ledger_err err;
 
         while ((opt = getopt(argc, argv, "n:a:b:rRVSc")) != -1) {
@@ -438,6 +516,23 @@ reads:
                         die("empty history", 0);
         }
         t_hist = (now_s() - t0) / B_SAMPLES;
+        g_n = reads_only ? (size - accounts - 2) : n;
+        g_accounts = accounts;
+        if (g_n >= accounts && slot_fresh(0, B_SAMPLES) + 60 <= B_NOW) {
+                /* room for the aborted writes: the map may be just full
+                 * (the batches grow it only when they need to) */
+                if (pthread_rwlock_wrlock(&l->resize_lock) ||
+                    ledger_txn_resize(l, l->map_size + (256u << 20)) ||
+                    pthread_rwlock_unlock(&l->resize_lock))
+                        die("map growth", 0);
+                l->map_size += 256u << 20;
+                t_rule_fresh =
+                    time_rules(l, size, accounts, &rec, slot_fresh, TB_ST_OK);
+                t_rule_newest = time_rules(l, size, accounts, &rec, slot_newest,
+                                           TB_ST_OVERLAPPING_SERVICE);
+                t_rule_oldest = time_rules(l, size, accounts, &rec, slot_oldest,
+                                           TB_ST_OVERLAPPING_SERVICE);
+        }
         for (i = 0; i < B_OPENS; i++) {
                 double t;
                 ledger_close(l);
@@ -480,6 +575,14 @@ print_reads:
                B_SAMPLES);
         printf("history page:       %.2f us (mean of %d, up to %d items)\n",
                t_hist * 1e6, B_SAMPLES, TB_HISTORY_MAX);
+        printf("rules, fresh slot:  %.2f us (mean of %d, accepted)\n",
+               t_rule_fresh * 1e6, B_SAMPLES);
+        printf(
+            "rules, newest slot: %.2f us (mean of %d, overlaps the newest)\n",
+            t_rule_newest * 1e6, B_SAMPLES);
+        printf(
+            "rules, oldest slot: %.2f us (mean of %d, overlaps the oldest)\n",
+            t_rule_oldest * 1e6, B_SAMPLES);
         printf("open + quick check: %.2f ms mean, %.2f ms min (%d opens)\n",
                t_open * 1e3, t_open_min * 1e3, B_OPENS);
         if (full) {

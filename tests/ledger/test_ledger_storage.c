@@ -2,8 +2,12 @@
  * tests/ledger/test_ledger_storage.c - map growth from a tiny map,
  * STORAGE_FULL with a too-small maximum (nothing written), the quick check
  * refusing a tampered checkpoint or root, and the full check: it passes
- * after many operations and finds a tampered balance.  Tampering goes
- * around the ledger (ledger_tamper.h), as an attacker with the files would.
+ * after many operations and finds a tampered balance, and a tampered value
+ * of each of format 3's new layouts (a service row's start, minutes,
+ * reach_before and prev_service; an account's last_service and reach; a
+ * stored Merkle node); an idempotency row pointing at another entry is
+ * corruption, never a wrong answer.  Tampering goes around the ledger
+ * (ledger_tamper.h), as an attacker with the files would.
  */
 #include "buf.h"
 #include "ledger_tamper.h"
@@ -35,7 +39,7 @@ static int bump_balance(uint8_t *v, size_t *len, size_t cap, void *arg)
 {
         (void)cap;
         (void)arg;
-        if (*len != 72)
+        if (*len != 88) /* 9 x u64 ‖ last_service ‖ reach */
                 return -1;
         tb_store_u64be(v, tb_load_u64be(v) + 1);
         return 0;
@@ -52,15 +56,134 @@ static int bump_received(uint8_t *v, size_t *len, size_t cap, void *arg)
         return 0;
 }
 
+/* Flip the low bit of the byte at offset *arg of the value. */
+static int flip_at(uint8_t *v, size_t *len, size_t cap, void *arg)
+{
+        size_t off = *(const size_t *)arg;
+
+        (void)cap;
+        if (off >= *len)
+                return -1;
+        v[off] ^= 1;
+        return 0;
+}
+
+/* An accepted entry's idem row (u64 seq) set to *arg. */
+static int set_seq(uint8_t *v, size_t *len, size_t cap, void *arg)
+{
+        (void)cap;
+        if (*len != 8)
+                return -1;
+        tb_store_u64be(v, *(const uint64_t *)arg);
+        return 0;
+}
+
+struct tamper_case {
+        const char *db;
+        int key; /* 0: history row of svc, 1: account alice, 2: hash (3, 0) */
+        size_t off;
+        const char *found; /* in the full check's first mismatch */
+};
+
+static void test_tampered_format3(void)
+{
+        static const struct tamper_case cases[] = {
+            {"history", 0, 24, "history"},        /* prev_service */
+            {"history", 0, 32, "history"},        /* reach_before */
+            {"history", 0, 47, "history"},        /* start */
+            {"history", 0, 49, "history"},        /* minutes */
+            {"history", 0, 16, "history"},        /* balance_after */
+            {"accounts", 1, 79, "account alice"}, /* last_service */
+            {"accounts", 1, 87, "account alice"}, /* reach */
+            {"hashes", 2, 0, "hash"},             /* node (3, 0) */
+        };
+        struct tctx c;
+        struct ledger_check_report rep;
+        uint8_t key[64], rid[TB_REQUEST_ID_SIZE], sbuf[TB_SIGNED_MAX];
+        size_t i, klen = 0, off, slen = 0;
+        uint64_t svc = 0, other = 0;
+        int j;
+
+        for (i = 0; i <= sizeof(cases) / sizeof(cases[0]); i++) {
+                t_setup(&c);
+                t_cast(&c);
+                for (j = 0; j < 12; j++) {
+                        CHECK_ERR(t_service(&c, &c.rec, "alice",
+                                            T_NOW - 86400 + j * 3600, 30, ""),
+                                  TB_ST_OK);
+                        if (j == 5) {
+                                svc = c.res.seq;
+                                memcpy(rid, c.last + 34, sizeof(rid));
+                                memcpy(sbuf, c.last, c.last_len);
+                                slen = c.last_len;
+                        }
+                        if (j == 6)
+                                other = c.res.seq;
+                        CHECK_ERR(t_redeem(&c, &c.red, "alice", 1), TB_ST_OK);
+                }
+                ledger_close(c.l);
+                c.l = NULL;
+                if (i == sizeof(cases) / sizeof(cases[0])) {
+                        /* idem: the service's row names another entry */
+                        key[0] = 0; /* the tests' ids are class 0 */
+                        memcpy(key + 1, rid, sizeof(rid));
+                        memcpy(key + 1 + sizeof(rid), c.rec.pk, TB_PUBKEY_SIZE);
+                        CHECK_ERR(
+                            ledger_tamper_edit(c.dir, "idem", key,
+                                               1 + sizeof(rid) + TB_PUBKEY_SIZE,
+                                               set_seq, &other),
+                            0);
+                        CHECK_ERR(ledger_open(c.dir, NULL, &c.l), LEDGER_OK);
+                        /* its retry: not a DUPLICATE of another entry, not
+                         * a new entry, but a corrupt ledger */
+                        CHECK_ERR(t_apply(&c, sbuf, slen), 999);
+                        c.tampered = 1;
+                        t_teardown(&c);
+                        continue;
+                }
+                if (cases[i].key == 0) {
+                        tb_store_u64be(key, svc);
+                        key[8] = 5;
+                        memcpy(key + 9, "alice", 5);
+                        klen = 14;
+                } else if (cases[i].key == 1) {
+                        memcpy(key, "alice", 5);
+                        klen = 5;
+                } else {
+                        tb_store_u64be(key, 14); /* StoredHashIndex(3, 0) */
+                        klen = 8;
+                }
+                off = cases[i].off;
+                CHECK_ERR(ledger_tamper_edit(c.dir, cases[i].db, key, klen,
+                                             flip_at, &off),
+                          0);
+                CHECK_ERR(ledger_open(c.dir, NULL, &c.l), LEDGER_OK);
+                CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
+                CHECK(rep.mismatches > 0);
+                CHECK(strstr(rep.first, cases[i].found) != NULL);
+                if (!strstr(rep.first, cases[i].found))
+                        fprintf(stderr, "case %zu: %s\n", i, rep.first);
+                c.tampered = 1;
+                t_teardown(&c);
+        }
+}
+
 static void test_tampered_record(void)
 {
         struct tctx c;
         struct ledger_check_report rep;
 
+        int i;
+
         t_setup(&c);
         t_cast(&c);
-        CHECK_ERR(t_service(&c, &c.rec, "alice", T_NOW - 3600, 30, ""),
-                  TB_ST_OK);
+        /* 20 records: record 3 lies under a stored node of level 4
+         * (format 3 stores levels >= 2), so the quick check of the
+         * latest tree does not read it */
+        for (i = 0; i < 15; i++)
+                CHECK_ERR(t_service(&c, &c.rec, "alice",
+                                    T_NOW - 86400 + i * 3600, 30, ""),
+                          TB_ST_OK);
         ledger_close(c.l);
         c.l = NULL;
         {
@@ -255,5 +378,6 @@ int main(void)
         test_quick_check();
         test_full_check();
         test_tampered_record();
+        test_tampered_format3();
         return check_done("test_ledger_storage");
 }
