@@ -79,11 +79,13 @@ struct bench_ledger {
 /*
  * Start a private timebankd: a scratch directory under $TMPDIR,
  * `timebankd init` with a fresh admin key, then `timebankd -d DATA -s SOCK
- * -c CONF` with room for conns connections of depth inflight.  *admin
+ * -c CONF` with room for conns connections of depth inflight, and the
+ * nsets lines "name = value" of sets[] (--set) after those.  *admin
  * gets the admin key (free with tb_skey_free).
  */
 int bench_ledger_start(struct bench_ledger *l, const char *timebankd,
                        unsigned conns, unsigned inflight,
+                       const char *const *sets, unsigned nsets,
                        struct tb_skey **admin);
 
 /* Use the daemon on sock (pid from SO_PEERCRED, data from data_dir or from
@@ -106,6 +108,10 @@ int bench_ledger_prepare(struct bench_ledger *l, const struct tb_skey *admin,
 int bench_find_timebankd(char *out, size_t cap);
 
 /* The daemon's STATUS: tree size and data.mdb's bytes on disk. */
+/* The writer's batches_total and batch_writes_total (STATS); 0 or -1. */
+int bench_ledger_batches(const struct bench_ledger *l, uint64_t *batches,
+                         uint64_t *writes);
+
 int bench_ledger_status(const struct bench_ledger *l, uint64_t *tree_size,
                         uint64_t *disk_bytes);
 
@@ -180,8 +186,11 @@ struct bench_proc {
         uint64_t rss_kib;     /* VmRSS */
         uint64_t private_kib; /* Private_Clean + Private_Dirty + _Hugetlb */
         uint64_t private_dirty_kib;
-        uint64_t anon_kib;         /* Anonymous: heap and stacks, not the map */
-        int ok_cpu, ok_io, ok_mem; /* what could be read */
+        uint64_t anon_kib;  /* Anonymous: heap and stacks, not the map */
+        double child_cpu_s; /* utime + stime of its children (the signer) */
+        uint64_t ctxsw_vol, ctxsw_invol; /* context switches, all threads */
+        int ok_cpu, ok_io, ok_mem;       /* what could be read */
+        int ok_child, ok_ctxsw;
 };
 
 /* Read what /proc tells about pid; fields it cannot read stay ok_* = 0. */
@@ -230,6 +239,8 @@ int bench_sqlite_run(const char *dir, const char *origin,
 
 /* ---- bench_main.c, bench_report.c ---------------------------------------- */
 
+#define BENCH_SETS_MAX 16 /* --set options */
+
 /* The command line (bench_usage() in bench_main.c says what each is). */
 struct bench_opts {
         unsigned conns, depth, accounts, fsync_n;
@@ -239,6 +250,8 @@ struct bench_opts {
         double verify_s, sqlite_s;
         int half, json;
         const char *socket, *admin_key, *data, *timebankd;
+        const char *sets[BENCH_SETS_MAX]; /* --set name=value, in order */
+        unsigned nsets;
 };
 
 /* The figures of one load phase. */
@@ -248,7 +261,9 @@ struct bench_phase {
         struct bench_proc p0, p1; /* the daemon before and after */
         uint64_t tree0, tree1;    /* the tree size before and after */
         uint64_t disk1;           /* data.mdb's bytes on disk after */
-        double rate;              /* offered, 0 = closed loop */
+        uint64_t batches[2], batch_writes[2]; /* STATS before and after */
+        int ok_batches;
+        double rate; /* offered, 0 = closed loop */
         int done;
 };
 

@@ -71,6 +71,82 @@ static int bench_proc_sum(const char *path, const char *const *names,
         return 0;
 }
 
+/*
+ * The CPU time of pid's children (timebankd's signer process): the pids
+ * listed in /proc/PID/task/TID/children.  Reaped children are not counted,
+ * so a phase's difference is right as long as the signer lives through it.
+ */
+static int bench_proc_children_cpu(pid_t pid, double *cpu_s)
+{
+        char path[96];
+        struct dirent *d;
+        DIR *dp;
+        int rc = 0;
+
+        *cpu_s = 0;
+        snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+        if ((dp = opendir(path)) == NULL)
+                return -1;
+        while (rc == 0 && (d = readdir(dp)) != NULL) {
+                unsigned long long child;
+                FILE *f;
+
+                if (d->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children",
+                         (long)pid, d->d_name);
+                if ((f = fopen(path, "r")) == NULL) {
+                        rc = -1;
+                        break;
+                }
+                while (rc == 0 && fscanf(f, "%llu", &child) == 1) {
+                        double c, sys;
+                        if (bench_proc_cpu((pid_t)child, &c, &sys) == 0)
+                                *cpu_s += c;
+                        else
+                                rc = -1;
+                }
+                if (fclose(f) != 0)
+                        rc = -1;
+        }
+        if (closedir(dp) != 0)
+                rc = -1;
+        return rc;
+}
+
+/* Context switches of every thread of pid (/proc/PID/task/TID/status). */
+static int bench_proc_ctxsw(pid_t pid, uint64_t *vol, uint64_t *invol)
+{
+        static const char *const v[] = {"voluntary_ctxt_switches:", NULL};
+        static const char *const nv[] = {"nonvoluntary_ctxt_switches:", NULL};
+        char path[96];
+        struct dirent *d;
+        DIR *dp;
+        int rc = 0;
+
+        *vol = *invol = 0;
+        snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+        if ((dp = opendir(path)) == NULL)
+                return -1;
+        while (rc == 0 && (d = readdir(dp)) != NULL) {
+                uint64_t a, b;
+
+                if (d->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/status",
+                         (long)pid, d->d_name);
+                /* a thread may end between readdir and open: skip it */
+                if (bench_proc_sum(path, v, &a) != 0 ||
+                    bench_proc_sum(path, nv, &b) != 0)
+                        continue;
+                *vol += a;
+                *invol += b;
+        }
+        if (closedir(dp) != 0)
+                rc = -1;
+        return rc;
+}
+
 void bench_proc_read(pid_t pid, struct bench_proc *p)
 {
         static const char *const io[] = {"write_bytes:", NULL};
@@ -86,6 +162,9 @@ void bench_proc_read(pid_t pid, struct bench_proc *p)
         if (pid <= 0)
                 return;
         p->ok_cpu = bench_proc_cpu(pid, &p->cpu_s, &p->sys_s) == 0;
+        p->ok_child = bench_proc_children_cpu(pid, &p->child_cpu_s) == 0;
+        p->ok_ctxsw =
+            bench_proc_ctxsw(pid, &p->ctxsw_vol, &p->ctxsw_invol) == 0;
         snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
         p->ok_io = bench_proc_sum(path, io, &p->write_bytes) == 0;
         snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);

@@ -42,8 +42,12 @@ struct bench_figures {
         double cpu_read_us, cpu_request_us, cpu_record_us;
         double written_per_entry, bytes_per_entry;
         uint64_t tree_size, disk_bytes;
-        double sys_share; /* of the daemon's CPU in the peak phase */
+        double sys_share;        /* of the daemon's CPU in the peak phase */
+        double signer_record_us; /* the signer process's CPU per write */
+        double ctxsw_vol, ctxsw_invol;      /* the daemon's, per write (peak) */
+        double batch_mean, half_batch_mean; /* writes per commit */
         double rss_mib, hwm_mib, private_mib, private_dirty_mib, anon_mib;
+        double private_clean_mib;
         double sqlite, ratio_cpu, ratio_sqlite, ratio_ceiling;
         double half_offered, half_p99;
         int t_cpu, t_sqlite, t_p99, t_reads, t_private; /* 1, 0, -1 unknown */
@@ -54,6 +58,18 @@ static int bench_judge(double v, double limit, int at_most)
         if (isnan(v))
                 return -1;
         return at_most ? v <= limit : v >= limit;
+}
+
+/* Writes per committed batch over a phase (STATS), or NAN. */
+static double bench_batch_mean(const struct bench_phase *ph)
+{
+        uint64_t b, w;
+
+        if (!ph->done || !ph->ok_batches)
+                return NAN;
+        b = ph->batches[1] - ph->batches[0];
+        w = ph->batch_writes[1] - ph->batch_writes[0];
+        return b > 0 ? (double)w / (double)b : NAN;
 }
 
 static void bench_figures(struct bench_report *rep, struct bench_figures *f)
@@ -90,6 +106,19 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
                 if (writes_n > 0)
                         f->cpu_record_us = (cpu_pk - reads_s) * 1e6 / writes_n;
         }
+        f->signer_record_us = f->ctxsw_vol = f->ctxsw_invol = NAN;
+        if (pk->p0.ok_child && pk->p1.ok_child && writes_n > 0)
+                f->signer_record_us =
+                    (pk->p1.child_cpu_s - pk->p0.child_cpu_s) * 1e6 / writes_n;
+        if (pk->p0.ok_ctxsw && pk->p1.ok_ctxsw && writes_n > 0) {
+                f->ctxsw_vol =
+                    (double)(pk->p1.ctxsw_vol - pk->p0.ctxsw_vol) / writes_n;
+                f->ctxsw_invol =
+                    (double)(pk->p1.ctxsw_invol - pk->p0.ctxsw_invol) /
+                    writes_n;
+        }
+        f->batch_mean = bench_batch_mean(pk);
+        f->half_batch_mean = bench_batch_mean(&rep->half);
         f->written_per_entry =
             pk->p0.ok_io && pk->p1.ok_io && entries > 0
                 ? (double)(pk->p1.write_bytes - pk->p0.write_bytes) /
@@ -100,7 +129,7 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
         f->bytes_per_entry =
             f->tree_size ? (double)f->disk_bytes / (double)f->tree_size : NAN;
         f->rss_mib = f->hwm_mib = f->private_mib = f->private_dirty_mib =
-            f->anon_mib = NAN;
+            f->private_clean_mib = f->anon_mib = NAN;
         if (rep->mem.ok_mem) {
                 f->rss_mib = (double)rep->mem.rss_kib / 1024;
                 f->hwm_mib = (double)rep->mem.hwm_kib / 1024;
@@ -108,6 +137,7 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
                 f->private_dirty_mib =
                     (double)rep->mem.private_dirty_kib / 1024;
                 f->anon_mib = (double)rep->mem.anon_kib / 1024;
+                f->private_clean_mib = f->private_mib - f->private_dirty_mib;
         }
         f->sqlite = rep->sqlite.built && rep->sqlite.seconds > 0
                         ? (double)rep->sqlite.records / rep->sqlite.seconds
@@ -226,9 +256,16 @@ static void bench_print_json(struct bench_report *rep,
         bench_json_num("daemon_cpu_us_per_read", f->cpu_read_us, 0);
         bench_json_num("daemon_cpu_us_per_request", f->cpu_request_us, 0);
         bench_json_num("daemon_cpu_sys_share", f->sys_share, 0);
+        bench_json_num("signer_cpu_us_per_record", f->signer_record_us, 0);
+        bench_json_num("daemon_voluntary_switches_per_record", f->ctxsw_vol, 0);
+        bench_json_num("daemon_involuntary_switches_per_record", f->ctxsw_invol,
+                       0);
+        bench_json_num("batch_writes_mean", f->batch_mean, 0);
+        bench_json_num("half_batch_writes_mean", f->half_batch_mean, 0);
         bench_json_num("daemon_peak_rss_mib", f->hwm_mib, 0);
         bench_json_num("daemon_rss_mib", f->rss_mib, 0);
         bench_json_num("daemon_private_mib", f->private_mib, 0);
+        bench_json_num("daemon_private_clean_mib", f->private_clean_mib, 0);
         bench_json_num("daemon_private_dirty_mib", f->private_dirty_mib, 0);
         bench_json_num("daemon_anon_mib", f->anon_mib, 0);
         bench_json_num("tree_size", (double)f->tree_size, 0);
@@ -325,11 +362,21 @@ static void bench_print_text(struct bench_report *rep,
         bench_text_num(f->cpu_read_us, 1, " us");
         printf("; the kernel's share ");
         bench_text_num(f->sys_share * 100, 0, " %\n");
+        printf("  signer process per record: ");
+        bench_text_num(f->signer_record_us, 1, " us");
+        printf("; context switches per record: ");
+        bench_text_num(f->ctxsw_vol, 2, " voluntary, ");
+        bench_text_num(f->ctxsw_invol, 2, " involuntary\n");
+        printf("  writes per committed batch: ");
+        bench_text_num(f->batch_mean, 1, " (peak), ");
+        bench_text_num(f->half_batch_mean, 1, " (half phase)\n");
         printf("daemon memory: peak RSS (VmHWM) ");
         bench_text_num(f->hwm_mib, 1, " MiB");
         printf(", private ");
         bench_text_num(f->private_mib, 1, " MiB");
-        printf(" (dirty ");
+        printf(" (clean ");
+        bench_text_num(f->private_clean_mib, 1, " MiB");
+        printf(", dirty ");
         bench_text_num(f->private_dirty_mib, 1, " MiB");
         printf(", anonymous ");
         bench_text_num(f->anon_mib, 1, " MiB");
