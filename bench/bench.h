@@ -224,6 +224,7 @@ struct bench_sqlite_result {
         double seconds;
         double p99_ms;
         uint64_t db_bytes; /* the database and its WAL at the end */
+        uint64_t rows0;    /* log rows it started with (the daemon's size) */
 };
 
 /*
@@ -231,11 +232,14 @@ struct bench_sqlite_result {
  * each (WAL, synchronous=FULL), each taking the record requests of its
  * script: decode the entry, verify its signature, then in one transaction
  * append the row and update the account's balance, commit.  Runs seconds
- * seconds in a scratch directory under dir.
+ * seconds in a scratch directory under dir, on a database that starts, as
+ * the daemon's ledger did, with rows0 log rows (made up, untimed) and
+ * accounts accounts.
  */
 int bench_sqlite_run(const char *dir, const char *origin,
                      struct bench_script *scripts, unsigned threads,
-                     double seconds, struct bench_sqlite_result *out);
+                     double seconds, uint64_t rows0, unsigned accounts,
+                     struct bench_sqlite_result *out);
 
 /* ---- bench_main.c, bench_report.c ---------------------------------------- */
 

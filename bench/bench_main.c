@@ -524,7 +524,8 @@ static int bench_phases(struct bench_ledger *l, const struct bench_opts *o,
                 goto out;
         if (o->sqlite_s > 0 &&
             bench_sqlite_run(l->own ? l->dir : tmpdir(), l->origin, peak,
-                             l->conns, o->sqlite_s, &rep->sqlite) != 0)
+                             l->conns, o->sqlite_s, rep->peak.tree0,
+                             l->accounts, &rep->sqlite) != 0)
                 goto out;
         rc = 0;
 out:
