@@ -274,7 +274,9 @@ struct bench_phase {
 /* Everything a run measured. */
 struct bench_report {
         struct bench_phase peak, reads, half;
-        struct bench_proc mem; /* the daemon after the load phases */
+        struct bench_proc mem;      /* the daemon after the load phases */
+        struct bench_proc mem_idle; /* ... and after the verify phase */
+        double idle_s;              /* between the two */
         struct bench_sqlite_result sqlite;
         double fsync_us;  /* median write + fdatasync in fsync_dir */
         double verify_us; /* one verification, one core */

@@ -492,6 +492,7 @@ static int bench_phases(struct bench_ledger *l, const struct bench_opts *o,
 {
         static const unsigned reads_only[3] = {0, 0, 100};
         struct bench_script *peak = NULL, *s = NULL;
+        double idle0;
         int rc = -1;
 
         if (o->fill > 0 && bench_fill(l, o) != 0)
@@ -518,10 +519,14 @@ static int bench_phases(struct bench_ledger *l, const struct bench_opts *o,
                         goto out;
         }
         bench_proc_read(l->pid, &rep->mem);
+        idle0 = bench_now_s();
         if (bench_verify_us(o->verify_s, &rep->verify_us) != 0 ||
             bench_verify_ceiling((unsigned)rep->nproc, o->verify_s,
                                  &rep->ceiling) != 0)
                 goto out;
+        /* the daemon has been idle since the load: what it keeps */
+        bench_proc_read(l->pid, &rep->mem_idle);
+        rep->idle_s = bench_now_s() - idle0;
         if (o->sqlite_s > 0 &&
             bench_sqlite_run(l->own ? l->dir : tmpdir(), l->origin, peak,
                              l->conns, o->sqlite_s, rep->peak.tree0,

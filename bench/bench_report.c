@@ -48,6 +48,7 @@ struct bench_figures {
         double batch_mean, half_batch_mean; /* writes per commit */
         double rss_mib, hwm_mib, private_mib, private_dirty_mib, anon_mib;
         double private_clean_mib;
+        double idle_private_mib, idle_s; /* after idle_s s without load */
         double sqlite, ratio_cpu, ratio_sqlite, ratio_ceiling;
         double half_offered, half_p99;
         int t_cpu, t_sqlite, t_p99, t_reads, t_private; /* 1, 0, -1 unknown */
@@ -130,6 +131,11 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
             f->tree_size ? (double)f->disk_bytes / (double)f->tree_size : NAN;
         f->rss_mib = f->hwm_mib = f->private_mib = f->private_dirty_mib =
             f->private_clean_mib = f->anon_mib = NAN;
+        f->idle_private_mib = f->idle_s = NAN;
+        if (rep->mem_idle.ok_mem) {
+                f->idle_private_mib = (double)rep->mem_idle.private_kib / 1024;
+                f->idle_s = rep->idle_s;
+        }
         if (rep->mem.ok_mem) {
                 f->rss_mib = (double)rep->mem.rss_kib / 1024;
                 f->hwm_mib = (double)rep->mem.hwm_kib / 1024;
@@ -268,6 +274,8 @@ static void bench_print_json(struct bench_report *rep,
         bench_json_num("daemon_private_clean_mib", f->private_clean_mib, 0);
         bench_json_num("daemon_private_dirty_mib", f->private_dirty_mib, 0);
         bench_json_num("daemon_anon_mib", f->anon_mib, 0);
+        bench_json_num("daemon_private_idle_mib", f->idle_private_mib, 0);
+        bench_json_num("daemon_idle_s", f->idle_s, 0);
         bench_json_num("tree_size", (double)f->tree_size, 0);
         bench_json_num("data_mdb_bytes", (double)f->disk_bytes, 0);
         bench_json_num("bytes_per_entry", f->bytes_per_entry, 0);
@@ -382,7 +390,9 @@ static void bench_print_text(struct bench_report *rep,
         bench_text_num(f->private_dirty_mib, 1, " MiB");
         printf(", anonymous ");
         bench_text_num(f->anon_mib, 1, " MiB");
-        printf(")\nstorage: data.mdb %llu bytes for %llu entries: ",
+        printf("); private after %.1f s idle ", f->idle_s);
+        bench_text_num(f->idle_private_mib, 1, " MiB");
+        printf("\nstorage: data.mdb %llu bytes for %llu entries: ",
                (unsigned long long)f->disk_bytes,
                (unsigned long long)f->tree_size);
         bench_text_num(f->bytes_per_entry, 0, " bytes per entry");

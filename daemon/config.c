@@ -95,9 +95,10 @@ static const struct setting settings[] = {
      "largest LMDB map in bytes; beyond, writes get STORAGE_FULL"},
     {"map_resident_max", T_U64, F(map_resident_max), 0, CONFIG_MAP_MAX,
      CONFIG_MAP_RESIDENT_DEFAULT, NULL,
-     "bytes of data.mdb the daemon keeps mapped (pages it read through "
-     "LMDB's map, counted as its private memory); checked every second "
-     "and, beyond, unmapped: they stay in the page cache (0: never)"},
+     "bytes of files the daemon keeps mapped (RssFile: mostly pages of "
+     "data.mdb read through LMDB's map, counted as its private memory); "
+     "checked every second and, beyond, data.mdb is unmapped: its pages "
+     "stay in the page cache (0: never)"},
     {"clock_skew", T_I64, F(clock_skew), 0, CONFIG_SKEW_MAX,
      LEDGER_SKEW_DEFAULT, NULL,
      "seconds a recorded service may end after the daemon's clock"},

@@ -280,10 +280,34 @@ static void server_accept_error_cb(struct evconnlistener *lis, void *arg)
 /* ---- the map's resident pages (map_resident_max) ---------------------- */
 
 /*
- * Every SERVER_MAP_CHECK_MS: if more of data.mdb than map_resident_max is
- * mapped in this process, unmap it all (ledger_map_trim): the pages stay
- * in the page cache and the hot ones fault back in at the next reads.  If
- * the size cannot be read (no /proc), say so once and stop checking.
+ * The file-backed resident memory of this process (RssFile of
+ * /proc/self/status, a counter the kernel keeps: cheap to read, unlike
+ * smaps): the pages of data.mdb's map, and of the program and its
+ * libraries (a few MiB).  0, or -1 if it cannot be read.
+ */
+static int server_rss_file(uint64_t *bytes)
+{
+        char line[128];
+        unsigned long long kib;
+        FILE *f = fopen("/proc/self/status", "re");
+        int found = 0;
+
+        if (f == NULL)
+                return -1;
+        while (!found && fgets(line, sizeof(line), f) != NULL)
+                found = sscanf(line, "RssFile: %llu kB", &kib) == 1;
+        if (fclose(f) != 0 || !found)
+                return -1;
+        *bytes = (uint64_t)kib * 1024;
+        return 0;
+}
+
+/*
+ * Every SERVER_MAP_CHECK_MS: if more than map_resident_max of files is
+ * mapped in this process, unmap all of data.mdb (ledger_map_trim): the
+ * pages stay in the page cache and the hot ones fault back in at the next
+ * reads.  If the size cannot be read (no /proc) or the unmapping fails,
+ * say so once and stop checking.
  */
 static void server_map_check_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -293,11 +317,9 @@ static void server_map_check_cb(evutil_socket_t fd, short what, void *arg)
 
         (void)fd;
         (void)what;
-        if ((err = ledger_map_resident(s->ledger, &resident)) != LEDGER_OK) {
-                log_warning("cannot tell how much of data.mdb is mapped (%s: "
-                            "/proc/self/smaps); map_resident_max is not "
-                            "enforced from now on",
-                            ledger_strerror(err));
+        if (server_rss_file(&resident) != 0) {
+                log_warning("cannot read RssFile in /proc/self/status: "
+                            "map_resident_max is not enforced from now on");
                 if (event_del(s->map_timer) != 0)
                         log_err("cannot stop the map_resident_max timer");
                 return;
@@ -305,14 +327,18 @@ static void server_map_check_cb(evutil_socket_t fd, short what, void *arg)
         if (resident <= s->cfg.map_resident_max)
                 return;
         if ((err = ledger_map_trim(s->ledger)) != LEDGER_OK) {
-                log_warning("cannot unmap the %" PRIu64 " bytes of data.mdb "
-                            "mapped: %s",
+                log_warning("cannot unmap data.mdb (%" PRIu64 " bytes of "
+                            "files mapped): %s; map_resident_max is not "
+                            "enforced from now on",
                             resident, ledger_strerror(err));
+                if (event_del(s->map_timer) != 0)
+                        log_err("cannot stop the map_resident_max timer");
                 return;
         }
         s->map_trims++;
-        log_debug("unmapped %" PRIu64 " bytes of data.mdb (map_resident_max "
-                  "%" PRIu64 "; %" PRIu64 " times since the start)",
+        log_debug("unmapped data.mdb: %" PRIu64 " bytes of files were mapped "
+                  "(map_resident_max %" PRIu64 "; %" PRIu64 " times since "
+                  "the start)",
                   resident, s->cfg.map_resident_max, s->map_trims);
 }
 

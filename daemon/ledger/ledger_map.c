@@ -1,6 +1,6 @@
 /*
- * daemon/ledger/ledger_map.c - how much of data.mdb this process holds
- * mapped, and letting go of it (docs/timebankd.md, map_resident_max).
+ * daemon/ledger/ledger_map.c - letting go of the pages of data.mdb this
+ * process holds mapped (docs/timebankd.md, map_resident_max).
  *
  * LMDB maps data.mdb read-only and shared (the ledger never sets
  * MDB_WRITEMAP): every page a reader or the writer has touched stays
@@ -65,67 +65,29 @@ static int map_is(const struct map_file *m, unsigned long long ino,
 }
 
 /*
- * Find the mapping of st's file in f (/proc/self/maps or smaps: LMDB
- * maps data.mdb once, its whole map_size) and its range; with rss_kib,
- * read f on to that mapping's Rss line.  0, or -1 if not found.
+ * Find the mapping of m's file in f (/proc/self/maps: LMDB maps data.mdb
+ * once, its whole map_size) and its range.  0, or -1 if not found.
  */
 static int map_find(FILE *f, const struct map_file *m, uintptr_t *start,
-                    uintptr_t *end, uint64_t *rss_kib)
+                    uintptr_t *end)
 {
         char line[PATH_MAX + 256];
-        int in_map = 0;
-
         while (fgets(line, sizeof(line), f) != NULL) {
-                unsigned long long a, b, ino, kib;
+                unsigned long long a, b, ino;
                 unsigned maj, mnr;
                 int at = 0;
 
                 if (sscanf(line, "%llx-%llx %*s %*x %x:%x %llu%n", &a, &b, &maj,
                            &mnr, &ino, &at) == 5 &&
                     at > 0) {
-                        if (in_map)
-                                return -1; /* no Rss line: not smaps */
-                        in_map = map_is(m, ino, maj, mnr, line + at);
-                        if (in_map) {
+                        if (map_is(m, ino, maj, mnr, line + at)) {
                                 *start = (uintptr_t)a;
                                 *end = (uintptr_t)b;
-                                if (rss_kib == NULL)
-                                        return 0;
+                                return 0;
                         }
-                        continue;
-                }
-                if (in_map && sscanf(line, "Rss: %llu kB", &kib) == 1) {
-                        *rss_kib = kib;
-                        return 0;
                 }
         }
         return -1;
-}
-
-enum ledger_err ledger_map_resident(struct ledger *l, uint64_t *bytes)
-{
-        struct map_file m;
-        uintptr_t start, end;
-        uint64_t kib = 0;
-        FILE *f;
-        int rc;
-
-        *bytes = 0;
-        if (map_file(l, &m) != 0)
-                return LEDGER_E_IO;
-        /* the map does not move while we read: growth waits */
-        if (pthread_rwlock_rdlock(&l->resize_lock))
-                return LEDGER_E_LMDB;
-        if ((f = fopen("/proc/self/smaps", "re")) == NULL) {
-                LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
-                return LEDGER_E_IO;
-        }
-        rc = map_find(f, &m, &start, &end, &kib);
-        LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
-        if (fclose(f) != 0 || rc != 0)
-                return LEDGER_E_IO;
-        *bytes = kib * 1024;
-        return LEDGER_OK;
 }
 
 enum ledger_err ledger_map_trim(struct ledger *l)
@@ -145,7 +107,7 @@ enum ledger_err ledger_map_trim(struct ledger *l)
                 LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
                 return LEDGER_E_IO;
         }
-        rc = map_find(f, &m, &start, &end, NULL);
+        rc = map_find(f, &m, &start, &end);
         if (rc == 0 && madvise((void *)start, end - start, MADV_DONTNEED) != 0)
                 rc = -1;
         LEDGER_MUST(pthread_rwlock_unlock(&l->resize_lock));
