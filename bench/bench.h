@@ -206,8 +206,10 @@ int bench_proc_data_dir(pid_t pid, char *out, size_t cap);
 /* ---- bench_cpu.c -------------------------------------------------------- */
 
 /* Microseconds of one entry verification (tb_entry_verify of a service
- * entry) on this thread, timed over about seconds. */
-int bench_verify_us(double seconds, double *us);
+ * entry) on this thread over about seconds: *us in this thread's CPU time
+ * (what the daemon's CPU per record is compared with), *wall_us in
+ * elapsed time (longer when the machine makes the thread wait). */
+int bench_verify_us(double seconds, double *us, double *wall_us);
 
 /* Verifications per second on threads threads at once, over seconds. */
 int bench_verify_ceiling(unsigned threads, double seconds, double *per_s);
@@ -278,9 +280,10 @@ struct bench_report {
         struct bench_proc mem_idle; /* ... and after the verify phase */
         double idle_s;              /* between the two */
         struct bench_sqlite_result sqlite;
-        double fsync_us;  /* median write + fdatasync in fsync_dir */
-        double verify_us; /* one verification, one core */
-        double ceiling;   /* verifications/s, all cores */
+        double fsync_us;       /* median write + fdatasync in fsync_dir */
+        double verify_us;      /* one verification, one core: CPU time */
+        double verify_wall_us; /* ... elapsed time */
+        double ceiling;        /* verifications/s, all cores */
         char fsync_dir[300], cpu_model[128];
         long nproc;
         long pid; /* the daemon's, kept past its stop */

@@ -520,7 +520,8 @@ static int bench_phases(struct bench_ledger *l, const struct bench_opts *o,
         }
         bench_proc_read(l->pid, &rep->mem);
         idle0 = bench_now_s();
-        if (bench_verify_us(o->verify_s, &rep->verify_us) != 0 ||
+        if (bench_verify_us(o->verify_s, &rep->verify_us,
+                            &rep->verify_wall_us) != 0 ||
             bench_verify_ceiling((unsigned)rep->nproc, o->verify_s,
                                  &rep->ceiling) != 0)
                 goto out;

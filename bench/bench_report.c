@@ -257,6 +257,7 @@ static void bench_print_json(struct bench_report *rep,
         bench_json_num("half_offered_per_s", f->half_offered, 0);
         bench_json_latency("half_", &rep->half, BENCH_RECORD, BENCH_BALANCE);
         bench_json_num("verify_us", rep->verify_us, 0);
+        bench_json_num("verify_wall_us", rep->verify_wall_us, 0);
         bench_json_num("verify_ceiling_per_s", rep->ceiling, 0);
         bench_json_num("daemon_cpu_us_per_record", f->cpu_record_us, 0);
         bench_json_num("daemon_cpu_us_per_read", f->cpu_read_us, 0);
