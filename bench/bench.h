@@ -181,6 +181,7 @@ double bench_series_quantile_ms(struct bench_series *s, double q);
 struct bench_proc {
         double cpu_s;         /* utime + stime */
         double sys_s;         /* stime: the kernel's share, on our behalf */
+        uint64_t minflt;      /* minor page faults (a page mapped again) */
         uint64_t write_bytes; /* /proc/PID/io */
         uint64_t hwm_kib;     /* VmHWM */
         uint64_t rss_kib;     /* VmRSS */

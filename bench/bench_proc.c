@@ -16,10 +16,11 @@
 
 #include "bench.h"
 
-static int bench_proc_cpu(pid_t pid, double *cpu_s, double *sys_s)
+static int bench_proc_cpu(pid_t pid, double *cpu_s, double *sys_s,
+                          uint64_t *minflt)
 {
         char path[64], line[1024], *p;
-        unsigned long long ut, st;
+        unsigned long long ut, st, mf;
         long tick = sysconf(_SC_CLK_TCK);
         FILE *f;
         int ok;
@@ -31,15 +32,17 @@ static int bench_proc_cpu(pid_t pid, double *cpu_s, double *sys_s)
         if (fclose(f) != 0 || !ok)
                 return -1;
         /* the command name may hold spaces and parentheses: fields are
-         * counted from the last ')' (field 2's end); utime and stime are
-         * fields 14 and 15 */
+         * counted from the last ')' (field 2's end); minflt is field 10,
+         * utime and stime are fields 14 and 15 */
         if ((p = strrchr(line, ')')) == NULL ||
             sscanf(p + 1,
-                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                   &ut, &st) != 2)
+                   " %*c %*d %*d %*d %*d %*d %*u %llu %*u %*u %*u %llu %llu",
+                   &mf, &ut, &st) != 3)
                 return -1;
         *cpu_s = (double)(ut + st) / (double)tick;
         *sys_s = (double)st / (double)tick;
+        if (minflt != NULL)
+                *minflt = mf;
         return 0;
 }
 
@@ -101,7 +104,7 @@ static int bench_proc_children_cpu(pid_t pid, double *cpu_s)
                 }
                 while (rc == 0 && fscanf(f, "%llu", &child) == 1) {
                         double c, sys;
-                        if (bench_proc_cpu((pid_t)child, &c, &sys) == 0)
+                        if (bench_proc_cpu((pid_t)child, &c, &sys, NULL) == 0)
                                 *cpu_s += c;
                         else
                                 rc = -1;
@@ -161,7 +164,7 @@ void bench_proc_read(pid_t pid, struct bench_proc *p)
         memset(p, 0, sizeof(*p));
         if (pid <= 0)
                 return;
-        p->ok_cpu = bench_proc_cpu(pid, &p->cpu_s, &p->sys_s) == 0;
+        p->ok_cpu = bench_proc_cpu(pid, &p->cpu_s, &p->sys_s, &p->minflt) == 0;
         p->ok_child = bench_proc_children_cpu(pid, &p->child_cpu_s) == 0;
         p->ok_ctxsw =
             bench_proc_ctxsw(pid, &p->ctxsw_vol, &p->ctxsw_invol) == 0;

@@ -44,7 +44,8 @@ struct bench_figures {
         uint64_t tree_size, disk_bytes;
         double sys_share;        /* of the daemon's CPU in the peak phase */
         double signer_record_us; /* the signer process's CPU per write */
-        double ctxsw_vol, ctxsw_invol;      /* the daemon's, per write (peak) */
+        double ctxsw_vol, ctxsw_invol; /* the daemon's, per write (peak) */
+        double minflt;                 /* its minor faults per write (peak) */
         double batch_mean, half_batch_mean; /* writes per commit */
         double rss_mib, hwm_mib, private_mib, private_dirty_mib, anon_mib;
         double private_clean_mib;
@@ -107,7 +108,9 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
                 if (writes_n > 0)
                         f->cpu_record_us = (cpu_pk - reads_s) * 1e6 / writes_n;
         }
-        f->signer_record_us = f->ctxsw_vol = f->ctxsw_invol = NAN;
+        f->signer_record_us = f->ctxsw_vol = f->ctxsw_invol = f->minflt = NAN;
+        if (pk->p0.ok_cpu && pk->p1.ok_cpu && writes_n > 0)
+                f->minflt = (double)(pk->p1.minflt - pk->p0.minflt) / writes_n;
         if (pk->p0.ok_child && pk->p1.ok_child && writes_n > 0)
                 f->signer_record_us =
                     (pk->p1.child_cpu_s - pk->p0.child_cpu_s) * 1e6 / writes_n;
@@ -267,6 +270,7 @@ static void bench_print_json(struct bench_report *rep,
         bench_json_num("daemon_voluntary_switches_per_record", f->ctxsw_vol, 0);
         bench_json_num("daemon_involuntary_switches_per_record", f->ctxsw_invol,
                        0);
+        bench_json_num("daemon_minor_faults_per_record", f->minflt, 0);
         bench_json_num("batch_writes_mean", f->batch_mean, 0);
         bench_json_num("half_batch_writes_mean", f->half_batch_mean, 0);
         bench_json_num("daemon_peak_rss_mib", f->hwm_mib, 0);
@@ -377,7 +381,8 @@ static void bench_print_text(struct bench_report *rep,
         bench_text_num(f->signer_record_us, 1, " us");
         printf("; context switches per record: ");
         bench_text_num(f->ctxsw_vol, 2, " voluntary, ");
-        bench_text_num(f->ctxsw_invol, 2, " involuntary\n");
+        bench_text_num(f->ctxsw_invol, 2, " involuntary; minor faults ");
+        bench_text_num(f->minflt, 2, "\n");
         printf("  writes per committed batch: ");
         bench_text_num(f->batch_mean, 1, " (peak), ");
         bench_text_num(f->half_batch_mean, 1, " (half phase)\n");
