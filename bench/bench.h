@@ -79,11 +79,13 @@ struct bench_ledger {
 /*
  * Start a private timebankd: a scratch directory under $TMPDIR,
  * `timebankd init` with a fresh admin key, then `timebankd -d DATA -s SOCK
- * -c CONF` with room for conns connections of depth inflight.  *admin
+ * -c CONF` with room for conns connections of depth inflight, and the
+ * nsets lines "name = value" of sets[] (--set) after those.  *admin
  * gets the admin key (free with tb_skey_free).
  */
 int bench_ledger_start(struct bench_ledger *l, const char *timebankd,
                        unsigned conns, unsigned inflight,
+                       const char *const *sets, unsigned nsets,
                        struct tb_skey **admin);
 
 /* Use the daemon on sock (pid from SO_PEERCRED, data from data_dir or from
@@ -106,6 +108,10 @@ int bench_ledger_prepare(struct bench_ledger *l, const struct tb_skey *admin,
 int bench_find_timebankd(char *out, size_t cap);
 
 /* The daemon's STATUS: tree size and data.mdb's bytes on disk. */
+/* The writer's batches_total and batch_writes_total (STATS); 0 or -1. */
+int bench_ledger_batches(const struct bench_ledger *l, uint64_t *batches,
+                         uint64_t *writes);
+
 int bench_ledger_status(const struct bench_ledger *l, uint64_t *tree_size,
                         uint64_t *disk_bytes);
 
@@ -175,13 +181,17 @@ double bench_series_quantile_ms(struct bench_series *s, double q);
 struct bench_proc {
         double cpu_s;         /* utime + stime */
         double sys_s;         /* stime: the kernel's share, on our behalf */
+        uint64_t minflt;      /* minor page faults (a page mapped again) */
         uint64_t write_bytes; /* /proc/PID/io */
         uint64_t hwm_kib;     /* VmHWM */
         uint64_t rss_kib;     /* VmRSS */
         uint64_t private_kib; /* Private_Clean + Private_Dirty + _Hugetlb */
         uint64_t private_dirty_kib;
-        uint64_t anon_kib;         /* Anonymous: heap and stacks, not the map */
-        int ok_cpu, ok_io, ok_mem; /* what could be read */
+        uint64_t anon_kib;  /* Anonymous: heap and stacks, not the map */
+        double child_cpu_s; /* utime + stime of its children (the signer) */
+        uint64_t ctxsw_vol, ctxsw_invol; /* context switches, all threads */
+        int ok_cpu, ok_io, ok_mem;       /* what could be read */
+        int ok_child, ok_ctxsw;
 };
 
 /* Read what /proc tells about pid; fields it cannot read stay ok_* = 0. */
@@ -197,8 +207,10 @@ int bench_proc_data_dir(pid_t pid, char *out, size_t cap);
 /* ---- bench_cpu.c -------------------------------------------------------- */
 
 /* Microseconds of one entry verification (tb_entry_verify of a service
- * entry) on this thread, timed over about seconds. */
-int bench_verify_us(double seconds, double *us);
+ * entry) on this thread over about seconds: *us in this thread's CPU time
+ * (what the daemon's CPU per record is compared with), *wall_us in
+ * elapsed time (longer when the machine makes the thread wait). */
+int bench_verify_us(double seconds, double *us, double *wall_us);
 
 /* Verifications per second on threads threads at once, over seconds. */
 int bench_verify_ceiling(unsigned threads, double seconds, double *per_s);
@@ -215,6 +227,7 @@ struct bench_sqlite_result {
         double seconds;
         double p99_ms;
         uint64_t db_bytes; /* the database and its WAL at the end */
+        uint64_t rows0;    /* log rows it started with (the daemon's size) */
 };
 
 /*
@@ -222,13 +235,18 @@ struct bench_sqlite_result {
  * each (WAL, synchronous=FULL), each taking the record requests of its
  * script: decode the entry, verify its signature, then in one transaction
  * append the row and update the account's balance, commit.  Runs seconds
- * seconds in a scratch directory under dir.
+ * seconds in a scratch directory under dir, on a database that starts, as
+ * the daemon's ledger did, with rows0 log rows (made up, untimed) and
+ * accounts accounts.
  */
 int bench_sqlite_run(const char *dir, const char *origin,
                      struct bench_script *scripts, unsigned threads,
-                     double seconds, struct bench_sqlite_result *out);
+                     double seconds, uint64_t rows0, unsigned accounts,
+                     struct bench_sqlite_result *out);
 
 /* ---- bench_main.c, bench_report.c ---------------------------------------- */
+
+#define BENCH_SETS_MAX 16 /* --set options */
 
 /* The command line (bench_usage() in bench_main.c says what each is). */
 struct bench_opts {
@@ -239,6 +257,8 @@ struct bench_opts {
         double verify_s, sqlite_s;
         int half, json;
         const char *socket, *admin_key, *data, *timebankd;
+        const char *sets[BENCH_SETS_MAX]; /* --set name=value, in order */
+        unsigned nsets;
 };
 
 /* The figures of one load phase. */
@@ -248,18 +268,23 @@ struct bench_phase {
         struct bench_proc p0, p1; /* the daemon before and after */
         uint64_t tree0, tree1;    /* the tree size before and after */
         uint64_t disk1;           /* data.mdb's bytes on disk after */
-        double rate;              /* offered, 0 = closed loop */
+        uint64_t batches[2], batch_writes[2]; /* STATS before and after */
+        int ok_batches;
+        double rate; /* offered, 0 = closed loop */
         int done;
 };
 
 /* Everything a run measured. */
 struct bench_report {
         struct bench_phase peak, reads, half;
-        struct bench_proc mem; /* the daemon after the load phases */
+        struct bench_proc mem;      /* the daemon after the load phases */
+        struct bench_proc mem_idle; /* ... and after the verify phase */
+        double idle_s;              /* between the two */
         struct bench_sqlite_result sqlite;
-        double fsync_us;  /* median write + fdatasync in fsync_dir */
-        double verify_us; /* one verification, one core */
-        double ceiling;   /* verifications/s, all cores */
+        double fsync_us;       /* median write + fdatasync in fsync_dir */
+        double verify_us;      /* one verification, one core: CPU time */
+        double verify_wall_us; /* ... elapsed time */
+        double ceiling;        /* verifications/s, all cores */
         char fsync_dir[300], cpu_model[128];
         long nproc;
         long pid; /* the daemon's, kept past its stop */

@@ -91,6 +91,8 @@ static const struct {
     {"sqlite-seconds", 'S', 0, "S", "the SQLite phase (10; 0: none)"},
     {"fsync-samples", 'F', 0, "N", "fdatasync samples (50)"},
     {"timebankd", 'D', 0, "PATH", "the daemon to start"},
+    {"set", 'C', 0, "NAME=VALUE",
+     "a timebankd.conf(5) setting for the daemon it starts (repeatable)"},
     {"socket", 's', 0, "PATH", "use this running daemon instead"},
     {"admin-key", 'k', 0, "FILE", "its admin's secret key (with --socket)"},
     {"data", 'A', 0, "DIR", "its data directory (else found in /proc)"},
@@ -217,6 +219,23 @@ __attribute__((noreturn)) static void bench_man(void)
         exit(0);
 }
 
+/* --set NAME=VALUE: a setting line for the daemon's timebankd.conf. */
+static int bench_parse_set(const char *arg, struct bench_opts *o)
+{
+        const char *eq = strchr(arg, '=');
+
+        if (eq == NULL || eq == arg || eq[1] == '\0' ||
+            strpbrk(arg, "\n\r#") != NULL)
+                return bench_fail("--set %s: expected NAME=VALUE on one line "
+                                  "(a timebankd.conf setting), e.g. "
+                                  "--set batch_wait_us=1000",
+                                  arg);
+        if (o->nsets == BENCH_SETS_MAX)
+                return bench_fail("--set: at most %d settings", BENCH_SETS_MAX);
+        o->sets[o->nsets++] = arg;
+        return 0;
+}
+
 static int bench_parse_mix(const char *spec, unsigned mix[3])
 {
         char buf[128], *tok, *save = NULL;
@@ -336,6 +355,9 @@ static int bench_options(int argc, char **argv, struct bench_opts *o)
                 case 'D':
                         o->timebankd = optarg;
                         break;
+                case 'C':
+                        rc = bench_parse_set(optarg, o);
+                        break;
                 case 's':
                         o->socket = optarg;
                         break;
@@ -366,6 +388,9 @@ static int bench_options(int argc, char **argv, struct bench_opts *o)
         }
         if ((o->socket == NULL) != (o->admin_key == NULL))
                 return bench_fail("--socket and --admin-key go together");
+        if (o->socket != NULL && o->nsets > 0)
+                return bench_fail("--set is for the daemon timebank-bench "
+                                  "starts, not for one given by --socket");
         if (!reads_set)
                 o->reads = o->requests;
         if (o->rate > 0)
@@ -409,10 +434,17 @@ static int bench_phase_run(const struct bench_ledger *l,
         ph->rate = rate;
         if (bench_ledger_status(l, &ph->tree0, &disk0) != 0)
                 return -1;
+        /* the batch counters are for the report only: a daemon without
+         * them (older than STATS) leaves them unknown */
+        ph->ok_batches =
+            bench_ledger_batches(l, &ph->batches[0], &ph->batch_writes[0]) == 0;
         bench_proc_read(l->pid, &ph->p0);
         if (bench_load_run(l->sock, s, l->conns, o->depth, rate, &ph->run) != 0)
                 return -1;
         bench_proc_read(l->pid, &ph->p1);
+        ph->ok_batches =
+            ph->ok_batches &&
+            bench_ledger_batches(l, &ph->batches[1], &ph->batch_writes[1]) == 0;
         if (bench_ledger_status(l, &ph->tree1, &ph->disk1) != 0)
                 return -1;
         ph->done = 1;
@@ -460,6 +492,7 @@ static int bench_phases(struct bench_ledger *l, const struct bench_opts *o,
 {
         static const unsigned reads_only[3] = {0, 0, 100};
         struct bench_script *peak = NULL, *s = NULL;
+        double idle0;
         int rc = -1;
 
         if (o->fill > 0 && bench_fill(l, o) != 0)
@@ -486,13 +519,19 @@ static int bench_phases(struct bench_ledger *l, const struct bench_opts *o,
                         goto out;
         }
         bench_proc_read(l->pid, &rep->mem);
-        if (bench_verify_us(o->verify_s, &rep->verify_us) != 0 ||
+        idle0 = bench_now_s();
+        if (bench_verify_us(o->verify_s, &rep->verify_us,
+                            &rep->verify_wall_us) != 0 ||
             bench_verify_ceiling((unsigned)rep->nproc, o->verify_s,
                                  &rep->ceiling) != 0)
                 goto out;
+        /* the daemon has been idle since the load: what it keeps */
+        bench_proc_read(l->pid, &rep->mem_idle);
+        rep->idle_s = bench_now_s() - idle0;
         if (o->sqlite_s > 0 &&
             bench_sqlite_run(l->own ? l->dir : tmpdir(), l->origin, peak,
-                             l->conns, o->sqlite_s, &rep->sqlite) != 0)
+                             l->conns, o->sqlite_s, rep->peak.tree0,
+                             l->accounts, &rep->sqlite) != 0)
                 goto out;
         rc = 0;
 out:
@@ -544,8 +583,8 @@ int main(int argc, char **argv)
                 else if (bench_find_timebankd(timebankd, sizeof(timebankd)) !=
                          0)
                         goto out;
-                if (bench_ledger_start(&l, timebankd, o.conns, o.depth,
-                                       &admin) != 0)
+                if (bench_ledger_start(&l, timebankd, o.conns, o.depth, o.sets,
+                                       o.nsets, &admin) != 0)
                         goto out;
         }
         snprintf(rep->fsync_dir, sizeof(rep->fsync_dir), "%s",

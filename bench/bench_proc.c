@@ -16,10 +16,11 @@
 
 #include "bench.h"
 
-static int bench_proc_cpu(pid_t pid, double *cpu_s, double *sys_s)
+static int bench_proc_cpu(pid_t pid, double *cpu_s, double *sys_s,
+                          uint64_t *minflt)
 {
         char path[64], line[1024], *p;
-        unsigned long long ut, st;
+        unsigned long long ut, st, mf;
         long tick = sysconf(_SC_CLK_TCK);
         FILE *f;
         int ok;
@@ -31,15 +32,17 @@ static int bench_proc_cpu(pid_t pid, double *cpu_s, double *sys_s)
         if (fclose(f) != 0 || !ok)
                 return -1;
         /* the command name may hold spaces and parentheses: fields are
-         * counted from the last ')' (field 2's end); utime and stime are
-         * fields 14 and 15 */
+         * counted from the last ')' (field 2's end); minflt is field 10,
+         * utime and stime are fields 14 and 15 */
         if ((p = strrchr(line, ')')) == NULL ||
             sscanf(p + 1,
-                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                   &ut, &st) != 2)
+                   " %*c %*d %*d %*d %*d %*d %*u %llu %*u %*u %*u %llu %llu",
+                   &mf, &ut, &st) != 3)
                 return -1;
         *cpu_s = (double)(ut + st) / (double)tick;
         *sys_s = (double)st / (double)tick;
+        if (minflt != NULL)
+                *minflt = mf;
         return 0;
 }
 
@@ -71,6 +74,82 @@ static int bench_proc_sum(const char *path, const char *const *names,
         return 0;
 }
 
+/*
+ * The CPU time of pid's children (timebankd's signer process): the pids
+ * listed in /proc/PID/task/TID/children.  Reaped children are not counted,
+ * so a phase's difference is right as long as the signer lives through it.
+ */
+static int bench_proc_children_cpu(pid_t pid, double *cpu_s)
+{
+        char path[96];
+        struct dirent *d;
+        DIR *dp;
+        int rc = 0;
+
+        *cpu_s = 0;
+        snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+        if ((dp = opendir(path)) == NULL)
+                return -1;
+        while (rc == 0 && (d = readdir(dp)) != NULL) {
+                unsigned long long child;
+                FILE *f;
+
+                if (d->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children",
+                         (long)pid, d->d_name);
+                if ((f = fopen(path, "r")) == NULL) {
+                        rc = -1;
+                        break;
+                }
+                while (rc == 0 && fscanf(f, "%llu", &child) == 1) {
+                        double c, sys;
+                        if (bench_proc_cpu((pid_t)child, &c, &sys, NULL) == 0)
+                                *cpu_s += c;
+                        else
+                                rc = -1;
+                }
+                if (fclose(f) != 0)
+                        rc = -1;
+        }
+        if (closedir(dp) != 0)
+                rc = -1;
+        return rc;
+}
+
+/* Context switches of every thread of pid (/proc/PID/task/TID/status). */
+static int bench_proc_ctxsw(pid_t pid, uint64_t *vol, uint64_t *invol)
+{
+        static const char *const v[] = {"voluntary_ctxt_switches:", NULL};
+        static const char *const nv[] = {"nonvoluntary_ctxt_switches:", NULL};
+        char path[96];
+        struct dirent *d;
+        DIR *dp;
+        int rc = 0;
+
+        *vol = *invol = 0;
+        snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+        if ((dp = opendir(path)) == NULL)
+                return -1;
+        while (rc == 0 && (d = readdir(dp)) != NULL) {
+                uint64_t a, b;
+
+                if (d->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/status",
+                         (long)pid, d->d_name);
+                /* a thread may end between readdir and open: skip it */
+                if (bench_proc_sum(path, v, &a) != 0 ||
+                    bench_proc_sum(path, nv, &b) != 0)
+                        continue;
+                *vol += a;
+                *invol += b;
+        }
+        if (closedir(dp) != 0)
+                rc = -1;
+        return rc;
+}
+
 void bench_proc_read(pid_t pid, struct bench_proc *p)
 {
         static const char *const io[] = {"write_bytes:", NULL};
@@ -85,7 +164,10 @@ void bench_proc_read(pid_t pid, struct bench_proc *p)
         memset(p, 0, sizeof(*p));
         if (pid <= 0)
                 return;
-        p->ok_cpu = bench_proc_cpu(pid, &p->cpu_s, &p->sys_s) == 0;
+        p->ok_cpu = bench_proc_cpu(pid, &p->cpu_s, &p->sys_s, &p->minflt) == 0;
+        p->ok_child = bench_proc_children_cpu(pid, &p->child_cpu_s) == 0;
+        p->ok_ctxsw =
+            bench_proc_ctxsw(pid, &p->ctxsw_vol, &p->ctxsw_invol) == 0;
         snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
         p->ok_io = bench_proc_sum(path, io, &p->write_bytes) == 0;
         snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);

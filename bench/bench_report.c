@@ -42,8 +42,14 @@ struct bench_figures {
         double cpu_read_us, cpu_request_us, cpu_record_us;
         double written_per_entry, bytes_per_entry;
         uint64_t tree_size, disk_bytes;
-        double sys_share; /* of the daemon's CPU in the peak phase */
+        double sys_share;        /* of the daemon's CPU in the peak phase */
+        double signer_record_us; /* the signer process's CPU per write */
+        double ctxsw_vol, ctxsw_invol; /* the daemon's, per write (peak) */
+        double minflt;                 /* its minor faults per write (peak) */
+        double batch_mean, half_batch_mean; /* writes per commit */
         double rss_mib, hwm_mib, private_mib, private_dirty_mib, anon_mib;
+        double private_clean_mib;
+        double idle_private_mib, idle_s; /* after idle_s s without load */
         double sqlite, ratio_cpu, ratio_sqlite, ratio_ceiling;
         double half_offered, half_p99;
         int t_cpu, t_sqlite, t_p99, t_reads, t_private; /* 1, 0, -1 unknown */
@@ -54,6 +60,18 @@ static int bench_judge(double v, double limit, int at_most)
         if (isnan(v))
                 return -1;
         return at_most ? v <= limit : v >= limit;
+}
+
+/* Writes per committed batch over a phase (STATS), or NAN. */
+static double bench_batch_mean(const struct bench_phase *ph)
+{
+        uint64_t b, w;
+
+        if (!ph->done || !ph->ok_batches)
+                return NAN;
+        b = ph->batches[1] - ph->batches[0];
+        w = ph->batch_writes[1] - ph->batch_writes[0];
+        return b > 0 ? (double)w / (double)b : NAN;
 }
 
 static void bench_figures(struct bench_report *rep, struct bench_figures *f)
@@ -90,6 +108,21 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
                 if (writes_n > 0)
                         f->cpu_record_us = (cpu_pk - reads_s) * 1e6 / writes_n;
         }
+        f->signer_record_us = f->ctxsw_vol = f->ctxsw_invol = f->minflt = NAN;
+        if (pk->p0.ok_cpu && pk->p1.ok_cpu && writes_n > 0)
+                f->minflt = (double)(pk->p1.minflt - pk->p0.minflt) / writes_n;
+        if (pk->p0.ok_child && pk->p1.ok_child && writes_n > 0)
+                f->signer_record_us =
+                    (pk->p1.child_cpu_s - pk->p0.child_cpu_s) * 1e6 / writes_n;
+        if (pk->p0.ok_ctxsw && pk->p1.ok_ctxsw && writes_n > 0) {
+                f->ctxsw_vol =
+                    (double)(pk->p1.ctxsw_vol - pk->p0.ctxsw_vol) / writes_n;
+                f->ctxsw_invol =
+                    (double)(pk->p1.ctxsw_invol - pk->p0.ctxsw_invol) /
+                    writes_n;
+        }
+        f->batch_mean = bench_batch_mean(pk);
+        f->half_batch_mean = bench_batch_mean(&rep->half);
         f->written_per_entry =
             pk->p0.ok_io && pk->p1.ok_io && entries > 0
                 ? (double)(pk->p1.write_bytes - pk->p0.write_bytes) /
@@ -100,7 +133,12 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
         f->bytes_per_entry =
             f->tree_size ? (double)f->disk_bytes / (double)f->tree_size : NAN;
         f->rss_mib = f->hwm_mib = f->private_mib = f->private_dirty_mib =
-            f->anon_mib = NAN;
+            f->private_clean_mib = f->anon_mib = NAN;
+        f->idle_private_mib = f->idle_s = NAN;
+        if (rep->mem_idle.ok_mem) {
+                f->idle_private_mib = (double)rep->mem_idle.private_kib / 1024;
+                f->idle_s = rep->idle_s;
+        }
         if (rep->mem.ok_mem) {
                 f->rss_mib = (double)rep->mem.rss_kib / 1024;
                 f->hwm_mib = (double)rep->mem.hwm_kib / 1024;
@@ -108,6 +146,7 @@ static void bench_figures(struct bench_report *rep, struct bench_figures *f)
                 f->private_dirty_mib =
                     (double)rep->mem.private_dirty_kib / 1024;
                 f->anon_mib = (double)rep->mem.anon_kib / 1024;
+                f->private_clean_mib = f->private_mib - f->private_dirty_mib;
         }
         f->sqlite = rep->sqlite.built && rep->sqlite.seconds > 0
                         ? (double)rep->sqlite.records / rep->sqlite.seconds
@@ -221,16 +260,27 @@ static void bench_print_json(struct bench_report *rep,
         bench_json_num("half_offered_per_s", f->half_offered, 0);
         bench_json_latency("half_", &rep->half, BENCH_RECORD, BENCH_BALANCE);
         bench_json_num("verify_us", rep->verify_us, 0);
+        bench_json_num("verify_wall_us", rep->verify_wall_us, 0);
         bench_json_num("verify_ceiling_per_s", rep->ceiling, 0);
         bench_json_num("daemon_cpu_us_per_record", f->cpu_record_us, 0);
         bench_json_num("daemon_cpu_us_per_read", f->cpu_read_us, 0);
         bench_json_num("daemon_cpu_us_per_request", f->cpu_request_us, 0);
         bench_json_num("daemon_cpu_sys_share", f->sys_share, 0);
+        bench_json_num("signer_cpu_us_per_record", f->signer_record_us, 0);
+        bench_json_num("daemon_voluntary_switches_per_record", f->ctxsw_vol, 0);
+        bench_json_num("daemon_involuntary_switches_per_record", f->ctxsw_invol,
+                       0);
+        bench_json_num("daemon_minor_faults_per_record", f->minflt, 0);
+        bench_json_num("batch_writes_mean", f->batch_mean, 0);
+        bench_json_num("half_batch_writes_mean", f->half_batch_mean, 0);
         bench_json_num("daemon_peak_rss_mib", f->hwm_mib, 0);
         bench_json_num("daemon_rss_mib", f->rss_mib, 0);
         bench_json_num("daemon_private_mib", f->private_mib, 0);
+        bench_json_num("daemon_private_clean_mib", f->private_clean_mib, 0);
         bench_json_num("daemon_private_dirty_mib", f->private_dirty_mib, 0);
         bench_json_num("daemon_anon_mib", f->anon_mib, 0);
+        bench_json_num("daemon_private_idle_mib", f->idle_private_mib, 0);
+        bench_json_num("daemon_idle_s", f->idle_s, 0);
         bench_json_num("tree_size", (double)f->tree_size, 0);
         bench_json_num("data_mdb_bytes", (double)f->disk_bytes, 0);
         bench_json_num("bytes_per_entry", f->bytes_per_entry, 0);
@@ -242,6 +292,8 @@ static void bench_print_json(struct bench_report *rep,
                 bench_json_str("sqlite_version", rep->sqlite.version);
         else
                 printf("  \"sqlite_version\": null,\n");
+        bench_json_num("sqlite_start_rows",
+                       rep->sqlite.built ? (double)rep->sqlite.rows0 : NAN, 0);
         bench_json_num("sqlite_records_per_s", f->sqlite, 0);
         bench_json_num("sqlite_record_p99_ms",
                        rep->sqlite.built ? rep->sqlite.p99_ms : NAN, 0);
@@ -325,15 +377,28 @@ static void bench_print_text(struct bench_report *rep,
         bench_text_num(f->cpu_read_us, 1, " us");
         printf("; the kernel's share ");
         bench_text_num(f->sys_share * 100, 0, " %\n");
+        printf("  signer process per record: ");
+        bench_text_num(f->signer_record_us, 1, " us");
+        printf("; context switches per record: ");
+        bench_text_num(f->ctxsw_vol, 2, " voluntary, ");
+        bench_text_num(f->ctxsw_invol, 2, " involuntary; minor faults ");
+        bench_text_num(f->minflt, 2, "\n");
+        printf("  writes per committed batch: ");
+        bench_text_num(f->batch_mean, 1, " (peak), ");
+        bench_text_num(f->half_batch_mean, 1, " (half phase)\n");
         printf("daemon memory: peak RSS (VmHWM) ");
         bench_text_num(f->hwm_mib, 1, " MiB");
         printf(", private ");
         bench_text_num(f->private_mib, 1, " MiB");
-        printf(" (dirty ");
+        printf(" (clean ");
+        bench_text_num(f->private_clean_mib, 1, " MiB");
+        printf(", dirty ");
         bench_text_num(f->private_dirty_mib, 1, " MiB");
         printf(", anonymous ");
         bench_text_num(f->anon_mib, 1, " MiB");
-        printf(")\nstorage: data.mdb %llu bytes for %llu entries: ",
+        printf("); private after %.1f s idle ", f->idle_s);
+        bench_text_num(f->idle_private_mib, 1, " MiB");
+        printf("\nstorage: data.mdb %llu bytes for %llu entries: ",
                (unsigned long long)f->disk_bytes,
                (unsigned long long)f->tree_size);
         bench_text_num(f->bytes_per_entry, 0, " bytes per entry");
@@ -349,9 +414,11 @@ static void bench_print_text(struct bench_report *rep,
                        "time)\n");
         else
                 printf("sqlite %s: %.0f records/s (%u threads, WAL, "
-                       "synchronous=FULL, a transaction per request), p99 "
-                       "%.2f ms; the daemon's records/s are %.1fx\n",
+                       "synchronous=FULL, a transaction per request, from "
+                       "%llu rows), p99 %.2f ms; the daemon's records/s are "
+                       "%.1fx\n",
                        rep->sqlite.version, f->sqlite, o->conns,
+                       (unsigned long long)rep->sqlite.rows0,
                        rep->sqlite.p99_ms, f->ratio_sqlite);
         printf("targets: CPU per record <= 1.3 verifications: %s; records/s "
                ">= 5x SQLite: %s; record p99 <= 10 ms at half the peak: %s; "

@@ -120,6 +120,7 @@ static int bench_hello(struct bench_ledger *l)
 
 int bench_ledger_start(struct bench_ledger *l, const char *timebankd,
                        unsigned conns, unsigned inflight,
+                       const char *const *sets, unsigned nsets,
                        struct tb_skey **admin)
 {
         const char *tmp = getenv("TMPDIR");
@@ -156,8 +157,20 @@ int bench_ledger_start(struct bench_ledger *l, const char *timebankd,
                 return bench_fail("%s: %s", conf, strerror(errno));
         if (fprintf(f, "max_connections = %u\nmax_inflight = %u\n",
                     conns + 16 > 256 ? conns + 16 : 256,
-                    inflight > 64 ? inflight : 64) < 0 ||
-            fclose(f) != 0)
+                    inflight > 64 ? inflight : 64) < 0) {
+                (void)fclose(f);
+                return bench_fail("writing %s: %s", conf, strerror(errno));
+        }
+        for (unsigned i = 0; i < nsets; i++) {
+                const char *eq = strchr(sets[i], '=');
+                if (fprintf(f, "%.*s = %s\n", (int)(eq - sets[i]), sets[i],
+                            eq + 1) < 0) {
+                        (void)fclose(f);
+                        return bench_fail("writing %s: %s", conf,
+                                          strerror(errno));
+                }
+        }
+        if (fclose(f) != 0)
                 return bench_fail("writing %s: %s", conf, strerror(errno));
         if (bench_exec(serve, log, 0, &l->pid) != 0)
                 return -1;
@@ -301,6 +314,31 @@ int bench_ledger_prepare(struct bench_ledger *l, const struct tb_skey *admin,
             bench_setup_step(l, 1, depth) != 0)
                 return -1;
         return bench_funded(l);
+}
+
+int bench_ledger_batches(const struct bench_ledger *l, uint64_t *batches,
+                         uint64_t *writes)
+{
+        struct tb_response *r;
+        struct tb_request q;
+        int found = 0;
+
+        memset(&q, 0, sizeof(q));
+        q.type = TB_MSG_STATS;
+        if (bench_read(l, &q, "STATS", &r) != 0)
+                return -1;
+        for (unsigned i = 0; i < r->u.stats.count; i++) {
+                const struct tb_stat *st = &r->u.stats.items[i];
+                if (strcmp(st->name, "batches_total") == 0) {
+                        *batches = st->value;
+                        found |= 1;
+                } else if (strcmp(st->name, "batch_writes_total") == 0) {
+                        *writes = st->value;
+                        found |= 2;
+                }
+        }
+        free(r);
+        return found == 3 ? 0 : -1;
 }
 
 int bench_ledger_status(const struct bench_ledger *l, uint64_t *tree_size,

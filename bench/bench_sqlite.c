@@ -28,8 +28,11 @@
 
 int bench_sqlite_run(const char *dir, const char *origin,
                      struct bench_script *scripts, unsigned threads,
-                     double seconds, struct bench_sqlite_result *out)
+                     double seconds, uint64_t rows0, unsigned accounts,
+                     struct bench_sqlite_result *out)
 {
+        (void)rows0;
+        (void)accounts;
         (void)dir;
         (void)origin;
         (void)scripts;
@@ -218,9 +221,33 @@ static int bench_sqlite_finish(struct bench_sqlite_thread *t, unsigned started,
         return rc;
 }
 
+/*
+ * Start the database at the daemon's size: rows0 log rows like a record's
+ * (32 signers, random request ids, 160-byte entries) and the accounts, in
+ * one transaction, untimed.
+ */
+static int bench_sqlite_fill(sqlite3 *db, uint64_t rows0, unsigned accounts)
+{
+        char sql[512];
+
+        snprintf(sql, sizeof(sql),
+                 "BEGIN;"
+                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                 "FROM c WHERE x < %llu) INSERT INTO log(signer, request_id, "
+                 "received, entry) SELECT CAST(printf('%%032d', x %% 32) AS "
+                 "BLOB), randomblob(16), x, randomblob(160) FROM c;"
+                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                 "FROM c WHERE x < %u) INSERT INTO accounts SELECT "
+                 "printf('fill-%%u', x), 60 FROM c;"
+                 "COMMIT",
+                 (unsigned long long)rows0, accounts);
+        return rows0 > 0 && accounts > 0 ? bench_sqlite_exec(db, sql) : 0;
+}
+
 int bench_sqlite_run(const char *dir, const char *origin,
                      struct bench_script *scripts, unsigned threads,
-                     double seconds, struct bench_sqlite_result *out)
+                     double seconds, uint64_t rows0, unsigned accounts,
+                     struct bench_sqlite_result *out)
 {
         struct bench_sqlite_thread *t = calloc(threads, sizeof(*t));
         struct bench_series all;
@@ -245,6 +272,9 @@ int bench_sqlite_run(const char *dir, const char *origin,
         rc = bench_sqlite_open(path, &db);
         if (rc == 0)
                 rc = bench_sqlite_exec(db, bench_sqlite_schema);
+        if (rc == 0)
+                rc = bench_sqlite_fill(db, rows0, accounts);
+        out->rows0 = rows0;
         if (db != NULL && sqlite3_close(db) != SQLITE_OK)
                 rc = bench_fail("sqlite: close failed");
         t0 = bench_now_s();

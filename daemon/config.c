@@ -38,11 +38,12 @@ struct setting {
  * socket from msg.h (the client's too), max_frame from frame.h.  The
  * ranges of the borrowed ones are checked here, the others at startup.
  */
-#define CONFIG_MAP_MIN  ((uint64_t)1 << 16)
-#define CONFIG_MAP_MAX  ((uint64_t)1 << 46)
-#define CONFIG_SKEW_MAX 86400
-#define CONFIG_AGE_MIN  3600
-#define CONFIG_AGE_MAX  ((uint64_t)86400 * 3660)
+#define CONFIG_MAP_MIN              ((uint64_t)1 << 16)
+#define CONFIG_MAP_MAX              ((uint64_t)1 << 46)
+#define CONFIG_MAP_RESIDENT_DEFAULT ((uint64_t)32 << 20)
+#define CONFIG_SKEW_MAX             86400
+#define CONFIG_AGE_MIN              3600
+#define CONFIG_AGE_MAX              ((uint64_t)86400 * 3660)
 
 _Static_assert(CONFIG_MAP_MIN <= LEDGER_MAP_INITIAL_DEFAULT &&
                    LEDGER_MAP_INITIAL_DEFAULT <= LEDGER_MAP_MAX_DEFAULT &&
@@ -92,6 +93,12 @@ static const struct setting settings[] = {
     {"map_size_max", T_U64, F(map_size_max), CONFIG_MAP_MIN, CONFIG_MAP_MAX,
      LEDGER_MAP_MAX_DEFAULT, NULL,
      "largest LMDB map in bytes; beyond, writes get STORAGE_FULL"},
+    {"map_resident_max", T_U64, F(map_resident_max), 0, CONFIG_MAP_MAX,
+     CONFIG_MAP_RESIDENT_DEFAULT, NULL,
+     "bytes of files the daemon keeps mapped (RssFile: mostly pages of "
+     "data.mdb read through LMDB's map, counted as its private memory); "
+     "checked every second and, beyond, data.mdb is unmapped: its pages "
+     "stay in the page cache (0: never)"},
     {"clock_skew", T_I64, F(clock_skew), 0, CONFIG_SKEW_MAX,
      LEDGER_SKEW_DEFAULT, NULL,
      "seconds a recorded service may end after the daemon's clock"},

@@ -23,18 +23,19 @@ struct config {
         unsigned socket_mode;               /* by the umask during bind */
         unsigned max_connections;           /* concurrent client connections */
         unsigned max_connections_per_uid;   /* of them, from one peer uid */
-        unsigned max_frame;      /* largest request payload accepted */
-        unsigned max_inflight;   /* requests queued per connection */
-        unsigned max_queue;      /* writes queued in the daemon */
-        unsigned batch_max;      /* entries in one commit */
-        unsigned worker_threads; /* signature verification threads */
-        unsigned idle_timeout;   /* s before an idle connection is closed */
-        unsigned frame_timeout;  /* s to complete a frame once begun */
-        uint64_t map_size;       /* initial LMDB map size, bytes */
-        uint64_t map_size_max;   /* the map grows up to this */
-        int64_t clock_skew;      /* s a service may end after now */
-        int64_t max_service_age; /* s a service start may lie in the past */
-        int log_level;           /* syslog priority */
+        unsigned max_frame;        /* largest request payload accepted */
+        unsigned max_inflight;     /* requests queued per connection */
+        unsigned max_queue;        /* writes queued in the daemon */
+        unsigned batch_max;        /* entries in one commit */
+        unsigned worker_threads;   /* signature verification threads */
+        unsigned idle_timeout;     /* s before an idle connection is closed */
+        unsigned frame_timeout;    /* s to complete a frame once begun */
+        uint64_t map_size;         /* initial LMDB map size, bytes */
+        uint64_t map_size_max;     /* the map grows up to this */
+        uint64_t map_resident_max; /* bytes of the map kept mapped; 0: all */
+        int64_t clock_skew;        /* s a service may end after now */
+        int64_t max_service_age;   /* s a service start may lie in the past */
+        int log_level;             /* syslog priority */
         char tiles_dir[CONFIG_PATH_MAX + 1]; /* "" = no mirror */
 };
 

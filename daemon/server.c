@@ -34,6 +34,7 @@
 #define SERVER_REFUSING_MAX     64   /* refused connections lingering at once */
 #define SERVER_REFUSE_LINGER_MS 1000 /* for a refused client to read BUSY */
 #define SERVER_REFUSE_LOG_S     10 /* one refusal logged at warning per period */
+#define SERVER_MAP_CHECK_MS     1000 /* map_resident_max is checked this often */
 
 /*
  * A connection refused at accept: it got its BUSY answer and our end is
@@ -57,6 +58,9 @@ struct server {
         struct pipeline *pipeline;
         struct mirror *mirror; /* tiles_dir, or NULL */
         struct event *sigterm, *sigint, *retry_accept, *flush_timer;
+        struct event *map_timer; /* map_resident_max, or NULL */
+        struct ledger *ledger;
+        uint64_t map_trims;    /* since the daemon started */
         struct conn_set conns; /* conns.stopping: the daemon is stopping */
         struct request_ctx *rq;
         struct stats stats;
@@ -271,6 +275,71 @@ static void server_accept_error_cb(struct evconnlistener *lis, void *arg)
                 return;
         }
         log_warning("accept: %s", strerror(e));
+}
+
+/* ---- the map's resident pages (map_resident_max) ---------------------- */
+
+/*
+ * The file-backed resident memory of this process (RssFile of
+ * /proc/self/status, a counter the kernel keeps: cheap to read, unlike
+ * smaps): the pages of data.mdb's map, and of the program and its
+ * libraries (a few MiB).  0, or -1 if it cannot be read.
+ */
+static int server_rss_file(uint64_t *bytes)
+{
+        char line[128];
+        unsigned long long kib;
+        FILE *f = fopen("/proc/self/status", "re");
+        int found = 0;
+
+        if (f == NULL)
+                return -1;
+        while (!found && fgets(line, sizeof(line), f) != NULL)
+                found = sscanf(line, "RssFile: %llu kB", &kib) == 1;
+        if (fclose(f) != 0 || !found)
+                return -1;
+        *bytes = (uint64_t)kib * 1024;
+        return 0;
+}
+
+/*
+ * Every SERVER_MAP_CHECK_MS: if more than map_resident_max of files is
+ * mapped in this process, unmap all of data.mdb (ledger_map_trim): the
+ * pages stay in the page cache and the hot ones fault back in at the next
+ * reads.  If the size cannot be read (no /proc) or the unmapping fails,
+ * say so once and stop checking.
+ */
+static void server_map_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+        struct server *s = arg;
+        uint64_t resident;
+        enum ledger_err err;
+
+        (void)fd;
+        (void)what;
+        if (server_rss_file(&resident) != 0) {
+                log_warning("cannot read RssFile in /proc/self/status: "
+                            "map_resident_max is not enforced from now on");
+                if (event_del(s->map_timer) != 0)
+                        log_err("cannot stop the map_resident_max timer");
+                return;
+        }
+        if (resident <= s->cfg.map_resident_max)
+                return;
+        if ((err = ledger_map_trim(s->ledger)) != LEDGER_OK) {
+                log_warning("cannot unmap data.mdb (%" PRIu64 " bytes of "
+                            "files mapped): %s; map_resident_max is not "
+                            "enforced from now on",
+                            resident, ledger_strerror(err));
+                if (event_del(s->map_timer) != 0)
+                        log_err("cannot stop the map_resident_max timer");
+                return;
+        }
+        s->map_trims++;
+        log_debug("unmapped data.mdb: %" PRIu64 " bytes of files were mapped "
+                  "(map_resident_max %" PRIu64 "; %" PRIu64 " times since "
+                  "the start)",
+                  resident, s->cfg.map_resident_max, s->map_trims);
 }
 
 /* ---- startup and shutdown --------------------------------------------- */
@@ -570,6 +639,20 @@ int server_init(const struct config *cfg, struct ledger *l, struct server **out)
                 goto fail;
         }
         s->rq->pipeline = s->pipeline;
+        s->ledger = l;
+        if (cfg->map_resident_max > 0) {
+                struct timeval every = {.tv_sec = SERVER_MAP_CHECK_MS / 1000,
+                                        .tv_usec =
+                                            SERVER_MAP_CHECK_MS % 1000 * 1000};
+
+                s->map_timer =
+                    event_new(s->base, -1, EV_PERSIST, server_map_check_cb, s);
+                if (s->map_timer == NULL ||
+                    event_add(s->map_timer, &every) != 0) {
+                        log_err("cannot set up the map_resident_max timer");
+                        goto fail;
+                }
+        }
         if (cfg->tiles_dir[0] != 0 &&
             mirror_start(l, cfg->tiles_dir, &s->mirror) != 0) {
                 log_err("cannot start the tiles_dir mirror: %s",
@@ -615,6 +698,8 @@ void server_free(struct server *s)
                 event_free(s->retry_accept);
         if (s->flush_timer != NULL)
                 event_free(s->flush_timer);
+        if (s->map_timer != NULL)
+                event_free(s->map_timer);
         while (s->refusing != NULL)
                 server_refusal_free(s->refusing);
         if (s->base != NULL)

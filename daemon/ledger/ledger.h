@@ -497,4 +497,16 @@ TB_WUR enum ledger_err ledger_rebuild(const char *dir, struct tb_skey *key,
                                       const struct ledger_options *o,
                                       struct ledger_rebuild_report *rep);
 
+/*
+ * ledger_map.c: drop this process's resident pages of the read-only map
+ * of data.mdb (found in /proc/self/maps; madvise MADV_DONTNEED under the
+ * resize lock): they stay in the page cache and fault back in when read,
+ * so it is safe under concurrent readers and the writer.  The daemon calls
+ * it on a timer to bound what the kernel counts as its private memory
+ * (map_resident_max, docs/timebankd.md).
+ * Errors: LEDGER_E_IO (/proc/self/maps unreadable, the mapping not found
+ * in it, or madvise failed), LEDGER_E_LMDB.
+ */
+TB_WUR enum ledger_err ledger_map_trim(struct ledger *l);
+
 #endif
