@@ -7,14 +7,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "entry.h"
 #include "link.h"
 #include "tiles.h"
+#include "tiles_http.h"
 
 /* What a signed checkpoint file may hold: cosignatures too. */
 #define LINK_FILE_MAX 8192
@@ -356,10 +359,43 @@ int cli_link_audit(const char *tiles, const struct tb_vkey *v,
         /* optional: a mirror without one, or a web server that answers
          * 403 for a missing file (object stores do), has none; whoever
          * controls the mirror can remove it anyway, so only a link that
-         * is there and wrong is a problem */
+         * is there and wrong is a problem.  In a directory, "there" is
+         * known: a log-link that is not a regular file is never opened (a
+         * FIFO would wait for a writer for ever), and one that cannot be
+         * read whole (too large for a link, unreadable) is a problem, not
+         * an absent link; over http, only what the server answered 200
+         * for is there. */
+        if (!tiles_http_is_url(tiles)) {
+                char path[PATH_MAX];
+                struct stat st;
+                int len = snprintf(path, sizeof(path), "%s/log-link", tiles);
+
+                if (len < 0 || (size_t)len >= sizeof(path))
+                        return -1; /* the tiles themselves were read */
+                if (stat(path, &st) != 0) {
+                        if (errno == ENOENT)
+                                return -1;
+                        snprintf(msg, cap,
+                                 "log-link: is there but cannot "
+                                 "be read: %s",
+                                 strerror(errno));
+                        return 1;
+                }
+                if (!S_ISREG(st.st_mode)) {
+                        snprintf(msg, cap,
+                                 "log-link: is there but is not a regular "
+                                 "file");
+                        return 1;
+                }
+        }
         if (tiles_read_file(tiles, "log-link", LINK_FILE_MAX, &note, &n, err) !=
-            0)
-                return -1;
+            0) {
+                if (tiles_http_is_url(tiles))
+                        return -1;
+                snprintf(msg, cap, "log-link: is there but is not a link: %s",
+                         err);
+                return 1;
+        }
         if (e->n == 0 || tb_record_decode(e->data[0], e->len[0], &r) != TB_OK ||
             r.entry.kind != TB_KIND_GENESIS ||
             tb_vkey_from_pk(r.entry.u.genesis.admin_name,

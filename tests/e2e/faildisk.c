@@ -12,6 +12,10 @@
  *                  file fail with EIO and write nothing
  *   write ENOSPC   the same with ENOSPC (a full file system: the fallback
  *                  where a test cannot mount a small one)
+ *   statvfs KIB    statvfs() of any path reports KIB KiB available to an
+ *                  unprivileged writer (f_bavail; the rest as the real
+ *                  file system's): a nearly full disk for the ledger's
+ *                  free-space guard, with nothing actually full
  *
  * Without the control file (or with anything else in it) every call goes
  * through.  The file is read at each call on the watched file, so a test
@@ -19,7 +23,7 @@
  * is reported on stderr ("faildisk: fdatasync -> EIO").
  *
  * Interposed: open, open64, openat, openat64, close, the writes and syncs
- * above.  Not instrumented itself (-fno-sanitize=all).
+ * above, statvfs.  Not instrumented itself (-fno-sanitize=all).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -140,4 +145,55 @@ int fdatasync(int fd)
 {
         FAILDISK_CHECK(fd, "sync", "fdatasync");
         return preload_real.fdatasync(fd);
+}
+
+/* "statvfs KIB" in the control file: the KiB to report, else -1. */
+static long long faildisk_statvfs_kib(void)
+{
+        const char *path = getenv("TB_FAILDISK_CONTROL");
+        char line[64], op[16];
+        long long kib;
+        int cfd;
+        ssize_t n;
+
+        if (path == NULL ||
+            (cfd = preload_real.open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                return -1;
+        n = read(cfd, line, sizeof(line) - 1);
+        (void)preload_real.close(cfd);
+        if (n <= 0)
+                return -1;
+        line[n] = 0;
+        if (sscanf(line, "%15s %lld", op, &kib) != 2 ||
+            strcmp(op, "statvfs") != 0 || kib < 0)
+                return -1;
+        return kib;
+}
+
+int statvfs(const char *path, struct statvfs *buf)
+{
+        static int (*real)(const char *, struct statvfs *);
+        long long kib;
+        int rc;
+
+        if (real == NULL &&
+            (real = (int (*)(const char *, struct statvfs *))dlsym(
+                 RTLD_NEXT, "statvfs")) == NULL) {
+                errno = ENOSYS;
+                return -1;
+        }
+        if ((rc = real(path, buf)) != 0 || (kib = faildisk_statvfs_kib()) < 0)
+                return rc;
+        if (buf->f_frsize == 0)
+                buf->f_frsize = 4096;
+        buf->f_bavail =
+            (fsblkcnt_t)((unsigned long long)kib * 1024 / buf->f_frsize);
+        {
+                char msg[96];
+                int k = snprintf(msg, sizeof(msg),
+                                 "faildisk: statvfs -> %lld KiB\n", kib);
+                if (k > 0)
+                        (void)!preload_real.write(2, msg, (size_t)k);
+        }
+        return 0;
 }

@@ -175,4 +175,30 @@ err_has "log-link: does not open with the admin key the genesis names (admin)"
 cp "$L" "$TB_TMP/newmirror/log-link"
 ok tb audit --log-key "$NEW/log.pub" --tiles "$TB_TMP/newmirror"
 note "refused: forged link, wrong admin key, non-final checkpoint, forged checkpoint, impostor log, wrong new log, foreign log-link"
+
+# a log-link that is there but cannot be a link is a problem, not "no
+# link": too large (the real link followed by 9,000 bytes), a directory, a
+# FIFO (never opened: opening it would wait for a writer for ever)
+ML=$TB_TMP/newmirror/log-link
+{ cat "$L"; head -c 9000 /dev/zero | tr '\0' x; } >"$ML"
+expect 1 tb audit --log-key "$NEW/log.pub" --tiles "$TB_TMP/newmirror"
+err_has "log-link: is there but is not a link: log-link: not a regular file of at most 8192 bytes"
+rm "$ML"
+mkdir "$ML"
+expect 1 tb audit --log-key "$NEW/log.pub" --tiles "$TB_TMP/newmirror"
+err_has "log-link: is there but is not a regular file"
+rmdir "$ML"
+mkfifo "$ML"
+expect 1 timeout 60 "$TIMEBANK" -s "$SOCK" audit --log-key "$NEW/log.pub" \
+    --tiles "$TB_TMP/newmirror"
+err_has "log-link: is there but is not a regular file"
+rm "$ML"
+# absent: no link, no problem
+ok tb audit --log-key "$NEW/log.pub" --tiles "$TB_TMP/newmirror"
+out_has "result     OK"
+grep -qF "log-link" "$OUT" && fail "an absent log-link reported"
+cp "$L" "$ML"
+ok tb audit --log-key "$NEW/log.pub" --tiles "$TB_TMP/newmirror"
+out_has "link       log-link: this log continues $ORIGIN+"
+note "a log-link too large, a directory or a FIFO is a problem; an absent one none"
 echo PASS

@@ -1,12 +1,14 @@
 #!/bin/bash
 # e2e_storage_full: a full file system answers STORAGE_FULL, not INTERNAL,
-# and costs nothing else.  Two rounds:
+# and costs nothing else.  Three rounds:
 #   1. the real thing: the ledger on a small tmpfs (size=8m), a filler file
 #      taking all of it but 12 KiB, so LMDB's next commit gets a short
 #      write (which LMDB reports as EIO) and the ones after it ENOSPC;
 #   2. the faildisk layer's "write ENOSPC" (LD_PRELOAD), which is also what
 #      plays the full disk where mounting is impossible (no root, no
-#      tmpfs; TB_STORAGE_FULL_SHIM=1 forces it).
+#      tmpfs; TB_STORAGE_FULL_SHIM=1 forces it);
+#   3. the ledger's own guard: faildisk's statvfs reports 512 KiB free (then
+#      exactly 1 MiB), nothing actually full.
 # In each: once a commit needs room the disk does not have, writes are
 # answered STORAGE_FULL (CLI exit 4) and the daemon keeps running; reads go
 # on; one error line per period names it; `timebank status` counts the
@@ -143,4 +145,39 @@ LD_PRELOAD=$FAILDISK TB_FAILDISK_CONTROL=$CTL \
     ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0 daemon_start
 full_round shim_fill shim_unfill
 grep -q "faildisk: .* -> ENOSPC" "$DLOG" || fail "faildisk did not fire"
+
+# round 3: the ledger's free-space guard.  With less than 1 MiB free (as
+# statvfs reports it; nothing is full) every write is refused whole before
+# anything is written, and says why; acknowledged writes stay; once the
+# file system reports room, the same requests are accepted (OK: the
+# refused ones left no trace, not even an idempotency record); exactly
+# 1 MiB free is room.
+note "round 3: faildisk's statvfs reports 512 KiB free"
+base=$(tree_size)
+ok tb --json balance alice
+balance=$(json balance)
+echo "statvfs 512" >"$CTL"
+first=$((N + 1))
+for i in $(seq "$first" $((first + 2))); do
+    run rec "$i"
+    [ "$RC" -eq 4 ] || fail "write #$i with 512 KiB free: exit $RC, expected 4"
+    err_has "timebank: STORAGE_FULL: The ledger's storage is full; nothing was written."
+done
+kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon exited"
+eq "tree size" "$(tree_size)" "$base"
+ok tb --json balance alice
+eq "balance" "$(json balance)" "$balance"
+grep -q "faildisk: statvfs -> 512 KiB" "$DLOG" || fail "faildisk's statvfs did not fire"
+echo "statvfs 1024" >"$CTL"
+ok rec "$first"
+eq "status at exactly 1 MiB free" "$(json status)" OK
+rm -f "$CTL"
+for i in $(seq $((first + 1)) $((first + 2))); do
+    ok rec "$i"
+    eq "status of write #$i once room is made" "$(json status)" OK
+done
+eq "tree size" "$(tree_size)" "$((base + 3))"
+ok tb --json balance alice
+eq "balance" "$(json balance)" "$((balance + 3))"
+N=$((first + 2))
 echo "PASS"

@@ -6,7 +6,8 @@
  * of each of format 3's new layouts (a service row's start, minutes,
  * reach_before and prev_service; an account's last_service and reach; a
  * stored Merkle node); an idempotency row pointing at another entry is
- * corruption, never a wrong answer.  Tampering goes around the ledger
+ * corruption, never a wrong answer, and the full check finds it, and an
+ * accepted entry's row made a refusal's.  Tampering goes around the ledger
  * (ledger_tamper.h), as an attacker with the files would.
  */
 #include "buf.h"
@@ -78,6 +79,19 @@ static int set_seq(uint8_t *v, size_t *len, size_t cap, void *arg)
         return 0;
 }
 
+/* An accepted entry's idem row made a refusal's (status ‖ hash). */
+static int set_refused(uint8_t *v, size_t *len, size_t cap, void *arg)
+{
+        (void)arg;
+        if (*len != 8 || cap < 2 + TB_HASH_SIZE)
+                return -1;
+        v[0] = (uint8_t)(TB_ST_INSUFFICIENT_POINTS >> 8);
+        v[1] = (uint8_t)TB_ST_INSUFFICIENT_POINTS;
+        memset(v + 2, 0x5a, TB_HASH_SIZE);
+        *len = 2 + TB_HASH_SIZE;
+        return 0;
+}
+
 struct tamper_case {
         const char *db;
         int key; /* 0: history row of svc, 1: account alice, 2: hash (3, 0) */
@@ -104,7 +118,7 @@ static void test_tampered_format3(void)
         uint64_t svc = 0, other = 0;
         int j;
 
-        for (i = 0; i <= sizeof(cases) / sizeof(cases[0]); i++) {
+        for (i = 0; i <= sizeof(cases) / sizeof(cases[0]) + 1; i++) {
                 t_setup(&c);
                 t_cast(&c);
                 for (j = 0; j < 12; j++) {
@@ -123,20 +137,40 @@ static void test_tampered_format3(void)
                 }
                 ledger_close(c.l);
                 c.l = NULL;
-                if (i == sizeof(cases) / sizeof(cases[0])) {
-                        /* idem: the service's row names another entry */
+                if (i >= sizeof(cases) / sizeof(cases[0])) {
+                        /* idem: the service's row names another entry, or
+                         * is made a refusal's */
+                        int named = i == sizeof(cases) / sizeof(cases[0]);
+
                         key[0] = 0; /* the tests' ids are class 0 */
                         memcpy(key + 1, rid, sizeof(rid));
                         memcpy(key + 1 + sizeof(rid), c.rec.pk, TB_PUBKEY_SIZE);
-                        CHECK_ERR(
-                            ledger_tamper_edit(c.dir, "idem", key,
-                                               1 + sizeof(rid) + TB_PUBKEY_SIZE,
-                                               set_seq, &other),
-                            0);
+                        CHECK_ERR(ledger_tamper_edit(
+                                      c.dir, "idem", key,
+                                      1 + sizeof(rid) + TB_PUBKEY_SIZE,
+                                      named ? set_seq : set_refused, &other),
+                                  0);
                         CHECK_ERR(ledger_open(c.dir, NULL, &c.l), LEDGER_OK);
                         /* its retry: not a DUPLICATE of another entry, not
-                         * a new entry, but a corrupt ledger */
-                        CHECK_ERR(t_apply(&c, sbuf, slen), 999);
+                         * a new entry, but a corrupt ledger; or, as a
+                         * refusal's row with another body, a reuse */
+                        CHECK_ERR(t_apply(&c, sbuf, slen),
+                                  named ? 999 : TB_ST_REQUEST_ID_REUSED);
+                        /* and the full check finds the row */
+                        CHECK_ERR(ledger_check_full(c.l, NULL, &rep),
+                                  LEDGER_OK);
+                        {
+                                char want[80];
+                                snprintf(want, sizeof(want),
+                                         "idem row of logged entry %llu "
+                                         "differs from the replay",
+                                         (unsigned long long)svc);
+                                CHECK(rep.mismatches == 1 &&
+                                      strcmp(rep.first, want) == 0);
+                        }
+                        if (rep.mismatches != 1)
+                                fprintf(stderr, "idem case %d: %s\n", named,
+                                        rep.first);
                         c.tampered = 1;
                         t_teardown(&c);
                         continue;

@@ -4,7 +4,8 @@
  * checkpoints byte for byte, parsed back field by field, opened with the
  * admin key (and refused with another), each rejection vector refused with
  * its error, the forged side refused by its log key; then what the
- * vectors cannot show: every signature byte matters, no prefix parses.
+ * vectors cannot show: every signature byte matters, no prefix parses,
+ * other keys' signature lines in the link or a checkpoint change nothing.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -146,6 +147,94 @@ static void test_link_ok(void)
         free(link);
 }
 
+/* buf[0..*n) += the signature line of text signed by k */
+static void add_sig_line(uint8_t *buf, size_t *n, size_t cap,
+                         const uint8_t *text, size_t text_len,
+                         const struct tb_skey *k)
+{
+        uint8_t note[TB_LINK_MAX];
+        size_t len;
+
+        CHECK_ERR(tb_note_sign(text, text_len, k, note, sizeof(note), &len),
+                  TB_OK);
+        CHECK(len > text_len + 1 && *n + len - text_len - 1 <= cap);
+        memcpy(buf + *n, note + text_len + 1, len - text_len - 1);
+        *n += len - text_len - 1;
+}
+
+/* What a signed note may carry besides its signer's line: other keys'
+ * signatures (a witness's cosignature) around it, in the link and in a
+ * checkpoint a side is made from.  Neither changes the link; a link with
+ * only other keys' lines is unverified. */
+static void test_link_extra_sigs(void)
+{
+        struct docvec *v = docvec_get(&set, "link-ok");
+        struct tb_vkey old_pub, new_pub, admin_pub;
+        struct tb_skey *old_k = link_key(docvec_str(v, "old-key"), &old_pub);
+        struct tb_skey *new_k = link_key(docvec_str(v, "new-key"), &new_pub);
+        struct tb_skey *admin =
+            link_key(docvec_str(v, "admin-key"), &admin_pub);
+        size_t ocp_len, text_len, link_len, n, ct;
+        uint8_t *ocp = docvec_hex(v, "old-checkpoint", &ocp_len);
+        uint8_t *text = docvec_hex(v, "text", &text_len);
+        uint8_t *link = docvec_hex(v, "link", &link_len);
+        uint8_t buf[TB_LINK_MAX], cp[TB_CHECKPOINT_MAX];
+        struct tb_link want, p;
+        struct tb_link_log side;
+
+        CHECK_ERR(tb_link_open(link, link_len, &admin_pub, &want), TB_OK);
+
+        /* the link with the new log key's line before the admin's and the
+         * old log key's after it */
+        memcpy(buf, text, text_len);
+        buf[text_len] = '\n';
+        n = text_len + 1;
+        add_sig_line(buf, &n, sizeof(buf), text, text_len, new_k);
+        memcpy(buf + n, link + text_len + 1, link_len - text_len - 1);
+        n += link_len - text_len - 1;
+        add_sig_line(buf, &n, sizeof(buf), text, text_len, old_k);
+        CHECK_ERR(tb_link_open(buf, n, &admin_pub, &p), TB_OK);
+        CHECK(memcmp(&p, &want, sizeof(p)) == 0);
+        /* only the other keys' lines: not the admin's word */
+        memcpy(buf, text, text_len);
+        buf[text_len] = '\n';
+        n = text_len + 1;
+        add_sig_line(buf, &n, sizeof(buf), text, text_len, new_k);
+        add_sig_line(buf, &n, sizeof(buf), text, text_len, old_k);
+        CHECK_ERR(tb_link_open(buf, n, &admin_pub, &p), TB_E_NOTE_UNVERIFIED);
+
+        /* the old checkpoint cosigned by another key (its line first): the
+         * side is the log key's signature, and rebuilds the plain note */
+        for (ct = 0; ct + 1 < ocp_len; ct++)
+                if (ocp[ct] == '\n' && ocp[ct + 1] == '\n')
+                        break;
+        CHECK(ct + 1 < ocp_len);
+        ct++; /* the text ends with its last newline */
+        memcpy(buf, ocp, ct);
+        buf[ct] = '\n';
+        n = ct + 1;
+        add_sig_line(buf, &n, sizeof(buf), ocp, ct, admin);
+        memcpy(buf + n, ocp + ct + 1, ocp_len - ct - 1);
+        n += ocp_len - ct - 1;
+        CHECK_ERR(tb_link_side(buf, n, &old_pub, &side), TB_OK);
+        CHECK(memcmp(&side, &want.old_log, sizeof(side)) == 0);
+        CHECK_ERR(tb_link_checkpoint(&side, cp, sizeof(cp), &n), TB_OK);
+        CHECK(n == ocp_len && memcmp(cp, ocp, n) == 0);
+        /* a checkpoint signed only by the other key is no side */
+        memcpy(buf, ocp, ct);
+        buf[ct] = '\n';
+        n = ct + 1;
+        add_sig_line(buf, &n, sizeof(buf), ocp, ct, admin);
+        CHECK(tb_link_side(buf, n, &old_pub, &side) != TB_OK);
+
+        tb_skey_free(old_k);
+        tb_skey_free(new_k);
+        tb_skey_free(admin);
+        free(ocp);
+        free(text);
+        free(link);
+}
+
 static void test_link_invalid(void)
 {
         for (int i = 0; i < set.n; i++) {
@@ -184,6 +273,7 @@ int main(void)
                 return 2;
         docvec_load(&set, "docs/log-link.md");
         test_link_ok();
+        test_link_extra_sigs();
         test_link_invalid();
         CHECK(docvec_unchecked(&set) == 0);
         docvec_free(&set);
