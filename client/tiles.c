@@ -243,6 +243,7 @@ int tiles_read_file(const char *dir, const char *rel, size_t max, uint8_t **out,
         uint8_t *buf;
         size_t n, want;
         FILE *f;
+        int fd;
 
         *out = NULL;
         *len = 0;
@@ -250,15 +251,17 @@ int tiles_read_file(const char *dir, const char *rel, size_t max, uint8_t **out,
                 return tiles_http_get(dir, rel, max, out, len, err);
         if (tiles_join(dir, rel, path) != 0)
                 return tiles_fail(err, "%s/%s: path too long", dir, rel);
-        if ((f = fopen(path, "rb")) == NULL) {
+        /* O_NONBLOCK: a FIFO planted in a mirror must not block the open
+         * for ever; it is refused below as not a regular file. */
+        if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
                 int e = errno;
                 tiles_fail(err, "%s: cannot read: %s", rel, strerror(e));
                 errno = e; /* the caller may tell ENOENT */
                 return -1;
         }
-        if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-            (uint64_t)st.st_size > max) {
-                fclose(f);
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+            (uint64_t)st.st_size > max || (f = fdopen(fd, "rb")) == NULL) {
+                close(fd);
                 return tiles_fail(err,
                                   "%s: not a regular file of at most "
                                   "%zu bytes",

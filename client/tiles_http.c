@@ -17,6 +17,10 @@
 
 #ifdef TB_HAVE_CURL
 #include <curl/curl.h>
+
+/* Redirects followed for one file: enough for a CDN's http→https and a
+ * move; a loop ends at once instead of at the 120-second timeout. */
+#define TILES_HTTP_MAX_REDIRS 5
 #endif
 
 int tiles_http_is_url(const char *s)
@@ -90,6 +94,10 @@ int tiles_http_get(const char *prefix, const char *rel, size_t max,
         long code = 0;
         CURLcode rc = CURLE_FAILED_INIT;
         CURL *h;
+        /* a mirror named by https is never downgraded to http by a
+         * redirect (what it serves is signed, but its privacy is not) */
+        const char *redir =
+            strncmp(prefix, "https://", 8) == 0 ? "https" : "http,https";
 
         *out = NULL;
         *len = 0;
@@ -105,10 +113,12 @@ int tiles_http_get(const char *prefix, const char *rel, size_t max,
                 if (curl_easy_setopt(h, CURLOPT_URL, url) == CURLE_OK &&
                     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ==
                         CURLE_OK &&
-                    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
-                                     "http,https") == CURLE_OK &&
+                    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, redir) ==
+                        CURLE_OK &&
                     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) ==
                         CURLE_OK &&
+                    curl_easy_setopt(h, CURLOPT_MAXREDIRS,
+                                     (long)TILES_HTTP_MAX_REDIRS) == CURLE_OK &&
                     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") ==
                         CURLE_OK &&
                     curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L) == CURLE_OK &&

@@ -71,6 +71,16 @@ flip "$T/tile/0/000.p/11" $((32 * 3 + 7))
 caught "tile/0/000.p/11: hash 3 is not the leaf hash of entry seq 3" \
     "the tile is corrupt"
 
+note "a FIFO planted for the checkpoint or a tile: refused, never waited on"
+for f in checkpoint tile/0/000.p/11; do
+    tampered fifo
+    rm "$T/$f"
+    mkfifo "$T/$f"
+    expect 1 timeout 20 "$TIMEBANK" -s "$SOCK" audit --log-key "$LOGPUB" \
+        --tiles "$T"
+    err_has "$f: not a regular file"
+done
+
 note "a flipped byte in the checkpoint (its root)"
 tampered checkpoint-byte
 flip "$T/checkpoint" $(($(head -n 2 "$T/checkpoint" | wc -c) + 3))

@@ -7,7 +7,8 @@
  *
  * Listens on 127.0.0.1 on a port the kernel picks, writes it to PORTFILE,
  * then answers GET /PATH with DIR/PATH (200, or 404; a path with ".." is
- * 404) over HTTP/1.0, one connection at a time, until killed.
+ * 404) over HTTP/1.0, one connection at a time, until killed.  A path that
+ * starts with /loop/ is a redirect loop: 302 to itself, for ever.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,6 +26,15 @@ static void httpd_reply(int fd, const char *dir, const char *req)
         long size = 0;
         size_t n;
 
+        if (strncmp(req, "GET /loop/", 10) == 0 && end != NULL) {
+                snprintf(head, sizeof(head),
+                         "HTTP/1.0 302 Found\r\nLocation: %.*s\r\n"
+                         "Content-Length: 0\r\nConnection: close\r\n\r\n",
+                         (int)(end - p) > 200 ? 200 : (int)(end - p), p);
+                if (write(fd, head, strlen(head)) < 0)
+                        perror("write");
+                return;
+        }
         if (strncmp(req, "GET /", 5) == 0 && end != NULL &&
             memmem(p, (size_t)(end - p), "..", 2) == NULL &&
             snprintf(path, sizeof(path), "%s%.*s", dir, (int)(end - p), p) <
