@@ -67,6 +67,7 @@ struct pipeline {
         struct pipeline_stats stats; /* under mu */
         time_t full_logged;          /* writer: the last storage-full error */
         uint64_t full_unlogged;      /* writer: full batches since */
+        char full_why[LEDGER_DETAIL_MAX]; /* writer: that error's reason */
 
         struct event *wake; /* loop-side: deliver done jobs */
         /* the writer's batch arrays, batch_max each, allocated up front so
@@ -211,23 +212,32 @@ static int pipeline_disk_full(void)
 }
 
 /* A batch got STORAGE_FULL: an error line, at most one per period. */
-static void pipeline_log_full(struct pipeline *p, size_t m)
+static void pipeline_log_full(struct pipeline *p, size_t m, const char *why)
 {
+        static const char prefix[] = "storage full: ";
+
+        if (strncmp(why, prefix, sizeof(prefix) - 1) == 0)
+                why += sizeof(prefix) - 1; /* the line says it already */
         time_t now = time(NULL);
 
-        if (p->full_logged != 0 && now - p->full_logged < PIPELINE_FULL_LOG_S) {
+        /* a new reason is logged at once: the operator's remedy differs */
+        if (p->full_logged != 0 && now - p->full_logged < PIPELINE_FULL_LOG_S &&
+            strcmp(why, p->full_why) == 0) {
                 p->full_unlogged++;
                 log_debug("storage full: a batch of %zu entries refused", m);
                 return;
         }
         log_err("storage full: a batch of %zu entries was refused with "
                 "STORAGE_FULL (%" PRIu64 " more batches since the last such "
-                "line): the map reached map_size_max or the file system "
-                "holding the ledger is full; free space or raise "
-                "map_size_max, and writes resume",
-                m, p->full_unlogged);
+                "line): %s; free space on the ledger's file system (at "
+                "least 1 MiB) or raise map_size_max, and writes resume",
+                m, p->full_unlogged,
+                why[0] != '\0' ? why
+                               : "the map reached map_size_max or the file "
+                                 "system holding the ledger is full");
         p->full_logged = now;
         p->full_unlogged = 0;
+        snprintf(p->full_why, sizeof(p->full_why), "%s", why);
 }
 
 /* Count a batch of m entries that ended with err. */
@@ -290,7 +300,10 @@ static void commit_batch(struct pipeline *p, struct pipeline_job **jobs,
         case LEDGER_OK:
                 break;
         case LEDGER_E_FULL:
-                pipeline_log_full(p, m);
+                pipeline_log_full(p, m,
+                                  results[0].status == TB_ST_STORAGE_FULL
+                                      ? results[0].detail
+                                      : "");
                 break;
         case LEDGER_E_PANIC:
                 log_err("LMDB panic while committing: the environment is "

@@ -168,6 +168,8 @@ eq "tree size" "$(tree_size)" "$base"
 ok tb --json balance alice
 eq "balance" "$(json balance)" "$balance"
 grep -q "faildisk: statvfs -> 512 KiB" "$DLOG" || fail "faildisk's statvfs did not fire"
+grep -q "^<3>storage full: .*the ledger's file system has less than 1 MiB free; free space" "$DLOG" ||
+    fail "the error line does not name the free-space guard"
 echo "statvfs 1024" >"$CTL"
 ok rec "$first"
 eq "status at exactly 1 MiB free" "$(json status)" OK
