@@ -395,6 +395,25 @@ static int bench_options(int argc, char **argv, struct bench_opts *o)
                 o->reads = o->requests;
         if (o->rate > 0)
                 o->half = 0;
+        /* Each account takes BENCH_SLOTS services (an hour apart in the
+         * last 28 days): say so now, not after a fill of hours.  The
+         * phases check exactly again (redeems against the funding too). */
+        {
+                uint64_t load = o->requests + (o->half ? o->requests / 4 : 0);
+                uint64_t records = o->fill + load * o->mix[0] / 100;
+                uint64_t room = (uint64_t)o->accounts * BENCH_SLOTS;
+
+                if (records > room)
+                        return bench_fail(
+                            "%u accounts take at most %llu services (%d "
+                            "each), and this run records about %llu "
+                            "(--fill and the phases): raise --accounts to "
+                            "at least %llu",
+                            o->accounts, (unsigned long long)room, BENCH_SLOTS,
+                            (unsigned long long)records,
+                            (unsigned long long)((records + BENCH_SLOTS - 1) /
+                                                 BENCH_SLOTS * 11 / 10));
+        }
         return 0;
 }
 
