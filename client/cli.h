@@ -213,6 +213,13 @@ struct cli {
 size_t cli_read_file(const char *path, const char *what, uint8_t *buf,
                      size_t cap, int code);
 
+/*
+ * p[0..n) into a new file at path, mode 0644, made durable (fsync): never
+ * over an existing file.  Exits (TB_EXIT_OTHER) naming path on any error,
+ * leaving no partial file.
+ */
+void cli_write_new_file(const char *path, const uint8_t *p, size_t n);
+
 /* "timebank: " fmt on standard error, then exit with code. */
 void cli_die(int code, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));

@@ -4,9 +4,11 @@
  * is unknown names its request id, the way to retry it safely.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -120,4 +122,31 @@ size_t cli_read_file(const char *path, const char *what, uint8_t *buf,
         }
         fclose(f);
         return n;
+}
+
+void cli_write_new_file(const char *path, const uint8_t *p, size_t n)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        size_t off = 0;
+
+        if (fd < 0)
+                cli_die(TB_EXIT_OTHER, "cannot create %s: %s%s", path,
+                        strerror(errno),
+                        errno == EEXIST ? " (refusing to overwrite it)" : "");
+        while (off < n) {
+                ssize_t w = write(fd, p + off, n - off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        close(fd);
+                        unlink(path);
+                        cli_die(TB_EXIT_OTHER, "writing %s: %s", path,
+                                strerror(errno));
+                }
+                off += (size_t)w;
+        }
+        if (fsync(fd) != 0 || close(fd) != 0) {
+                unlink(path);
+                cli_die(TB_EXIT_OTHER, "writing %s: %s", path, strerror(errno));
+        }
 }

@@ -30,33 +30,6 @@ struct link_mirror {
         struct tb_vkey admin; /* the admin key its genesis names */
 };
 
-static void link_write(const char *path, const uint8_t *p, size_t n)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        size_t off = 0;
-
-        if (fd < 0)
-                cli_die(TB_EXIT_OTHER, "cannot create %s: %s%s", path,
-                        strerror(errno),
-                        errno == EEXIST ? " (refusing to overwrite it)" : "");
-        while (off < n) {
-                ssize_t w = write(fd, p + off, n - off);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0) {
-                        close(fd);
-                        unlink(path);
-                        cli_die(TB_EXIT_OTHER, "writing %s: %s", path,
-                                strerror(errno));
-                }
-                off += (size_t)w;
-        }
-        if (fsync(fd) != 0 || close(fd) != 0) {
-                unlink(path);
-                cli_die(TB_EXIT_OTHER, "writing %s: %s", path, strerror(errno));
-        }
-}
-
 /* One side of a new link from a checkpoint file and its log's key. */
 static void link_side_file(const char *path, const char *which,
                            const struct tb_vkey *k, struct tb_link_log *side)
@@ -108,7 +81,7 @@ int cli_link_make(struct cli *cli, const struct cli_args *a)
         if (err != TB_OK)
                 cli_die(TB_EXIT_OTHER, "signing the link: %s",
                         tb_strerror(err));
-        link_write(out, note, len);
+        cli_write_new_file(out, note, len);
 
         const struct cli_out_field f[] = {
             CLI_STR("old_origin", l.old_log.key.name),

@@ -15,33 +15,6 @@
 #include "cli.h"
 #include "receipt.h"
 
-/* Write p[0..n) to a new file at path (never over an existing one). */
-static void receipt_write(const char *path, const uint8_t *p, size_t n)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        size_t off = 0;
-
-        if (fd < 0)
-                cli_die(TB_EXIT_OTHER, "cannot create %s: %s", path,
-                        strerror(errno));
-        while (off < n) {
-                ssize_t w = write(fd, p + off, n - off);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0) {
-                        close(fd);
-                        unlink(path);
-                        cli_die(TB_EXIT_OTHER, "writing %s: %s", path,
-                                strerror(errno));
-                }
-                off += (size_t)w;
-        }
-        if (fsync(fd) != 0 || close(fd) != 0) {
-                unlink(path);
-                cli_die(TB_EXIT_OTHER, "writing %s: %s", path, strerror(errno));
-        }
-}
-
 /* Why a receipt does not verify, as the person holding it needs to hear. */
 static void receipt_refuse(const char *path, enum tb_err err)
 {
@@ -168,7 +141,7 @@ int cli_receipt_make(struct cli *cli, const struct cli_args *a)
                         "the daemon's checkpoint holds control characters: "
                         "no receipt made");
         if (out != NULL)
-                receipt_write(out, text, n);
+                cli_write_new_file(out, text, n);
         if (a->value[CLI_OPT_SLIP] != NULL)
                 return cli_slip_print(cli, text, n, &rec, &cp,
                                       a->value[CLI_OPT_PNG]);

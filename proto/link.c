@@ -54,20 +54,12 @@ static int link_field(const uint8_t **line, size_t *n, const uint8_t **f,
         return 0;
 }
 
+/* A checkpoint's size, and never 0: a link names a tree with entries. */
 static int link_size(const uint8_t *s, size_t n, uint64_t *out)
 {
-        uint64_t v = 0;
+        uint64_t v;
 
-        if (n == 0 || (n > 1 && s[0] == '0'))
-                return -1;
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] < '0' || s[i] > '9')
-                        return -1;
-                if (v > (TB_MERKLE_SIZE_MAX - (uint64_t)(s[i] - '0')) / 10)
-                        return -1;
-                v = v * 10 + (uint64_t)(s[i] - '0');
-        }
-        if (v == 0)
+        if (tb_checkpoint_parse_size(s, n, &v) != 0 || v == 0)
                 return -1;
         *out = v;
         return 0;

@@ -326,7 +326,7 @@ static int next_line(const uint8_t *p, size_t len, size_t *off,
         return 0;
 }
 
-static int parse_size(const uint8_t *s, size_t n, uint64_t *out)
+int tb_checkpoint_parse_size(const uint8_t *s, size_t n, uint64_t *out)
 {
         uint64_t v = 0;
 
@@ -356,7 +356,7 @@ enum tb_err tb_checkpoint_parse(const uint8_t *text, size_t len,
         memcpy(cp->origin, line, line_len);
         cp->origin_len = line_len;
         if (next_line(text, len, &off, &line, &line_len) != 0 ||
-            parse_size(line, line_len, &cp->size) != 0)
+            tb_checkpoint_parse_size(line, line_len, &cp->size) != 0)
                 goto fail;
         if (next_line(text, len, &off, &line, &line_len) != 0 ||
             tb_b64_decode((const char *)line, line_len, cp->root,

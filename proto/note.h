@@ -134,6 +134,13 @@ TB_WUR enum tb_err tb_checkpoint_sign(const struct tb_checkpoint *cp,
                                       size_t cap, size_t *out_len);
 
 /*
+ * A checkpoint's tree size line, s[0..n) without its newline: decimal
+ * digits, no sign, no leading zero (but "0"), at most TB_MERKLE_SIZE_MAX.
+ * 0 and *out set, or -1.
+ */
+TB_WUR int tb_checkpoint_parse_size(const uint8_t *s, size_t n, uint64_t *out);
+
+/*
  * Open the signed checkpoint note[0..len) with the log's verifier key
  * (other signatures, such as witness cosignatures, are ignored), parse
  * it into *cp and check that its origin is the NUL-terminated `origin`.
