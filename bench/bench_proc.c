@@ -74,6 +74,55 @@ static int bench_proc_sum(const char *path, const char *const *names,
         return 0;
 }
 
+/* fn(dir, ctx) for each thread of pid, dir = "/proc/PID/task/TID"; stops
+ * at the first fn that fails.  0, or -1. */
+static int bench_proc_tasks(pid_t pid, int (*fn)(const char *dir, void *ctx),
+                            void *ctx)
+{
+        char path[64];
+        struct dirent *d;
+        DIR *dp;
+        int rc = 0;
+
+        snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+        if ((dp = opendir(path)) == NULL)
+                return -1;
+        while (rc == 0 && (d = readdir(dp)) != NULL) {
+                if (d->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/task/%.20s", (long)pid,
+                         d->d_name);
+                rc = fn(path, ctx);
+        }
+        if (closedir(dp) != 0)
+                rc = -1;
+        return rc;
+}
+
+/* One thread's children (their pids in DIR/children): CPU added to *ctx. */
+static int bench_proc_task_children(const char *dir, void *ctx)
+{
+        double *cpu_s = ctx;
+        char path[96];
+        unsigned long long child;
+        FILE *f;
+        int rc = 0;
+
+        snprintf(path, sizeof(path), "%s/children", dir);
+        if ((f = fopen(path, "r")) == NULL)
+                return -1;
+        while (rc == 0 && fscanf(f, "%llu", &child) == 1) {
+                double c, sys;
+                if (bench_proc_cpu((pid_t)child, &c, &sys, NULL) == 0)
+                        *cpu_s += c;
+                else
+                        rc = -1;
+        }
+        if (fclose(f) != 0)
+                rc = -1;
+        return rc;
+}
+
 /*
  * The CPU time of pid's children (timebankd's signer process): the pids
  * listed in /proc/PID/task/TID/children.  Reaped children are not counted,
@@ -81,72 +130,41 @@ static int bench_proc_sum(const char *path, const char *const *names,
  */
 static int bench_proc_children_cpu(pid_t pid, double *cpu_s)
 {
-        char path[96];
-        struct dirent *d;
-        DIR *dp;
-        int rc = 0;
-
         *cpu_s = 0;
-        snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
-        if ((dp = opendir(path)) == NULL)
-                return -1;
-        while (rc == 0 && (d = readdir(dp)) != NULL) {
-                unsigned long long child;
-                FILE *f;
+        return bench_proc_tasks(pid, bench_proc_task_children, cpu_s);
+}
 
-                if (d->d_name[0] == '.')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children",
-                         (long)pid, d->d_name);
-                if ((f = fopen(path, "r")) == NULL) {
-                        rc = -1;
-                        break;
-                }
-                while (rc == 0 && fscanf(f, "%llu", &child) == 1) {
-                        double c, sys;
-                        if (bench_proc_cpu((pid_t)child, &c, &sys, NULL) == 0)
-                                *cpu_s += c;
-                        else
-                                rc = -1;
-                }
-                if (fclose(f) != 0)
-                        rc = -1;
-        }
-        if (closedir(dp) != 0)
-                rc = -1;
-        return rc;
+struct bench_ctxsw {
+        uint64_t vol, invol;
+};
+
+/* One thread's context switches (DIR/status), added to *ctx. */
+static int bench_proc_task_ctxsw(const char *dir, void *ctx)
+{
+        static const char *const v[] = {"voluntary_ctxt_switches:", NULL};
+        static const char *const nv[] = {"nonvoluntary_ctxt_switches:", NULL};
+        struct bench_ctxsw *sw = ctx;
+        char path[96];
+        uint64_t a, b;
+
+        snprintf(path, sizeof(path), "%s/status", dir);
+        /* a thread may end between readdir and open: skip it */
+        if (bench_proc_sum(path, v, &a) != 0 ||
+            bench_proc_sum(path, nv, &b) != 0)
+                return 0;
+        sw->vol += a;
+        sw->invol += b;
+        return 0;
 }
 
 /* Context switches of every thread of pid (/proc/PID/task/TID/status). */
 static int bench_proc_ctxsw(pid_t pid, uint64_t *vol, uint64_t *invol)
 {
-        static const char *const v[] = {"voluntary_ctxt_switches:", NULL};
-        static const char *const nv[] = {"nonvoluntary_ctxt_switches:", NULL};
-        char path[96];
-        struct dirent *d;
-        DIR *dp;
-        int rc = 0;
+        struct bench_ctxsw sw = {0, 0};
+        int rc = bench_proc_tasks(pid, bench_proc_task_ctxsw, &sw);
 
-        *vol = *invol = 0;
-        snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
-        if ((dp = opendir(path)) == NULL)
-                return -1;
-        while (rc == 0 && (d = readdir(dp)) != NULL) {
-                uint64_t a, b;
-
-                if (d->d_name[0] == '.')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/status",
-                         (long)pid, d->d_name);
-                /* a thread may end between readdir and open: skip it */
-                if (bench_proc_sum(path, v, &a) != 0 ||
-                    bench_proc_sum(path, nv, &b) != 0)
-                        continue;
-                *vol += a;
-                *invol += b;
-        }
-        if (closedir(dp) != 0)
-                rc = -1;
+        *vol = sw.vol;
+        *invol = sw.invol;
         return rc;
 }
 
