@@ -62,6 +62,15 @@ static void again(struct tctx *c, const struct sent *s, int line)
 }
 #define AGAIN(c, s) again(c, s, __LINE__)
 
+/* The last answer's detail names "seq N" (a REQUEST_ID_REUSED's). */
+static int names_seq(const struct tctx *c, uint64_t seq)
+{
+        char want[64];
+
+        snprintf(want, sizeof(want), "seq %llu", (unsigned long long)seq);
+        return strstr(c->res.detail, want) != NULL;
+}
+
 static struct tb_entry service(struct tctx *c, const struct tkey *k,
                                const char *account, int64_t start,
                                unsigned minutes)
@@ -164,12 +173,7 @@ static void test_retry_outcomes(void)
         e2.u.service.minutes = 11;
         len = t_sign(&e2, &c.rec, buf);
         CHECK_ERR(t_apply(&c, buf, len), TB_ST_REQUEST_ID_REUSED);
-        {
-                char want[64];
-                snprintf(want, sizeof(want), "seq %llu",
-                         (unsigned long long)mine.first.seq);
-                CHECK(strstr(c.res.detail, want) != NULL);
-        }
+        CHECK(names_seq(&c, mine.first.seq));
         /* another terminal with the same request id is another request */
         e2 = e;
         memcpy(e2.signer, c.other.pk, TB_PUBKEY_SIZE);
@@ -183,12 +187,7 @@ static void test_retry_outcomes(void)
         e2.u.service.minutes = 12;
         len = t_sign(&e2, &c.other, buf);
         CHECK_ERR(t_apply(&c, buf, len), TB_ST_REQUEST_ID_REUSED);
-        {
-                char want[64];
-                snprintf(want, sizeof(want), "seq %llu",
-                         (unsigned long long)theirs.first.seq);
-                CHECK(strstr(c.res.detail, want) != NULL);
-        }
+        CHECK(names_seq(&c, theirs.first.seq));
 
         /* a refusal remembered, then retried with the same and with a
          * changed body */
