@@ -50,6 +50,7 @@ static size_t ndone;
 static char *out;
 static size_t out_len, out_cap;
 
+static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void emit(const char *fmt, ...)
 {
         va_list ap;
