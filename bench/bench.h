@@ -139,7 +139,8 @@ struct bench_series {
 };
 
 struct bench_run {
-        double seconds; /* from the first send to the last answer */
+        double seconds;    /* from the first send to the last answer */
+        uint64_t received; /* bytes of answers read from the daemon */
         struct bench_series kind[BENCH_KINDS];
 };
 
@@ -182,7 +183,8 @@ struct bench_proc {
         double cpu_s;         /* utime + stime */
         double sys_s;         /* stime: the kernel's share, on our behalf */
         uint64_t minflt;      /* minor page faults (a page mapped again) */
-        uint64_t write_bytes; /* /proc/PID/io */
+        uint64_t write_bytes; /* /proc/PID/io: pages dirtied (folios) */
+        uint64_t wchar;       /* /proc/PID/io: bytes passed to write calls */
         uint64_t hwm_kib;     /* VmHWM */
         uint64_t rss_kib;     /* VmRSS */
         uint64_t private_kib; /* Private_Clean + Private_Dirty + _Hugetlb */

@@ -186,6 +186,8 @@ static int bench_recv(struct bench_loop *lp, struct bench_conn *k)
                 uint64_t now = bench_now_ns();
                 size_t at = 0;
 
+                lp->run->received += (uint64_t)n;
+
                 while (at < (size_t)n) {
                         const uint8_t *frame;
                         size_t used, flen;

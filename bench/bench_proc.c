@@ -171,6 +171,7 @@ static int bench_proc_ctxsw(pid_t pid, uint64_t *vol, uint64_t *invol)
 void bench_proc_read(pid_t pid, struct bench_proc *p)
 {
         static const char *const io[] = {"write_bytes:", NULL};
+        static const char *const wchar[] = {"wchar:", NULL};
         static const char *const hwm[] = {"VmHWM:", NULL};
         static const char *const rss[] = {"VmRSS:", NULL};
         static const char *const priv[] = {
@@ -187,7 +188,8 @@ void bench_proc_read(pid_t pid, struct bench_proc *p)
         p->ok_ctxsw =
             bench_proc_ctxsw(pid, &p->ctxsw_vol, &p->ctxsw_invol) == 0;
         snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
-        p->ok_io = bench_proc_sum(path, io, &p->write_bytes) == 0;
+        p->ok_io = bench_proc_sum(path, io, &p->write_bytes) == 0 &&
+                   bench_proc_sum(path, wchar, &p->wchar) == 0;
         snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
         p->ok_mem = bench_proc_sum(path, hwm, &p->hwm_kib) == 0 &&
                     bench_proc_sum(path, rss, &p->rss_kib) == 0;
