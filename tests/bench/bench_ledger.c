@@ -13,7 +13,12 @@
  * at the final size, and the quick self-check of ledger_open.  -r scatters
  * the accounts: consecutive services credit accounts far apart in key
  * order (as many terminals serving different people would), instead of
- * neighbours.  -R only times the reads, on the ledger a run left in dir
+ * neighbours, so that a batch of b services lands on about b different
+ * leaves of `accounts` while b is well below its leaves (2,703 at 100,000
+ * accounts): the case that costs a 4 KiB page per entry (docs/performance.md,
+ * "Bytes written per entry: what the account rows cost"; preload
+ * liblmdb_pages.so, tests/bench/lmdb_pages.c, for the bytes per database).
+ * -R only times the reads, on the ledger a run left in dir
  * (to compare two builds on the same data, one after the other).  Entries are
  * passed as pre-verified, as the daemon does (it checks signatures on worker
  * threads); -V makes the writer verify them too.  -b changes the batch size
