@@ -47,8 +47,8 @@
  * (tests/bench/lmdb_pages.awk does).  It reads LMDB 0.9's page layout as
  * built for x86-64 (4 KiB pages, little-endian, 64-bit page numbers), and
  * its sums must equal the wchar the programs report (they did, to the
- * byte, in every run of docs/performance.md): a page it could not place
- * counts as "other".
+ * digits printed, in every run of docs/performance.md): a page it could
+ * not place counts as "other".
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
