@@ -308,6 +308,9 @@ static int batch_once(struct ledger *l, const struct ledger_item *items,
         if (size != start) {
                 ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, size);
                 /* below the maximum, growing the map makes that room */
+                /* the account rows behind, if a flush is due: before
+                 * the room is reserved, so that the room comes after */
+                ledger_accounts_before_commit(&t, size, 0);
                 if (!(flags & LEDGER_BATCH_NO_CHECKPOINT) &&
                     l->map_size + CHECKPOINT_ROOM > l->opt.map_max)
                         reserve_checkpoint_room(l, &t);
