@@ -525,7 +525,7 @@ enum ledger_err ledger_open_format(const char *dir,
         struct tb_vkey stored, pub;
         struct ledger_txn t;
         char path[PATH_MAX];
-        uint64_t version, redone = 0;
+        uint64_t version;
         enum ledger_err err;
         int rc, dead;
 
@@ -587,7 +587,7 @@ enum ledger_err ledger_open_format(const char *dir,
         }
         /* the rows of entries a crash left behind (format 4) */
         if (version == LEDGER_FORMAT_VERSION &&
-            (err = ledger_accounts_catch_up(l, &redone)) &&
+            (err = ledger_accounts_catch_up(l, &l->accounts_redone)) &&
             !l->opt.skip_quick_check)
                 goto fail; /* (the full check reports what differs) */
         /* an older format is only read (the upgrade): no checkpoint added */

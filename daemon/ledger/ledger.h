@@ -289,6 +289,13 @@ TB_WUR enum ledger_err ledger_apply_batch(struct ledger *l,
 
 /* The ledger's origin (its log key's name), NUL-terminated; valid until
  * ledger_close().  What terminals sign for (tb_entry_verify's origin). */
+/*
+ * How many entries' account rows ledger_open() derived again from the log
+ * (format 4: rows written behind and lost in a crash; 0 after a clean
+ * close).
+ */
+uint64_t ledger_accounts_redone(const struct ledger *l);
+
 const char *ledger_origin(const struct ledger *l);
 
 /* The log's verifier key text (name+id+base64), valid until close. */

@@ -642,6 +642,11 @@ enum ledger_err ledger_accounts_catch_up(struct ledger *l, uint64_t *redone)
         return ledger_txn_err(rc);
 }
 
+uint64_t ledger_accounts_redone(const struct ledger *l)
+{
+        return l->accounts_redone;
+}
+
 enum ledger_err ledger_accounts_flush_locked(struct ledger *l)
 {
         struct ledger_txn t;

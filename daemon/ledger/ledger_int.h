@@ -77,6 +77,7 @@ struct ledger {
         atomic_uint readers;          /* read transactions open now */
         struct ledger_acache *ac;     /* the account rows written behind
                                          (ledger_accounts.c) */
+        uint64_t accounts_redone;     /* by the catch-up at open */
         struct ledger_test_hooks hooks;
 };
 
