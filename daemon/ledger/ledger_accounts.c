@@ -59,13 +59,30 @@ struct atab {
         size_t nheads; /* a power of two, >= cap */
 };
 
+/* An accepted entry's idem row behind: its key and seq.  Only the writer
+ * looks at them (retries are answered in the batch's transaction). */
+struct irow {
+        uint8_t key[LEDGER_IDEM_KEY_SIZE];
+        uint32_t next;
+        uint64_t seq;
+};
+
+struct itab {
+        struct irow *rows;
+        size_t n, cap;
+        uint32_t *heads;
+        size_t nheads;
+};
+
 struct ledger_acache {
         pthread_mutex_t mu;
-        struct atab live;       /* committed, not yet in the database */
-        struct atab pend;       /* the open write transaction's */
-        uint64_t through;       /* meta accounts_through: every entry below it
-                                   is in the database's rows */
-        uint64_t fresh;         /* rows of live not in the database */
+        struct itab ilive, ipend; /* idem rows behind, and the open
+                                     transaction's */
+        struct atab live;         /* committed, not yet in the database */
+        struct atab pend;         /* the open write transaction's */
+        uint64_t through;         /* meta accounts_through: every entry below it
+                                     is in the database's rows */
+        uint64_t fresh;           /* rows of live not in the database */
         int flushing;           /* the open write transaction flushes: its rows
                                    marked flushed leave live when it commits */
         uint64_t flush_through; /* ... and through becomes this */
@@ -172,6 +189,167 @@ static struct arow *tab_put(struct atab *t, const struct tb_balance_info *a,
         return r;
 }
 
+/* ------------------------------------------------- the idem rows behind */
+
+static uint32_t hash_key(const uint8_t *k)
+{
+        uint32_t h = 2166136261u;
+
+        for (size_t i = 0; i < LEDGER_IDEM_KEY_SIZE; i++)
+                h = (h ^ k[i]) * 16777619u;
+        return h;
+}
+
+static struct irow *itab_find(const struct itab *t, const uint8_t *key)
+{
+        uint32_t i;
+
+        if (t->n == 0)
+                return NULL;
+        for (i = t->heads[hash_key(key) & (t->nheads - 1)]; i != NIL;
+             i = t->rows[i].next)
+                if (memcmp(t->rows[i].key, key, LEDGER_IDEM_KEY_SIZE) == 0)
+                        return &t->rows[i];
+        return NULL;
+}
+
+static void itab_clear(struct itab *t)
+{
+        t->n = 0;
+        if (t->heads)
+                memset(t->heads, 0xff, t->nheads * sizeof(*t->heads));
+}
+
+static void itab_free(struct itab *t)
+{
+        free(t->rows);
+        free(t->heads);
+        memset(t, 0, sizeof(*t));
+}
+
+/* Room for `want` rows: 0, or ENOMEM. */
+static int itab_reserve(struct itab *t, size_t want)
+{
+        struct irow *rows;
+        size_t cap, nheads, i;
+        uint32_t *heads, h;
+
+        if (want > t->cap) {
+                for (cap = t->cap ? t->cap : 256; cap < want; cap *= 2)
+                        ;
+                if (cap >= NIL ||
+                    !(rows = realloc(t->rows, cap * sizeof(*rows))))
+                        return ENOMEM;
+                t->rows = rows;
+                t->cap = cap;
+                if (t->nheads < cap) {
+                        for (nheads = t->nheads ? t->nheads : 256; nheads < cap;
+                             nheads *= 2)
+                                ;
+                        if (!(heads = malloc(nheads * sizeof(*heads))))
+                                return ENOMEM;
+                        memset(heads, 0xff, nheads * sizeof(*heads));
+                        for (i = 0; i < t->n; i++) {
+                                h = hash_key(rows[i].key) &
+                                    (uint32_t)(nheads - 1);
+                                rows[i].next = heads[h];
+                                heads[h] = (uint32_t)i;
+                        }
+                        free(t->heads);
+                        t->heads = heads;
+                        t->nheads = nheads;
+                }
+        }
+        return 0;
+}
+
+/* key's row set to seq (made if missing): 0, or ENOMEM. */
+static int itab_put(struct itab *t, const uint8_t *key, uint64_t seq)
+{
+        struct irow *r = itab_find(t, key);
+        uint32_t h;
+
+        if (r) {
+                r->seq = seq;
+                return 0;
+        }
+        if (itab_reserve(t, t->n + 1))
+                return ENOMEM;
+        r = &t->rows[t->n];
+        memcpy(r->key, key, LEDGER_IDEM_KEY_SIZE);
+        r->seq = seq;
+        h = hash_key(key) & (uint32_t)(t->nheads - 1);
+        r->next = t->heads[h];
+        t->heads[h] = (uint32_t)t->n++;
+        return 0;
+}
+
+void ledger_idem_stage(struct ledger_txn *t, const uint8_t *key, size_t klen,
+                       uint64_t seq)
+{
+        if (t->rc)
+                return;
+        if (klen != LEDGER_IDEM_KEY_SIZE) {
+                ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+                return;
+        }
+        /* and room in ilive, so that the commit's merge cannot fail */
+        if (itab_put(&t->l->ac->ipend, key, seq) ||
+            itab_reserve(&t->l->ac->ilive,
+                         t->l->ac->ilive.n + t->l->ac->ipend.n))
+                ledger_txn_fail(t, ENOMEM);
+}
+
+int ledger_idem_behind(struct ledger_txn *t, const uint8_t *key, size_t klen,
+                       uint64_t *seq)
+{
+        struct ledger_acache *c = t->l->ac;
+        const struct irow *r;
+
+        if (!c || klen != LEDGER_IDEM_KEY_SIZE)
+                return 0;
+        if (!(r = itab_find(&c->ipend, key)) &&
+            !(r = itab_find(&c->ilive, key)))
+                return 0;
+        *seq = r->seq;
+        return 1;
+}
+
+static int by_key(const void *x, const void *y)
+{
+        const struct irow *const *a = x, *const *b = y;
+
+        return memcmp((*a)->key, (*b)->key, LEDGER_IDEM_KEY_SIZE);
+}
+
+/* Every idem row behind and staged into t's database, in key order (so
+ * that those after the database's last key are appended, filling pages). */
+static void idem_flush_into(struct ledger_txn *t)
+{
+        struct ledger_acache *c = t->l->ac;
+        size_t n = c->ilive.n + c->ipend.n, i, k = 0;
+        struct irow **order;
+
+        if (n == 0)
+                return;
+        if (!(order = malloc(n * sizeof(*order)))) {
+                ledger_txn_fail(t, ENOMEM);
+                return;
+        }
+        for (i = 0; i < c->ilive.n; i++)
+                if (!itab_find(&c->ipend, c->ilive.rows[i].key))
+                        order[k++] = &c->ilive.rows[i];
+        for (i = 0; i < c->ipend.n; i++)
+                order[k++] = &c->ipend.rows[i];
+        qsort(order, k, sizeof(*order), by_key);
+        for (i = 0; i < k && !t->rc; i++)
+                ledger_store_idem_row_put(t, order[i]->key,
+                                          LEDGER_IDEM_KEY_SIZE, order[i]->seq);
+        free(order);
+}
+
+/* -------------------------------------------------- the account rows */
+
 int ledger_accounts_new(struct ledger *l)
 {
         struct ledger_acache *c = calloc(1, sizeof(*c));
@@ -194,6 +372,8 @@ void ledger_accounts_free(struct ledger *l)
                 return;
         tab_free(&c->live);
         tab_free(&c->pend);
+        itab_free(&c->ilive);
+        itab_free(&c->ipend);
         free(c->order);
         pthread_mutex_destroy(&c->mu);
         free(c);
@@ -295,7 +475,10 @@ static int by_account(const void *x, const void *y)
  * copies stay few.  Rows written are marked; accounts_through becomes the
  * oldest change of the rows still behind.
  */
-static void flush_into(struct ledger_txn *t, uint64_t size, int all)
+enum flush_mode { FLUSH_IDEM, FLUSH_CHUNK, FLUSH_ALL };
+
+static void flush_into(struct ledger_txn *t, uint64_t size,
+                       enum flush_mode mode)
 {
         struct ledger_acache *c = t->l->ac;
         size_t n = 0, i, k, start = 0, lo, hi, chunk;
@@ -321,7 +504,10 @@ static void flush_into(struct ledger_txn *t, uint64_t size, int all)
         chunk = t->l->opt.accounts_behind / 8;
         if (chunk == 0)
                 chunk = 1;
-        if (all || t->l->opt.accounts_behind == 0 || chunk >= n) {
+        if (mode == FLUSH_IDEM) {
+                chunk = 0;
+        } else if (mode == FLUSH_ALL || t->l->opt.accounts_behind == 0 ||
+                   chunk >= n) {
                 chunk = n;
         } else {
                 qsort(c->order, n, sizeof(*c->order), by_account);
@@ -347,6 +533,9 @@ static void flush_into(struct ledger_txn *t, uint64_t size, int all)
                         through = r->first;
                 }
         }
+        /* every idem row behind, whatever the mode: then none has a seq
+         * below the new accounts_through */
+        idem_flush_into(t);
         ledger_store_meta_uint_put(t, LEDGER_STORE_ACCOUNTS_THROUGH, through);
         c->flushing = 1;
         c->flush_through = through;
@@ -356,16 +545,27 @@ void ledger_accounts_before_commit(struct ledger_txn *t, uint64_t size,
                                    int force)
 {
         struct ledger_acache *c = t->l->ac;
-        uint64_t through, rows;
+        uint64_t through, rows, idem;
+        enum flush_mode mode;
         int stale;
 
         if (!c || t->rc || !writer_through(t, &through))
                 return;
         rows = c->live.n + c->pend.n;
+        idem = c->ilive.n + c->ipend.n;
         stale = size - through >= LEDGER_ACCOUNTS_ENTRIES;
-        if (force ? rows > 0 || through != size
-                  : stale || (rows > 0 && rows >= t->l->opt.accounts_behind))
-                flush_into(t, size, force || stale);
+        if (force || stale)
+                mode = FLUSH_ALL;
+        else if (rows > 0 && rows >= t->l->opt.accounts_behind)
+                mode = FLUSH_CHUNK;
+        else if (idem > 0 &&
+                 (idem >= LEDGER_IDEM_BEHIND || t->l->opt.accounts_behind == 0))
+                mode = FLUSH_IDEM;
+        else
+                return;
+        if (force && rows == 0 && idem == 0 && through == size)
+                return;
+        flush_into(t, size, mode);
 }
 
 /* Drop live's rows that the committed flush wrote (under mu). */
@@ -427,12 +627,24 @@ void ledger_accounts_end(struct ledger *l, int committed)
                         c->through = c->flush_through;
                 }
                 LEDGER_MUST(pthread_mutex_unlock(&c->mu));
+                /* the writer's alone: no lock */
+                if (c->flushing) {
+                        itab_clear(&c->ilive);
+                } else {
+                        for (i = 0; i < c->ipend.n; i++)
+                                /* never ENOMEM: ledger_idem_stage() made
+                                 * room */
+                                if (itab_put(&c->ilive, c->ipend.rows[i].key,
+                                             c->ipend.rows[i].seq))
+                                        abort();
+                }
         } else if (c->flushing) {
                 for (i = 0; i < c->live.n; i++)
                         c->live.rows[i].flushed = 0;
         }
         c->flushing = 0;
         tab_clear(&c->pend);
+        itab_clear(&c->ipend);
 }
 
 void ledger_accounts_peek(struct ledger *l, const char *account,
@@ -589,13 +801,14 @@ static int logged(struct ledger_txn *t, uint64_t seq, struct tb_record *r)
         return !t->rc;
 }
 
-enum ledger_err ledger_accounts_catch_up(struct ledger *l, uint64_t *redone)
+static int catch_up_once(struct ledger *l, uint64_t *redone)
 {
         struct ledger_txn t;
         struct ledger_store_history h;
         struct tb_record r, o;
         struct tb_balance_info a;
         struct ledger_store_services sv;
+        struct ledger_store_idem d;
         const char *acct[2];
         uint64_t through = 0, size = 0, seq, by;
         size_t i, n;
@@ -603,7 +816,7 @@ enum ledger_err ledger_accounts_catch_up(struct ledger *l, uint64_t *redone)
 
         *redone = 0;
         if ((rc = ledger_txn_begin(&t, l, 0)))
-                return ledger_txn_err(rc);
+                return rc;
         l->ac->through_known = 0;
         ledger_txn_require(
             &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &size));
@@ -625,6 +838,19 @@ enum ledger_err ledger_accounts_catch_up(struct ledger *l, uint64_t *redone)
                         if (!logged(&t, r.entry.u.reverse.seq, &o))
                                 break;
                 }
+                /* its idem row, if the crash took it (accepted rows
+                 * are written behind too) */
+                if (ledger_store_idem_get(&t, r.entry.signer,
+                                          r.entry.request_id, &d)) {
+                        if (d.status != TB_ST_OK || d.seq != seq)
+                                ledger_txn_fail(&t, LEDGER_TXN_E_CORRUPT);
+                } else if (!t.rc) {
+                        memset(&d, 0, sizeof(d));
+                        d.status = TB_ST_OK;
+                        d.seq = seq;
+                        ledger_store_idem_put(&t, r.entry.signer,
+                                              r.entry.request_id, &d);
+                }
                 n = touched(&r.entry, &o, acct);
                 for (i = 0; i < n && !t.rc; i++) {
                         /* a flush that wrote the row after seq has it */
@@ -638,8 +864,25 @@ enum ledger_err ledger_accounts_catch_up(struct ledger *l, uint64_t *redone)
                 (*redone)++;
         }
         ledger_accounts_before_commit(&t, size, 1);
-        rc = ledger_txn_commit(&t);
+        return ledger_txn_commit(&t);
+}
+
+/* Run once(l, arg) again after growing the map while it finds it full. */
+static enum ledger_err growing(struct ledger *l,
+                               int (*once)(struct ledger *, uint64_t *),
+                               uint64_t *arg)
+{
+        int rc;
+
+        while ((rc = once(l, arg)) == MDB_MAP_FULL)
+                if ((rc = ledger_batch_grow(l)))
+                        break;
         return ledger_txn_err(rc);
+}
+
+enum ledger_err ledger_accounts_catch_up(struct ledger *l, uint64_t *redone)
+{
+        return growing(l, catch_up_once, redone);
 }
 
 uint64_t ledger_accounts_redone(const struct ledger *l)
@@ -647,19 +890,24 @@ uint64_t ledger_accounts_redone(const struct ledger *l)
         return l->accounts_redone;
 }
 
-enum ledger_err ledger_accounts_flush_locked(struct ledger *l)
+static int flush_once(struct ledger *l, uint64_t *unused)
 {
         struct ledger_txn t;
         uint64_t size;
         int rc;
 
-        if (!l->ac || l->ac->live.n == 0)
-                return LEDGER_OK;
+        (void)unused;
         if ((rc = ledger_txn_begin(&t, l, 0)))
-                return ledger_txn_err(rc);
+                return rc;
         ledger_txn_require(
             &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &size));
         ledger_accounts_before_commit(&t, size, 1);
-        rc = ledger_txn_commit(&t);
-        return ledger_txn_err(rc);
+        return ledger_txn_commit(&t);
+}
+
+enum ledger_err ledger_accounts_flush_locked(struct ledger *l)
+{
+        if (!l->ac || (l->ac->live.n == 0 && l->ac->ilive.n == 0))
+                return LEDGER_OK;
+        return growing(l, flush_once, NULL);
 }

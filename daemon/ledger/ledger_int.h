@@ -270,6 +270,10 @@ TB_WUR enum ledger_err ledger_idem_logged(struct ledger_txn *t,
  */
 TB_WUR enum ledger_err ledger_batch_checkpoint(struct ledger *l);
 
+/* The writer, after MDB_MAP_FULL: double the map (up to its maximum);
+ * returns an LMDB code (MDB_MAP_FULL at the maximum). */
+int ledger_batch_grow(struct ledger *l);
+
 /* ledger_open(), also of an older storage format when format is not NULL
  * (*format gets it): for ledger_upgrade() only, which reads such a ledger's
  * log, checkpoints and idempotency records and nothing else. */
@@ -314,6 +318,9 @@ TB_WUR enum ledger_err ledger_env_attach(const char *dir, int rdonly,
  * ledger_accounts_catch_up() redoes after a crash.
  */
 #define LEDGER_ACCOUNTS_ENTRIES 131072
+/* Accepted entries' idem rows are written behind too, all of them at a
+ * time, when this many are behind (or with any flush of account rows). */
+#define LEDGER_IDEM_BEHIND 4096
 int ledger_accounts_new(struct ledger *l); /* 0 or ENOMEM */
 void ledger_accounts_free(struct ledger *l);
 /* In the writer, before a write transaction that ends at tree size `size`

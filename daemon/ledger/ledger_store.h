@@ -208,6 +208,20 @@ struct ledger_store_idem {
         uint8_t hash[TB_HASH_SIZE];
 };
 
+/*
+ * Format 4: in a write transaction, put of an accepted entry's row stages
+ * it behind (ledger_accounts.c), and get finds it there first; a refusal's
+ * row is written at once (it is not in the log).  _row_put is the
+ * database's accepted row itself, for the flush (key as idem_key makes
+ * it: LEDGER_IDEM_KEY_SIZE bytes).
+ */
+#define LEDGER_IDEM_KEY_SIZE (1 + TB_REQUEST_ID_SIZE + TB_PUBKEY_SIZE)
+void ledger_store_idem_row_put(struct ledger_txn *t, const uint8_t *key,
+                               size_t klen, uint64_t seq);
+void ledger_idem_stage(struct ledger_txn *t, const uint8_t *key, size_t klen,
+                       uint64_t seq);
+TB_WUR int ledger_idem_behind(struct ledger_txn *t, const uint8_t *key,
+                              size_t klen, uint64_t *seq);
 void ledger_store_idem_put(struct ledger_txn *t,
                            const uint8_t pk[TB_PUBKEY_SIZE],
                            const uint8_t rid[TB_REQUEST_ID_SIZE],

@@ -93,7 +93,7 @@ static unsigned op(struct tctx *c, struct gen *g)
 
                 st = t_service(c, &c->rec, a, g->next_start[i], minutes, "");
                 g->next_start[i] += (int64_t)minutes * 60 + 60;
-                if (st == TB_ST_OK)
+                if (st == TB_ST_OK || st == TB_ST_DUPLICATE)
                         g->last_service = c->res.seq;
                 return st;
         }
@@ -214,12 +214,15 @@ static void test_crash(uint32_t behind)
         setup(&x, behind);
         gen_init(&gr, 7 + behind);
         for (round = 0; round < 3; round++) {
-                struct gen gx = gr;
+                struct gen gx = gr, gy = gr;
+                struct tctx y;
+                unsigned again = 0;
 
                 ledger_close(x.l);
                 x.l = NULL;
                 x.rid = 1000000 * (round + 1); /* the child's request ids:
                                                   never one used before */
+                y = x; /* to sign the child's requests again, below */
                 fflush(NULL);
                 pid = fork();
                 if (pid == 0) {
@@ -244,6 +247,22 @@ static void test_crash(uint32_t behind)
                 CHECK(same_accounts(&ref, &x));
                 CHECK_ERR(ledger_check_full(x.l, NULL, &rep), LEDGER_OK);
                 CHECK(rep.mismatches == 0);
+                /* every request of the child again: its idem rows were
+                 * behind too, and came back: nothing is credited twice */
+                y.l = x.l;
+                for (n = 0; n < 150; n++) {
+                        unsigned st2 = op(&y, &gy);
+
+                        CHECK(st2 != TB_ST_OK);
+                        again += st2 == TB_ST_DUPLICATE;
+                }
+                CHECK(again > 100);
+                {
+                        struct tb_status_info st3;
+
+                        CHECK(ledger_status(x.l, &st3) == LEDGER_OK &&
+                              st3.tree_size == st.tree_size);
+                }
                 /* the open flushed what it derived */
                 ledger_close(x.l);
                 CHECK(ledger_tamper_edit(x.dir, "meta", "accounts_through", 16,
