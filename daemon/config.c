@@ -99,6 +99,13 @@ static const struct setting settings[] = {
      "data.mdb read through LMDB's map, counted as its private memory); "
      "checked every second and, beyond, data.mdb is unmapped: its pages "
      "stay in the page cache (0: never)"},
+    {"accounts_behind", T_UINT, F(accounts_behind), 0, 1u << 22,
+     LEDGER_ACCOUNTS_BEHIND_DEFAULT, NULL,
+     "account rows kept in memory (about 180 bytes each) before they are "
+     "written to data.mdb, a run of neighbouring ids at a time: fewer "
+     "pages written per entry; a crash loses none of them (they are "
+     "derived again from the log at the next start); 0 writes each "
+     "batch's rows with it"},
     {"clock_skew", T_I64, F(clock_skew), 0, CONFIG_SKEW_MAX,
      LEDGER_SKEW_DEFAULT, NULL,
      "seconds a recorded service may end after the daemon's clock"},

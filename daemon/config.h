@@ -33,6 +33,7 @@ struct config {
         uint64_t map_size;         /* initial LMDB map size, bytes */
         uint64_t map_size_max;     /* the map grows up to this */
         uint64_t map_resident_max; /* bytes of the map kept mapped; 0: all */
+        unsigned accounts_behind;  /* account rows kept before a flush */
         int64_t clock_skew;        /* s a service may end after now */
         int64_t max_service_age;   /* s a service start may lie in the past */
         int log_level;             /* syslog priority */

@@ -174,6 +174,7 @@ static void ledger_options_from(struct ledger_options *o,
         o->map_max = cfg->map_size_max;
         o->clock_skew = cfg->clock_skew;
         o->max_age = cfg->max_service_age;
+        o->accounts_behind = cfg->accounts_behind;
 }
 
 /*
@@ -831,6 +832,12 @@ static int cmd_serve(int argc, char **argv, struct config *cfg)
                 (void)close(lockfd);
                 return TB_EXIT_FAIL;
         }
+        if (ledger_accounts_redone(l) > 0)
+                log_notice("the account rows of the last %" PRIu64
+                           " entries were not written before the daemon "
+                           "stopped (a crash or a kill); derived again from "
+                           "the log and written",
+                           ledger_accounts_redone(l));
         if (ledger_checkpoint(l, note, sizeof(note), &note_len, &size) !=
                 LEDGER_OK ||
             size < sp.start_size) {

@@ -58,7 +58,7 @@ static const char *const err_text[LEDGER_E__COUNT] = {
     [LEDGER_E_READERS] = "too many concurrent readers",
     [LEDGER_E_PANIC] = "LMDB panic: the environment is unusable, exit",
     [LEDGER_E_LMDB] = "LMDB error",
-    [LEDGER_E_UPGRADE] = ("ledger storage format 1 or 2 is no longer "
+    [LEDGER_E_UPGRADE] = ("ledger storage format 1, 2 or 3 is no longer "
                           "served: stop timebankd and run 'timebankd upgrade "
                           "-d DIR'"),
     [LEDGER_E_CRYPTO] = "signing or hashing failed",
@@ -82,6 +82,7 @@ void ledger_options_default(struct ledger_options *o)
         o->max_age = LEDGER_MAX_AGE_DEFAULT;
         o->sync = 1;
         o->points_per_hour = LEDGER_RATE_DEFAULT;
+        o->accounts_behind = LEDGER_ACCOUNTS_BEHIND_DEFAULT;
 }
 
 static int path_join(char *out, size_t cap, const char *dir, const char *name)
@@ -141,12 +142,18 @@ static struct ledger *ledger_alloc(const char *dir,
         if (l->opt.map_max < l->opt.map_initial)
                 l->opt.map_max = l->opt.map_initial;
         snprintf(l->dir, sizeof(l->dir), "%s", dir);
+        if (ledger_accounts_new(l)) {
+                free(l);
+                return NULL;
+        }
         if (pthread_mutex_init(&l->write_lock, NULL)) {
+                ledger_accounts_free(l);
                 free(l);
                 return NULL;
         }
         if (resize_lock_init(&l->resize_lock)) {
                 pthread_mutex_destroy(&l->write_lock);
+                ledger_accounts_free(l);
                 free(l);
                 return NULL;
         }
@@ -162,6 +169,13 @@ void ledger_close(struct ledger *l)
 {
         if (!l)
                 return;
+        /* the rows behind, written (a failure here only leaves them to
+         * the next open's catch-up) */
+        enum ledger_err flushed =
+            l->env ? ledger_accounts_flush_locked(l) : LEDGER_OK;
+
+        (void)flushed;
+        ledger_accounts_free(l);
         if (l->env)
                 mdb_env_close(l->env);
         if (l->owns_key)
@@ -289,6 +303,7 @@ enum ledger_err ledger_env_create(const char *dir, const char *origin,
         ledger_store_meta_origin_put(&t, origin);
         ledger_store_meta_log_vkey_put(&t, &l->vkey);
         ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, 0);
+        ledger_store_meta_uint_put(&t, LEDGER_STORE_ACCOUNTS_THROUGH, 0);
         if ((rc = ledger_txn_commit(&t))) {
                 err = ledger_txn_err(rc);
                 goto fail;
@@ -570,6 +585,11 @@ enum ledger_err ledger_open_format(const char *dir,
                 err = LEDGER_E_KEY;
                 goto fail;
         }
+        /* the rows of entries a crash left behind (format 4) */
+        if (version == LEDGER_FORMAT_VERSION &&
+            (err = ledger_accounts_catch_up(l, &l->accounts_redone)) &&
+            !l->opt.skip_quick_check)
+                goto fail; /* (the full check reports what differs) */
         /* an older format is only read (the upgrade): no checkpoint added */
         if (!l->opt.skip_quick_check && ((version == LEDGER_FORMAT_VERSION &&
                                           (err = ledger_batch_checkpoint(l))) ||

@@ -41,17 +41,18 @@
 #include "msg.h"
 #include "status.h"
 
-#define LEDGER_FORMAT_VERSION 3 /* of the LMDB schema (docs/storage.md) */
+#define LEDGER_FORMAT_VERSION 4 /* of the LMDB schema (docs/storage.md) */
 #define LEDGER_DETAIL_MAX     128
 #define LEDGER_KEY_FILE       "log.key" /* inside the data directory, 0600 */
 #define LEDGER_PUB_FILE       "log.pub" /* the log's verifier key, text */
 
 /* Defaults of struct ledger_options. */
-#define LEDGER_MAP_INITIAL_DEFAULT (16u << 20)          /* 16 MiB */
-#define LEDGER_MAP_MAX_DEFAULT     ((uint64_t)64 << 30) /* 64 GiB */
-#define LEDGER_SKEW_DEFAULT        300                  /* seconds */
-#define LEDGER_MAX_AGE_DEFAULT     (30 * 86400)         /* 30 days */
-#define LEDGER_RATE_DEFAULT        60                   /* points/hour */
+#define LEDGER_MAP_INITIAL_DEFAULT     (16u << 20)          /* 16 MiB */
+#define LEDGER_MAP_MAX_DEFAULT         ((uint64_t)64 << 30) /* 64 GiB */
+#define LEDGER_SKEW_DEFAULT            300                  /* seconds */
+#define LEDGER_MAX_AGE_DEFAULT         (30 * 86400)         /* 30 days */
+#define LEDGER_RATE_DEFAULT            60                   /* points/hour */
+#define LEDGER_ACCOUNTS_BEHIND_DEFAULT 32768 /* rows, about 5 MiB */
 
 enum ledger_err {
         LEDGER_OK = 0,
@@ -126,6 +127,9 @@ struct ledger_options {
                                  that fails the quick self-check, so that
                                  ledger_check_full() can report what
                                  differs; never serve such a ledger */
+        uint32_t accounts_behind; /* account rows kept in memory before
+                                 they are written (docs/storage.md, "Format
+                                 4"); 0 writes each batch's rows with it */
         const struct ledger_signer *signer; /* ledger_open only.  NULL (the
                                  default): read dir/log.key and sign in this
                                  process (init, check, tests); else sign
@@ -285,6 +289,13 @@ TB_WUR enum ledger_err ledger_apply_batch(struct ledger *l,
 
 /* The ledger's origin (its log key's name), NUL-terminated; valid until
  * ledger_close().  What terminals sign for (tb_entry_verify's origin). */
+/*
+ * How many entries' account rows ledger_open() derived again from the log
+ * (format 4: rows written behind and lost in a crash; 0 after a clean
+ * close).
+ */
+uint64_t ledger_accounts_redone(const struct ledger *l);
+
 const char *ledger_origin(const struct ledger *l);
 
 /* The log's verifier key text (name+id+base64), valid until close. */

@@ -308,6 +308,9 @@ static int batch_once(struct ledger *l, const struct ledger_item *items,
         if (size != start) {
                 ledger_store_meta_uint_put(&t, LEDGER_STORE_TREE_SIZE, size);
                 /* below the maximum, growing the map makes that room */
+                /* the account rows behind, if a flush is due: before
+                 * the room is reserved, so that the room comes after */
+                ledger_accounts_before_commit(&t, size, 0);
                 if (!(flags & LEDGER_BATCH_NO_CHECKPOINT) &&
                     l->map_size + CHECKPOINT_ROOM > l->opt.map_max)
                         reserve_checkpoint_room(l, &t);
@@ -374,7 +377,7 @@ static int checkpoint_once(struct ledger *l, enum ledger_err *err)
         return ledger_txn_commit(&t);
 }
 
-static int grow(struct ledger *l)
+int ledger_batch_grow(struct ledger *l)
 {
         MDB_envinfo info;
         uint64_t want;
@@ -400,7 +403,7 @@ static enum ledger_err checkpoint_locked(struct ledger *l)
         int rc;
 
         while ((rc = checkpoint_once(l, &err)) == MDB_MAP_FULL)
-                if ((rc = grow(l)))
+                if ((rc = ledger_batch_grow(l)))
                         break;
         return rc ? ledger_txn_err(rc) : err;
 }
@@ -488,7 +491,7 @@ enum ledger_err ledger_batch_apply(struct ledger *l,
                 rc = batch_once(l, items, n, results, flags);
                 if (rc != MDB_MAP_FULL)
                         break;
-                if ((rc = grow(l)))
+                if ((rc = ledger_batch_grow(l)))
                         break;
         }
         err = rc ? ledger_txn_err(rc) : LEDGER_OK;

@@ -353,8 +353,20 @@ enum ledger_err ledger_check_replay(struct ledger *l, struct ledger *r,
         c->r = r;
         c->rep = rep;
         c->same_format = same_format;
-        if ((err = ledger_txn_begin_read(l, &c->t)) == LEDGER_OK) {
-                if (!(err = replay(c)))
+        /* the snapshot compared holds every account row: the rows
+         * behind written first, and no batch between that and the
+         * snapshot (the write lock) */
+        LEDGER_MUST(pthread_mutex_lock(&l->write_lock));
+        if (!(err = ledger_accounts_flush_locked(l)))
+                err = ledger_txn_begin_read(l, &c->t);
+        LEDGER_MUST(pthread_mutex_unlock(&l->write_lock));
+        if (err == LEDGER_OK) {
+                if (!(err = replay(c))) {
+                        LEDGER_MUST(pthread_mutex_lock(&r->write_lock));
+                        err = ledger_accounts_flush_locked(r);
+                        LEDGER_MUST(pthread_mutex_unlock(&r->write_lock));
+                }
+                if (!err)
                         err = compare(c);
                 ledger_txn_end_read(&c->t);
         }

@@ -75,6 +75,9 @@ struct ledger {
         pthread_mutex_t write_lock;
         pthread_rwlock_t resize_lock; /* readers share, growth excludes */
         atomic_uint readers;          /* read transactions open now */
+        struct ledger_acache *ac;     /* the account rows written behind
+                                         (ledger_accounts.c) */
+        uint64_t accounts_redone;     /* by the catch-up at open */
         struct ledger_test_hooks hooks;
 };
 
@@ -88,6 +91,8 @@ struct ledger_txn {
         MDB_txn *txn;
         struct ledger *l;
         int rc;
+        int write; /* a write transaction: its account rows are staged
+                      (ledger_accounts.c) until it commits or aborts */
 };
 
 /* Sticky-error codes of ours, outside LMDB's range and errno values. */
@@ -265,6 +270,10 @@ TB_WUR enum ledger_err ledger_idem_logged(struct ledger_txn *t,
  */
 TB_WUR enum ledger_err ledger_batch_checkpoint(struct ledger *l);
 
+/* The writer, after MDB_MAP_FULL: double the map (up to its maximum);
+ * returns an LMDB code (MDB_MAP_FULL at the maximum). */
+int ledger_batch_grow(struct ledger *l);
+
 /* ledger_open(), also of an older storage format when format is not NULL
  * (*format gets it): for ledger_upgrade() only, which reads such a ledger's
  * log, checkpoints and idempotency records and nothing else. */
@@ -302,6 +311,48 @@ TB_WUR enum ledger_err ledger_env_create(const char *dir, const char *origin,
  */
 TB_WUR enum ledger_err ledger_env_attach(const char *dir, int rdonly,
                                          struct ledger **out);
+
+/*
+ * ledger_accounts.c: the account rows written behind (format 4).  A flush
+ * also comes after this many entries, whatever the rows: it bounds what
+ * ledger_accounts_catch_up() redoes after a crash.
+ */
+#define LEDGER_ACCOUNTS_ENTRIES 131072
+/* Accepted entries' idem rows are written behind too, all of them at a
+ * time, when this many are behind (or with any flush of account rows). */
+#define LEDGER_IDEM_BEHIND 4096
+int ledger_accounts_new(struct ledger *l); /* 0 or ENOMEM */
+void ledger_accounts_free(struct ledger *l);
+/* In the writer, before a write transaction that ends at tree size `size`
+ * commits: a flush of every row behind into it, if due (force: if any
+ * row is behind or accounts_through is not size). */
+void ledger_accounts_before_commit(struct ledger_txn *t, uint64_t size,
+                                   int force);
+/* ledger_txn.c, after a write transaction: publish its rows, or drop them. */
+void ledger_accounts_end(struct ledger *l, int committed);
+/* The writer (write lock held): flush every row behind in a transaction
+ * of its own. */
+TB_WUR enum ledger_err ledger_accounts_flush_locked(struct ledger *l);
+/* At open: the rows of the entries after accounts_through derived again
+ * from their records and history rows, and flushed; *redone entries. */
+TB_WUR enum ledger_err ledger_accounts_catch_up(struct ledger *l,
+                                                uint64_t *redone);
+/* For readers, before their read transaction: the row behind for account
+ * (found), and what the rows behind stand on. */
+struct ledger_accounts_peek {
+        int found;
+        struct tb_balance_info a;
+        uint64_t through; /* accounts_through under the rows behind */
+        uint64_t fresh;   /* rows behind that are not in the database */
+        int known;
+};
+void ledger_accounts_peek(struct ledger *l, const char *account,
+                          struct ledger_accounts_peek *p);
+/* In the reader's transaction begun after the peek: 1 if its snapshot's
+ * accounts are the ones the peek stood on, 0 if a flush came between (end
+ * the transaction and look again). */
+TB_WUR int ledger_accounts_peek_holds(struct ledger_txn *t,
+                                      const struct ledger_accounts_peek *p);
 
 /* ledger.c: remove what ledger_init() makes in dir (data.mdb, lock.mdb,
  * log.key, log.pub), for an init that failed half-way. */

@@ -43,19 +43,50 @@ const char *ledger_log_vkey(const struct ledger *l)
         return l->vkey_text;
 }
 
+/*
+ * A read transaction begun for account's row, into a: the row behind
+ * (ledger_accounts.c) if there is one, looked at before the snapshot is
+ * taken so that the snapshot holds its history, else the snapshot's row;
+ * *found 0 if neither (t->rc tells a failure from a missing account).
+ */
+static enum ledger_err begin_with_row(struct ledger *l, const char *account,
+                                      struct ledger_txn *t,
+                                      struct tb_balance_info *a, int *found)
+{
+        struct ledger_accounts_peek p;
+        enum ledger_err err;
+
+        for (;;) {
+                ledger_accounts_peek(l, account, &p);
+                if ((err = ledger_txn_begin_read(l, t)))
+                        return err;
+                if (ledger_accounts_peek_holds(t, &p))
+                        break;
+                ledger_txn_end_read(t);
+        }
+        if (p.found) {
+                *a = p.a;
+                *found = 1;
+        } else {
+                *found = ledger_store_accounts_get(t, account, a, NULL);
+        }
+        return LEDGER_OK;
+}
+
 enum ledger_err ledger_balance(struct ledger *l, const char *account,
                                struct tb_balance_info *out)
 {
         struct ledger_txn t;
         enum ledger_err err;
+        int found;
 
         if (!l || !account || !out ||
             tb_account_check(account,
                              strnlen(account, TB_ACCOUNT_ID_MAX + 1)) != TB_OK)
                 return LEDGER_E_INVALID;
-        if ((err = ledger_txn_begin_read(l, &t)))
+        if ((err = begin_with_row(l, account, &t, out, &found)))
                 return err;
-        if (!ledger_store_accounts_get(&t, account, out, NULL))
+        if (!found)
                 err = lookup_err(&t, LEDGER_E_NOT_FOUND);
         ledger_txn_end_read(&t);
         return err;
@@ -108,6 +139,7 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
         struct ledger_txn t;
         struct history_page pg;
         enum ledger_err err;
+        int found;
 
         if (!l || !account || !out || (!buf && cap) || limit == 0 ||
             limit > TB_HISTORY_MAX ||
@@ -115,9 +147,9 @@ enum ledger_err ledger_history(struct ledger *l, const char *account,
                              strnlen(account, TB_ACCOUNT_ID_MAX + 1)) != TB_OK)
                 return LEDGER_E_INVALID;
         memset(out, 0, sizeof(*out));
-        if ((err = ledger_txn_begin_read(l, &t)))
+        if ((err = begin_with_row(l, account, &t, &acct, &found)))
                 return err;
-        if (!ledger_store_accounts_get(&t, account, &acct, NULL)) {
+        if (!found) {
                 err = lookup_err(&t, LEDGER_E_NOT_FOUND);
                 goto done;
         }
@@ -348,6 +380,7 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
         MDB_envinfo info;
         struct stat fs;
         char path[PATH_MAX];
+        struct ledger_accounts_peek p;
         enum ledger_err err;
         int rc;
 
@@ -356,8 +389,14 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
         memset(out, 0, sizeof(*out));
         snprintf(out->origin, sizeof(out->origin), "%s", l->origin);
         snprintf(out->log_key, sizeof(out->log_key), "%s", l->vkey_text);
-        if ((err = ledger_txn_begin_read(l, &t)))
-                return err;
+        for (;;) {
+                ledger_accounts_peek(l, NULL, &p);
+                if ((err = ledger_txn_begin_read(l, &t)))
+                        return err;
+                if (ledger_accounts_peek_holds(&t, &p))
+                        break;
+                ledger_txn_end_read(&t);
+        }
         ledger_txn_require(
             &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE,
                                            &out->tree_size));
@@ -368,7 +407,8 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
             !ledger_store_meta_uint_get(&t, LEDGER_STORE_KEYS_REVOKED,
                                         &out->keys_revoked))
                 out->keys_active = out->keys_revoked = 0;
-        out->accounts = ledger_txn_count(&t, LEDGER_DB_ACCOUNTS);
+        /* those registered since the last flush are behind (format 4) */
+        out->accounts = ledger_txn_count(&t, LEDGER_DB_ACCOUNTS) + p.fresh;
         if (t.rc) {
                 err = ledger_txn_err(t.rc);
                 goto done;

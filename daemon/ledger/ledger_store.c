@@ -9,6 +9,7 @@
  * LMDB's byte order is numeric order; the account part of a composite key
  * carries its length so that one account's rows are one contiguous range.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "buf.h"
@@ -271,9 +272,9 @@ int ledger_store_checkpoints_last(struct ledger_txn *t, uint64_t *size,
                     &(a)->last_seq                                             \
         }
 
-void ledger_store_accounts_put(struct ledger_txn *t,
-                               const struct tb_balance_info *a,
-                               const struct ledger_store_services *sv)
+void ledger_store_accounts_row_put(struct ledger_txn *t,
+                                   const struct tb_balance_info *a,
+                                   const struct ledger_store_services *sv)
 {
         const uint64_t *f[] = ACCOUNT_FIELDS(a);
         struct row k, v;
@@ -288,9 +289,9 @@ void ledger_store_accounts_put(struct ledger_txn *t,
         row_put(t, LEDGER_DB_ACCOUNTS, &k.w, &v);
 }
 
-int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
-                              struct tb_balance_info *a,
-                              struct ledger_store_services *sv)
+int ledger_store_accounts_row_get(struct ledger_txn *t, const char *account,
+                                  struct tb_balance_info *a,
+                                  struct ledger_store_services *sv)
 {
         uint64_t *f[] = ACCOUNT_FIELDS(a);
         size_t i, len = strlen(account);
@@ -319,6 +320,35 @@ int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
                 return 0;
         }
         return 1;
+}
+
+/* A write transaction's rows go through the rows written behind
+ * (ledger_accounts.c); a read transaction's come from the database (the
+ * readers of ledger_read.c look at the rows behind themselves, before
+ * their transaction begins). */
+void ledger_store_accounts_put(struct ledger_txn *t,
+                               const struct tb_balance_info *a,
+                               const struct ledger_store_services *sv)
+{
+        if (t->write)
+                ledger_accounts_stage(t, a, sv);
+        else
+                ledger_txn_fail(t, EACCES);
+}
+
+int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
+                              struct tb_balance_info *a,
+                              struct ledger_store_services *sv)
+{
+        struct ledger_store_services ignored;
+        int found;
+
+        if (!sv)
+                sv = &ignored;
+        if (t->write && !t->rc &&
+            (found = ledger_accounts_behind_get(t, account, a, sv)) >= 0)
+                return found;
+        return ledger_store_accounts_row_get(t, account, a, sv);
 }
 
 /* -------------------------------------------------------------- history */
@@ -459,6 +489,12 @@ void ledger_store_idem_put(struct ledger_txn *t,
         struct tb_wbuf *w = row_init(&v);
 
         idem_key(&k, pk, rid);
+        /* format 4: an accepted entry's row is written behind (the log
+         * gives it back after a crash); a refusal's at once */
+        if (d->status == TB_ST_OK && t->write && t->l->ac) {
+                ledger_idem_stage(t, k.w.p, k.w.len, d->seq);
+                return;
+        }
         if (d->status == TB_ST_OK) {
                 tb_put_u64(w, d->seq);
         } else {
@@ -467,6 +503,16 @@ void ledger_store_idem_put(struct ledger_txn *t,
         }
         if (v.w.err != TB_OK)
                 ledger_txn_fail(t, LEDGER_TXN_E_RANGE);
+        ledger_txn_put_tail(t, LEDGER_DB_IDEM, &k.w, v.b, v.w.len);
+}
+
+void ledger_store_idem_row_put(struct ledger_txn *t, const uint8_t *key,
+                               size_t klen, uint64_t seq)
+{
+        struct row k, v;
+
+        tb_put_bytes(row_init(&k), key, klen);
+        tb_put_u64(row_init(&v), seq);
         ledger_txn_put_tail(t, LEDGER_DB_IDEM, &k.w, v.b, v.w.len);
 }
 
@@ -480,6 +526,11 @@ int ledger_store_idem_get(struct ledger_txn *t,
 
         memset(d, 0, sizeof(*d));
         idem_key(&k, pk, rid);
+        if (t->write && !t->rc &&
+            ledger_idem_behind(t, k.w.p, k.w.len, &d->seq)) {
+                d->status = TB_ST_OK;
+                return 1;
+        }
         if (!ledger_txn_get_row(t, LEDGER_DB_IDEM, &k.w, &r))
                 return 0;
         if (r.len == IDEM_OK_SIZE) {
@@ -639,6 +690,7 @@ static const struct {
     [LEDGER_STORE_TREE_SIZE] = {"tree_size", 8},
     [LEDGER_STORE_KEYS_ACTIVE] = {"keys_active", 8},
     [LEDGER_STORE_KEYS_REVOKED] = {"keys_revoked", 8},
+    [LEDGER_STORE_ACCOUNTS_THROUGH] = {"accounts_through", 8},
 };
 
 void ledger_store_meta_uint_put(struct ledger_txn *t,

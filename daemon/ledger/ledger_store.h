@@ -116,15 +116,41 @@ struct ledger_store_services {
                            account, reversed ones included; 0: none */
 };
 
+/*
+ * Format 4 writes the rows behind (ledger_accounts.c, docs/storage.md,
+ * "Format 4"): in a write transaction, put stages the row in memory and
+ * get finds the staged or not yet written row before the database's; a
+ * read transaction's get reads the database only, and its put fails.  The
+ * _row_ pair is the database's row itself (the flush, the catch-up, the
+ * readers).
+ */
 void ledger_store_accounts_put(struct ledger_txn *t,
                                const struct tb_balance_info *a,
                                const struct ledger_store_services *sv);
+void ledger_store_accounts_row_put(struct ledger_txn *t,
+                                   const struct tb_balance_info *a,
+                                   const struct ledger_store_services *sv);
 
 /* An account id of a length out of 1..TB_ACCOUNT_ID_MAX is not found.  sv
  * may be NULL (the readers, which need only a). */
 TB_WUR int ledger_store_accounts_get(struct ledger_txn *t, const char *account,
                                      struct tb_balance_info *a,
                                      struct ledger_store_services *sv);
+TB_WUR int ledger_store_accounts_row_get(struct ledger_txn *t,
+                                         const char *account,
+                                         struct tb_balance_info *a,
+                                         struct ledger_store_services *sv);
+
+/* ledger_accounts.c, for the two above: stage a write transaction's row;
+ * the row of account if staged or behind (1), not behind at all (-1:
+ * read the database), or known missing (0, never: a missing row is
+ * looked up in the database). */
+void ledger_accounts_stage(struct ledger_txn *t,
+                           const struct tb_balance_info *a,
+                           const struct ledger_store_services *sv);
+TB_WUR int ledger_accounts_behind_get(struct ledger_txn *t, const char *account,
+                                      struct tb_balance_info *a,
+                                      struct ledger_store_services *sv);
 
 /*
  * history (format 3): u64 seq ‖ acct -> u64 prev ‖ i64 delta ‖
@@ -182,6 +208,20 @@ struct ledger_store_idem {
         uint8_t hash[TB_HASH_SIZE];
 };
 
+/*
+ * Format 4: in a write transaction, put of an accepted entry's row stages
+ * it behind (ledger_accounts.c), and get finds it there first; a refusal's
+ * row is written at once (it is not in the log).  _row_put is the
+ * database's accepted row itself, for the flush (key as idem_key makes
+ * it: LEDGER_IDEM_KEY_SIZE bytes).
+ */
+#define LEDGER_IDEM_KEY_SIZE (1 + TB_REQUEST_ID_SIZE + TB_PUBKEY_SIZE)
+void ledger_store_idem_row_put(struct ledger_txn *t, const uint8_t *key,
+                               size_t klen, uint64_t seq);
+void ledger_idem_stage(struct ledger_txn *t, const uint8_t *key, size_t klen,
+                       uint64_t seq);
+TB_WUR int ledger_idem_behind(struct ledger_txn *t, const uint8_t *key,
+                              size_t klen, uint64_t *seq);
 void ledger_store_idem_put(struct ledger_txn *t,
                            const uint8_t pk[TB_PUBKEY_SIZE],
                            const uint8_t rid[TB_REQUEST_ID_SIZE],
@@ -256,6 +296,8 @@ enum ledger_store_meta_uint {
         LEDGER_STORE_TREE_SIZE,    /* records in log */
         LEDGER_STORE_KEYS_ACTIVE,  /* enrolled and not revoked */
         LEDGER_STORE_KEYS_REVOKED, /* revoked */
+        LEDGER_STORE_ACCOUNTS_THROUGH, /* format 4: accounts holds the rows
+                                          after this many entries */
 };
 
 void ledger_store_meta_uint_put(struct ledger_txn *t,

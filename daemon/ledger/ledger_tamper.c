@@ -540,14 +540,19 @@ static int tamper_hashes(MDB_txn *txn)
         return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The version, and no accounts_through before format 4 (the format-4
+ * ledger was closed, so its account rows are whole). */
 static int tamper_version(MDB_txn *txn, unsigned format)
 {
         uint8_t one[4] = {0, 0, 0, (uint8_t)format};
         MDB_dbi meta;
         MDB_val k = {7, "version"}, v = {4, one};
+        MDB_val through = {16, "accounts_through"};
         int rc;
 
         if ((rc = mdb_dbi_open(txn, "meta", 0, &meta)))
+                return rc;
+        if ((rc = mdb_del(txn, meta, &through, NULL)) && rc != MDB_NOTFOUND)
                 return rc;
         return mdb_put(txn, meta, &k, &v, 0);
 }
@@ -558,12 +563,19 @@ int ledger_tamper_format(const char *dir, unsigned format)
         MDB_txn *txn = NULL;
         int rc;
 
-        if (format != 1 && format != 2)
+        if (format < 1 || format > 3)
                 return -1;
         if ((rc = mdb_env_create(&env)) || (rc = mdb_env_set_maxdbs(env, 16)) ||
             (rc = mdb_env_open(env, dir, 0, 0600)) ||
-            (rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
-            /* format 3 -> 2 */
+            (rc = mdb_txn_begin(env, NULL, 0, &txn)))
+                goto fail;
+        /* format 4 -> 3: the rows are whole, only the meta row differs */
+        if (format == 3) {
+                if ((rc = tamper_version(txn, format)))
+                        goto fail;
+                goto commit;
+        }
+        if (/* format 3 -> 2 */
             (rc = tamper_rewrite(txn, "accounts", conv_accounts2)) ||
             (rc = tamper_rewrite(txn, "history", conv_history2)) ||
             (rc = tamper_rewrite(txn, "idem", conv_idem2)) ||
@@ -575,6 +587,7 @@ int ledger_tamper_format(const char *dir, unsigned format)
               (rc = tamper_leaves(txn)))) ||
             (rc = tamper_version(txn, format)))
                 goto fail;
+commit:
         rc = mdb_txn_commit(txn);
         txn = NULL;
 fail:

@@ -32,15 +32,16 @@ int ledger_tamper_edit(const char *dir, const char *db, const void *key,
 
 /*
  * The minimal writer of older formats (docs/storage.md, "Upgrading"):
- * rewrite the closed ledger of this format in dir as format `format` (1
- * or 2) wrote it, so that tests can build such a ledger with today's
+ * rewrite the closed ledger of this format in dir as format `format` (1,
+ * 2 or 3) wrote it, so that tests can build such a ledger with today's
  * engine and upgrade it.  Format 3 -> 2: accounts lose last_service and
  * reach, history service rows lose prev_service and reach_before, idem
  * rows get the whole outcome back (status ‖ seq ‖ points ‖ balance ‖
  * hash, from the log and history), and intervals and daily are rebuilt
  * from the log.  Format 2 -> 1: history is re-keyed acct ‖ seq ->
  * delta ‖ balance_after, idem pk ‖ rid, and the leaf hashes are stored.
- * Then meta version is set.  Returns 0, an LMDB error code, or -1 (a row
+ * Then meta version is set (and format 4's accounts_through removed:
+ * format 4 -> 3 is only that).  Returns 0, an LMDB error code, or -1 (a row
  * of an unexpected shape, or no memory).
  */
 int ledger_tamper_format(const char *dir, unsigned format);

@@ -58,7 +58,9 @@ int ledger_txn_begin(struct ledger_txn *t, struct ledger *l, int rdonly)
 {
         t->l = l;
         t->txn = NULL;
+        t->write = 0;
         t->rc = mdb_txn_begin(l->env, NULL, rdonly ? MDB_RDONLY : 0, &t->txn);
+        t->write = !rdonly && t->rc == 0;
         return t->rc;
 }
 
@@ -115,21 +117,27 @@ int ledger_txn_commit(struct ledger_txn *t)
         if (!t->txn)
                 return t->rc;
         if (t->rc) {
-                mdb_txn_abort(t->txn);
-                t->txn = NULL;
+                ledger_txn_abort(t);
                 return t->rc;
         }
         rc = mdb_txn_commit(t->txn);
         t->txn = NULL;
         t->rc = rc;
+        if (t->write)
+                ledger_accounts_end(t->l, rc == 0);
+        t->write = 0;
         return rc;
 }
 
 void ledger_txn_abort(struct ledger_txn *t)
 {
-        if (t->txn)
+        if (t->txn) {
                 mdb_txn_abort(t->txn);
+                if (t->write)
+                        ledger_accounts_end(t->l, 0);
+        }
         t->txn = NULL;
+        t->write = 0;
 }
 
 /* Readers hold the resize lock shared: mdb_env_set_mapsize() must not run

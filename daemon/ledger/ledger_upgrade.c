@@ -158,6 +158,44 @@ static enum ledger_err upgrade_build(struct ledger *l, const char *ndir,
         return err;
 }
 
+/*
+ * Format 3 to 4 in place: format 3's account rows are whole (it wrote them
+ * with every batch), so the rows are those after every entry: meta
+ * accounts_through is the tree size, and the version says 4.  Then the
+ * full check, as after a rebuild; if it finds anything, the version goes
+ * back to 3 and the ledger is as it was.
+ */
+static enum ledger_err upgrade_from_3(struct ledger *l,
+                                      struct ledger_upgrade_report *rep)
+{
+        static const char key[] = "accounts_through";
+        struct ledger_txn t;
+        uint64_t size;
+        enum ledger_err err;
+        int rc;
+
+        if ((rc = ledger_txn_begin(&t, l, 0)))
+                return ledger_txn_err(rc);
+        ledger_txn_require(
+            &t, ledger_store_meta_uint_get(&t, LEDGER_STORE_TREE_SIZE, &size));
+        ledger_store_meta_uint_put(&t, LEDGER_STORE_ACCOUNTS_THROUGH, size);
+        ledger_store_meta_uint_put(&t, LEDGER_STORE_VERSION,
+                                   LEDGER_FORMAT_VERSION);
+        if ((rc = ledger_txn_commit(&t)))
+                return ledger_txn_err(rc);
+        err = ledger_check_full(l, NULL, &rep->check);
+        if (!err && rep->check.mismatches)
+                err = LEDGER_E_CHECK;
+        if (!err)
+                return LEDGER_OK;
+        if ((rc = ledger_txn_begin(&t, l, 0)))
+                return ledger_txn_err(rc);
+        ledger_txn_del(&t, LEDGER_DB_META, key, sizeof(key) - 1);
+        ledger_store_meta_uint_put(&t, LEDGER_STORE_VERSION, 3);
+        rc = ledger_txn_commit(&t);
+        return rc ? ledger_txn_err(rc) : err;
+}
+
 enum ledger_err ledger_upgrade(const char *dir, const struct ledger_options *o,
                                struct ledger_upgrade_report *rep)
 {
@@ -183,6 +221,11 @@ enum ledger_err ledger_upgrade(const char *dir, const struct ledger_options *o,
                 /* done, but a crash may have left the last step undone */
                 ledger_close(l);
                 return upgrade_remove_new(ndir) == 0 ? LEDGER_OK : LEDGER_E_IO;
+        }
+        if (format == 3) {
+                err = upgrade_from_3(l, rep);
+                ledger_close(l);
+                return err;
         }
         if (upgrade_remove_new(ndir) != 0 || mkdir(ndir, 0700) != 0) {
                 ledger_close(l);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # e2e_upgrade: `timebankd upgrade` (docs/storage.md, "Upgrading").  A ledger
 # written by the daemon and rewritten as storage format 1 (tests/e2e/format1,
-# the minimal writer of older formats) is refused by the daemon, which names
+# the minimal writer of older formats; then as formats 2 and 3) is refused
+# by the daemon, which names
 # the command; the upgrade refuses while a daemon holds the ledger, leaves no
 # DIR/upgrade.new, clears one left by an interrupted run; the upgraded
 # ledger answers the same balances, history and checkpoint, remembers the
@@ -66,7 +67,7 @@ mkdir "$DATA/upgrade.new"
 echo "half a ledger" >"$DATA/upgrade.new/data.mdb"
 expect 2 "$TIMEBANKD" upgrade
 ok "$TIMEBANKD" upgrade -d "$DATA"
-out_has "upgraded storage format 1 to 3: replayed $S1 entries"
+out_has "upgraded storage format 1 to 4: replayed $S1 entries"
 out_has "full check: all equal"
 [ ! -e "$DATA/upgrade.new" ] || fail "upgrade left $DATA/upgrade.new"
 ok "$TIMEBANKD" upgrade -d "$DATA"
@@ -103,10 +104,10 @@ eq "daemon exit status" "$DAEMON_RC" 0
 S2=$((S1 + 1))
 ok "$FORMAT1" "$DATA" 2
 expect 1 timeout 30 "$TIMEBANKD" -d "$DATA" -s "$SOCK"
-err_has "format 1 or 2 is no longer served"
+err_has "format 1, 2 or 3 is no longer served"
 err_has "timebankd upgrade -d DIR"
 ok "$TIMEBANKD" upgrade -d "$DATA"
-out_has "upgraded storage format 2 to 3: replayed $S2 entries"
+out_has "upgraded storage format 2 to 4: replayed $S2 entries"
 out_has "full check: all equal"
 daemon_start
 ok tb --json balance alice
@@ -114,4 +115,22 @@ eq balance "$(json balance)" 220
 refused INSUFFICIENT_POINTS tb redeem -k "$K" alice --points 200 --item bus \
     --request-id "$RID_RED"
 raw_register "$K" carol "$RID_OK"
-grep -q "status=DUPLICATE seq=$CAROL_SEQ " "$OUT" || fail "carol's retry after 2 to 3"
+grep -q "status=DUPLICATE seq=$CAROL_SEQ " "$OUT" || fail "carol's retry after 2 to 4"
+
+note "format 3 (the one before this): one meta row, then the full check"
+ok tb --json record -k "$K" alice --minutes 30 --start "$(iso 95000)"
+ok tb --json balance alice
+cp "$OUT" "$TB_TMP/balance.alice3"
+daemon_stop
+eq "daemon exit status" "$DAEMON_RC" 0
+ok "$FORMAT1" "$DATA" 3
+expect 1 timeout 30 "$TIMEBANKD" -d "$DATA" -s "$SOCK"
+err_has "format 1, 2 or 3 is no longer served"
+ok "$TIMEBANKD" upgrade -d "$DATA"
+out_has "upgraded storage format 3 to 4"
+out_has "full check: all equal"
+daemon_start
+ok tb --json balance alice
+cmp -s "$OUT" "$TB_TMP/balance.alice3" || fail "balance of alice changed"
+raw_register "$K" carol "$RID_OK"
+grep -q "status=DUPLICATE seq=$CAROL_SEQ " "$OUT" || fail "carol's retry after 3 to 4"
