@@ -6,6 +6,7 @@
  *
  *   ledger.c        life cycle: init, open (quick check), close
  *   ledger_batch.c  the write path: idempotency, rules, append, checkpoint
+ *   ledger_accounts.c the account and idem rows written behind (format 4)
  *   ledger_rules.c  what each kind of entry must satisfy and changes
  *   ledger_read.c   the read API of ledger.h
  *   ledger_check.c  the full self-check (replay and compare)
