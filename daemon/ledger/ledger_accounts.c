@@ -477,13 +477,60 @@ static int by_account(const void *x, const void *y)
  */
 enum flush_mode { FLUSH_IDEM, FLUSH_CHUNK, FLUSH_ALL };
 
+static int after_sweep(const struct arow *r, const char *sweep)
+{
+        return strcmp(r->a.account, sweep) > 0;
+}
+
+/* Move the k smallest ids of v[0..n) to its front (quickselect: the run
+ * to flush is found in O(n), where sorting every row behind at each flush
+ * took most of its time). */
+static void smallest(struct arow **v, size_t n, size_t k)
+{
+        size_t lo = 0, hi = n;
+
+        while (k > lo && k < hi && hi - lo > 1) {
+                /* the lower middle: then j < hi - 1, and each round
+                 * shrinks the range */
+                const char *pivot = v[lo + (hi - 1 - lo) / 2]->a.account;
+                size_t i = lo, j = hi - 1;
+                struct arow *x;
+
+                for (;;) { /* Hoare: v[lo..i) <= pivot <= v[j+1..hi) */
+                        while (strcmp(v[i]->a.account, pivot) < 0)
+                                i++;
+                        while (strcmp(v[j]->a.account, pivot) > 0)
+                                j--;
+                        if (i >= j)
+                                break;
+                        x = v[i];
+                        v[i++] = v[j];
+                        v[j--] = x;
+                }
+                if (k <= j)
+                        hi = j + 1;
+                else
+                        lo = j + 1;
+        }
+}
+
+/*
+ * Flush into t, which ends at tree size `size`: FLUSH_ALL every row behind
+ * (staged rows as staged); FLUSH_CHUNK the next accounts_behind / 16 rows
+ * in account order after the last one flushed, round the key space: a run
+ * of neighbouring ids dirties few leaves for many rows, and the pages (and
+ * time) one flush takes stay few; FLUSH_IDEM no account row.  Every idem
+ * row behind in each case.  Rows written are marked; accounts_through
+ * becomes the oldest change of the rows still behind.
+ */
 static void flush_into(struct ledger_txn *t, uint64_t size,
                        enum flush_mode mode)
 {
         struct ledger_acache *c = t->l->ac;
-        size_t n = 0, i, k, start = 0, lo, hi, chunk;
+        size_t n = 0, i, m, chunk;
+        int wrapped = 0;
         uint64_t through = size;
-        struct arow *r, **order;
+        struct arow *r, **order, *x;
 
         if (c->order_cap < c->live.n + c->pend.n) {
                 if (!(order = realloc(c->order, (c->live.n + c->pend.n) *
@@ -494,14 +541,19 @@ static void flush_into(struct ledger_txn *t, uint64_t size,
                 c->order = order;
                 c->order_cap = c->live.n + c->pend.n;
         }
-        for (i = 0; i < c->live.n; i++) {
-                r = tab_find(&c->pend, c->live.rows[i].a.account);
-                c->order[n++] = r ? r : &c->live.rows[i];
+        order = c->order;
+        /* every row behind, a staged row in place of its live one (few
+         * lookups: the staged rows are one batch's) */
+        for (i = 0; i < c->live.n; i++)
+                order[n++] = &c->live.rows[i];
+        for (i = 0; i < c->pend.n; i++) {
+                r = tab_find(&c->live, c->pend.rows[i].a.account);
+                if (r)
+                        order[r - c->live.rows] = &c->pend.rows[i];
+                else
+                        order[n++] = &c->pend.rows[i];
         }
-        for (i = 0; i < c->pend.n; i++)
-                if (!tab_find(&c->live, c->pend.rows[i].a.account))
-                        c->order[n++] = &c->pend.rows[i];
-        chunk = t->l->opt.accounts_behind / 8;
+        chunk = t->l->opt.accounts_behind / 16;
         if (chunk == 0)
                 chunk = 1;
         if (mode == FLUSH_IDEM) {
@@ -510,28 +562,41 @@ static void flush_into(struct ledger_txn *t, uint64_t size,
                    chunk >= n) {
                 chunk = n;
         } else {
-                qsort(c->order, n, sizeof(*c->order), by_account);
-                for (lo = 0, hi = n; lo < hi;) { /* the first after sweep */
-                        size_t mid = lo + (hi - lo) / 2;
-
-                        if (strcmp(c->order[mid]->a.account, c->sweep) <= 0)
-                                lo = mid + 1;
-                        else
-                                hi = mid;
+                /* those after the sweep first (m of them), the rest after */
+                for (i = 0, m = 0; i < n; i++)
+                        if (after_sweep(order[i], c->sweep)) {
+                                x = order[m];
+                                order[m++] = order[i];
+                                order[i] = x;
+                        }
+                if (m >= chunk) {
+                        smallest(order, m, chunk);
+                } else { /* round the key space: the smallest ids next */
+                        smallest(order + m, n - m, chunk - m);
+                        wrapped = 1;
                 }
-                start = lo == n ? 0 : lo;
+                /* in id order, so that LMDB's puts walk the tree once */
+                qsort(order, chunk, sizeof(*order), by_account);
         }
-        for (k = 0; k < n && !t->rc; k++) {
-                r = c->order[(start + k) % n];
-                if (k < chunk) {
+        for (i = 0; i < n && !t->rc; i++) {
+                r = order[i];
+                if (i < chunk) {
                         ledger_store_accounts_row_put(t, &r->a, &r->sv);
                         r->flushed = 1;
-                        if (k + 1 == chunk)
-                                memcpy(c->sweep, r->a.account,
-                                       strlen(r->a.account) + 1);
                 } else if (r->first < through) {
                         through = r->first;
                 }
+        }
+        /* the sweep goes on after the greatest id of the run (having
+         * gone round, the greatest of those from the start of the ids) */
+        if (chunk > 0 && chunk < n) {
+                const char *last = order[chunk - 1]->a.account;
+
+                if (wrapped)
+                        for (i = 0; i < chunk; i++)
+                                if (!after_sweep(order[i], c->sweep))
+                                        last = order[i]->a.account;
+                memmove(c->sweep, last, strlen(last) + 1);
         }
         /* every idem row behind, whatever the mode: then none has a seq
          * below the new accounts_through */
