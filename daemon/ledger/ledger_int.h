@@ -321,7 +321,7 @@ TB_WUR enum ledger_err ledger_env_attach(const char *dir, int rdonly,
 #define LEDGER_ACCOUNTS_ENTRIES 131072
 /* Accepted entries' idem rows are written behind too, all of them at a
  * time, when this many are behind (or with any flush of account rows). */
-#define LEDGER_IDEM_BEHIND 1024
+#define LEDGER_IDEM_BEHIND 4096
 int ledger_accounts_new(struct ledger *l); /* 0 or ENOMEM */
 void ledger_accounts_free(struct ledger *l);
 /* In the writer, before a write transaction that ends at tree size `size`
