@@ -566,6 +566,12 @@ static void flush_into(struct ledger_txn *t, uint64_t size,
         chunk = t->l->opt.accounts_behind / 16;
         if (chunk == 0)
                 chunk = 1;
+        /* a run at least as long as what the batches added beyond
+         * accounts_behind: batches that change more rows than a run holds
+         * would otherwise pile them up until the entries' flush */
+        if (n > t->l->opt.accounts_behind &&
+            n - t->l->opt.accounts_behind > chunk)
+                chunk = n - t->l->opt.accounts_behind;
         if (mode == FLUSH_IDEM) {
                 chunk = 0;
         } else if (mode == FLUSH_ALL || t->l->opt.accounts_behind == 0 ||
@@ -1002,6 +1008,18 @@ enum ledger_err ledger_accounts_catch_up(struct ledger *l, uint64_t *redone)
 uint64_t ledger_accounts_redone(const struct ledger *l)
 {
         return l->accounts_redone;
+}
+
+uint64_t ledger_accounts_rows_behind(struct ledger *l)
+{
+        uint64_t n = 0;
+
+        if (l->ac) {
+                LEDGER_MUST(pthread_mutex_lock(&l->ac->mu));
+                n = l->ac->live.n;
+                LEDGER_MUST(pthread_mutex_unlock(&l->ac->mu));
+        }
+        return n;
 }
 
 static int flush_once(struct ledger *l, uint64_t *unused)

@@ -424,6 +424,52 @@ static void test_status_count(void)
         t_teardown(&c);
 }
 
+/* Batches that change more rows than a run (accounts_behind / 16) holds:
+ * the rows behind must still stay at accounts_behind, not grow until the
+ * 131,072 entries' flush; and the ledger stays whole. */
+static void test_bounded(void)
+{
+        enum { BATCH = 64, ROUNDS = 12 };
+        static uint8_t bufs[BATCH][TB_SIGNED_MAX];
+        struct ledger_item items[BATCH];
+        struct ledger_result res[BATCH];
+        struct ledger_check_report rep;
+        struct ledger_options o;
+        struct tb_entry e;
+        struct tctx c;
+        unsigned i, k, max = 0;
+
+        ledger_options_default(&o);
+        o.accounts_behind = 32; /* runs of 2 */
+        o.sync = 0;
+        t_setup_opts(&c, &o);
+        t_cast(&c);
+        for (k = 0; k < ROUNDS; k++) {
+                for (i = 0; i < BATCH; i++) {
+                        e = t_entry(&c, TB_KIND_REGISTER, &c.rec);
+                        snprintf(e.u.reg.account, sizeof(e.u.reg.account),
+                                 "b%05u", ((k * BATCH + i) * 7919u) % 100003u);
+                        items[i].signed_entry = bufs[i];
+                        items[i].len = t_sign(&e, &c.rec, bufs[i]);
+                        items[i].received = c.now;
+                        items[i].verified = 0;
+                }
+                CHECK_ERR(ledger_apply_batch(c.l, items, BATCH, res),
+                          LEDGER_OK);
+                for (i = 0; i < BATCH; i++)
+                        CHECK_ERR(res[i].status, TB_ST_OK);
+                if (ledger_accounts_rows_behind(c.l) > max)
+                        max = (unsigned)ledger_accounts_rows_behind(c.l);
+        }
+        CHECK(max <= o.accounts_behind);
+        if (max > o.accounts_behind)
+                fprintf(stderr, "bounded: %u rows behind, at most %u\n", max,
+                        o.accounts_behind);
+        CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
+        CHECK(rep.mismatches == 0);
+        t_teardown(&c);
+}
+
 static int add_one(uint8_t *val, size_t *len, size_t cap, void *arg)
 {
         (void)cap;
@@ -480,6 +526,7 @@ int main(void)
         test_crash(5);
         test_readers();
         test_status_count();
+        test_bounded();
         test_upgrade3();
         return check_done("test_ledger_behind");
 }
