@@ -295,6 +295,9 @@ TB_WUR enum ledger_err ledger_apply_batch(struct ledger *l,
  * close).
  */
 uint64_t ledger_accounts_redone(const struct ledger *l);
+/* How many account rows are behind (in memory, not yet in data.mdb) between
+ * batches: at most the options' accounts_behind (tests). */
+uint64_t ledger_accounts_rows_behind(struct ledger *l);
 
 const char *ledger_origin(const struct ledger *l);
 

@@ -76,6 +76,10 @@ struct itab {
 
 struct ledger_acache {
         pthread_mutex_t mu;
+        pthread_cond_t settled; /* flushes became even (under mu) */
+        uint64_t flushes;       /* under mu: 1 added when a flush goes into the
+                                   open transaction, 1 when that ends (committed
+                                   or not): odd while one is being committed */
         struct itab ilive, ipend; /* idem rows behind, and the open
                                      transaction's */
         struct atab live;         /* committed, not yet in the database */
@@ -360,6 +364,11 @@ int ledger_accounts_new(struct ledger *l)
                 free(c);
                 return ENOMEM;
         }
+        if (pthread_cond_init(&c->settled, NULL)) {
+                pthread_mutex_destroy(&c->mu);
+                free(c);
+                return ENOMEM;
+        }
         l->ac = c;
         return 0;
 }
@@ -375,6 +384,7 @@ void ledger_accounts_free(struct ledger *l)
         itab_free(&c->ilive);
         itab_free(&c->ipend);
         free(c->order);
+        pthread_cond_destroy(&c->settled);
         pthread_mutex_destroy(&c->mu);
         free(c);
         l->ac = NULL;
@@ -556,6 +566,12 @@ static void flush_into(struct ledger_txn *t, uint64_t size,
         chunk = t->l->opt.accounts_behind / 16;
         if (chunk == 0)
                 chunk = 1;
+        /* a run at least as long as what the batches added beyond
+         * accounts_behind: batches that change more rows than a run holds
+         * would otherwise pile them up until the entries' flush */
+        if (n > t->l->opt.accounts_behind &&
+            n - t->l->opt.accounts_behind > chunk)
+                chunk = n - t->l->opt.accounts_behind;
         if (mode == FLUSH_IDEM) {
                 chunk = 0;
         } else if (mode == FLUSH_ALL || t->l->opt.accounts_behind == 0 ||
@@ -602,6 +618,11 @@ static void flush_into(struct ledger_txn *t, uint64_t size,
          * below the new accounts_through */
         idem_flush_into(t);
         ledger_store_meta_uint_put(t, LEDGER_STORE_ACCOUNTS_THROUGH, through);
+        if (!c->flushing) {
+                LEDGER_MUST(pthread_mutex_lock(&c->mu));
+                c->flushes++; /* odd: a count's peek waits */
+                LEDGER_MUST(pthread_mutex_unlock(&c->mu));
+        }
         c->flushing = 1;
         c->flush_through = through;
 }
@@ -690,6 +711,8 @@ void ledger_accounts_end(struct ledger *l, int committed)
                 if (c->flushing) {
                         live_drop_flushed(c);
                         c->through = c->flush_through;
+                        c->flushes++;
+                        LEDGER_MUST(pthread_cond_broadcast(&c->settled));
                 }
                 LEDGER_MUST(pthread_mutex_unlock(&c->mu));
                 /* the writer's alone: no lock */
@@ -706,6 +729,10 @@ void ledger_accounts_end(struct ledger *l, int committed)
         } else if (c->flushing) {
                 for (i = 0; i < c->live.n; i++)
                         c->live.rows[i].flushed = 0;
+                LEDGER_MUST(pthread_mutex_lock(&c->mu));
+                c->flushes++;
+                LEDGER_MUST(pthread_cond_broadcast(&c->settled));
+                LEDGER_MUST(pthread_mutex_unlock(&c->mu));
         }
         c->flushing = 0;
         tab_clear(&c->pend);
@@ -725,6 +752,7 @@ void ledger_accounts_peek(struct ledger *l, const char *account,
         p->through = c->through;
         p->fresh = c->fresh;
         p->known = c->through_known;
+        p->flushes = c->flushes;
         if (account && (r = tab_find(&c->live, account)) != NULL) {
                 p->a = r->a;
                 p->found = 1;
@@ -732,10 +760,30 @@ void ledger_accounts_peek(struct ledger *l, const char *account,
         LEDGER_MUST(pthread_mutex_unlock(&c->mu));
 }
 
+void ledger_accounts_peek_settled(struct ledger *l,
+                                  struct ledger_accounts_peek *p)
+{
+        struct ledger_acache *c = l->ac;
+
+        memset(p, 0, sizeof(*p));
+        if (!c)
+                return;
+        LEDGER_MUST(pthread_mutex_lock(&c->mu));
+        while (c->flushes & 1)
+                LEDGER_MUST(pthread_cond_wait(&c->settled, &c->mu));
+        p->through = c->through;
+        p->fresh = c->fresh;
+        p->known = c->through_known;
+        p->flushes = c->flushes;
+        p->settled = 1;
+        LEDGER_MUST(pthread_mutex_unlock(&c->mu));
+}
+
 int ledger_accounts_peek_holds(struct ledger_txn *t,
                                const struct ledger_accounts_peek *p)
 {
-        uint64_t through;
+        struct ledger_acache *c = t->l->ac;
+        uint64_t through, flushes;
 
         if (!t->l->ac || !p->known)
                 return 1; /* nothing behind: the database is all */
@@ -743,6 +791,13 @@ int ledger_accounts_peek_holds(struct ledger_txn *t,
                                         &through))
                 return 1; /* t->rc tells the caller, or corrupt: the reads
                              go on from the database */
+        if (p->settled) { /* no flush began since the peek */
+                LEDGER_MUST(pthread_mutex_lock(&c->mu));
+                flushes = c->flushes;
+                LEDGER_MUST(pthread_mutex_unlock(&c->mu));
+                if (flushes != p->flushes)
+                        return 0;
+        }
         if (through == p->through)
                 return 1;
         sched_yield(); /* a flush between the look and the snapshot */
@@ -953,6 +1008,18 @@ enum ledger_err ledger_accounts_catch_up(struct ledger *l, uint64_t *redone)
 uint64_t ledger_accounts_redone(const struct ledger *l)
 {
         return l->accounts_redone;
+}
+
+uint64_t ledger_accounts_rows_behind(struct ledger *l)
+{
+        uint64_t n = 0;
+
+        if (l->ac) {
+                LEDGER_MUST(pthread_mutex_lock(&l->ac->mu));
+                n = l->ac->live.n;
+                LEDGER_MUST(pthread_mutex_unlock(&l->ac->mu));
+        }
+        return n;
 }
 
 static int flush_once(struct ledger *l, uint64_t *unused)

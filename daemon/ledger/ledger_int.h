@@ -346,9 +346,18 @@ struct ledger_accounts_peek {
         uint64_t through; /* accounts_through under the rows behind */
         uint64_t fresh;   /* rows behind that are not in the database */
         int known;
+        int settled;      /* ledger_accounts_peek_settled() */
+        uint64_t flushes; /* odd while a flush is being committed */
 };
 void ledger_accounts_peek(struct ledger *l, const char *account,
                           struct ledger_accounts_peek *p);
+/* The peek for a count (status): waits while a flush is being committed,
+ * and ledger_accounts_peek_holds() then also fails if one began since.
+ * `fresh` plus the snapshot's rows is then exact: a run flushed between
+ * the peek and the snapshot, even one that left accounts_through as it
+ * was, would be counted twice (as fresh, and in the database). */
+void ledger_accounts_peek_settled(struct ledger *l,
+                                  struct ledger_accounts_peek *p);
 /* In the reader's transaction begun after the peek: 1 if its snapshot's
  * accounts are the ones the peek stood on, 0 if a flush came between (end
  * the transaction and look again). */

@@ -390,7 +390,7 @@ enum ledger_err ledger_status(struct ledger *l, struct tb_status_info *out)
         snprintf(out->origin, sizeof(out->origin), "%s", l->origin);
         snprintf(out->log_key, sizeof(out->log_key), "%s", l->vkey_text);
         for (;;) {
-                ledger_accounts_peek(l, NULL, &p);
+                ledger_accounts_peek_settled(l, &p);
                 if ((err = ledger_txn_begin_read(l, &t)))
                         return err;
                 if (ledger_accounts_peek_holds(&t, &p))

@@ -10,7 +10,9 @@
  * at the checkpoint the live ledger signs for that size, waited for; with
  * a wait too short it is refused and leaves nothing behind.  A target that
  * is not empty, a directory without a ledger, a ledger without log.pub or
- * with another key's are refused.
+ * with another key's are refused.  A copy taken while account and idem
+ * rows are behind (format 4) equals the live ledger once opened, and a
+ * retry against it is DUPLICATE.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -334,9 +336,61 @@ static void test_quiet_and_refusals(void)
         t_teardown(&c);
 }
 
+/* A copy taken while account and idem rows are behind (format 4): it
+ * holds neither, its open derives them again from the log; the copy then
+ * equals the live ledger (full check, balances) and a retry of the last
+ * request is answered DUPLICATE with its seq, not credited again. */
+static void test_rows_behind(void)
+{
+        struct ledger_options o;
+        struct ledger_backup_info info;
+        struct tb_balance_info a, b;
+        struct ledger_result res;
+        struct ledger *copy = NULL;
+        struct tctx c;
+        char dest[PATH_MAX];
+        uint64_t seq;
+        unsigned i;
+
+        ledger_options_default(&o);
+        o.accounts_behind = 1000; /* none flushed before the copy */
+        t_setup_opts(&c, &o);
+        t_cast(&c);
+        CHECK_ERR(t_register(&c, &c.rec, "carol"), TB_ST_OK);
+        CHECK_ERR(t_register(&c, &c.rec, "dave"), TB_ST_OK);
+        for (i = 0; i < 5; i++)
+                CHECK_ERR(t_service(&c, &c.rec, i % 2 ? "carol" : "dave",
+                                    T_NOW - 86400 + (int64_t)i * 3600, 30, ""),
+                          TB_ST_OK);
+        seq = c.res.seq;
+        CHECK_ERR(ledger_balance(c.l, "dave", &a), LEDGER_OK);
+        CHECK(a.balance > 0 && a.last_seq == seq);
+        CHECK(ledger_accounts_rows_behind(c.l) >= 2); /* carol, dave */
+        path_of(dest, c.dir, "copy");
+        CHECK_ERR(ledger_backup(c.dir, dest, 1000, &info), LEDGER_OK);
+        check_copy(c.l, c.dir, dest, seq + 1);
+        CHECK_ERR(ledger_open(dest, NULL, &copy), LEDGER_OK);
+        if (copy) {
+                struct ledger_item it = {c.last, c.last_len, c.now, 0};
+
+                CHECK_ERR(ledger_balance(copy, "dave", &b), LEDGER_OK);
+                CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+                memset(&res, 0, sizeof(res));
+                CHECK_ERR(ledger_apply_batch(copy, &it, 1, &res), LEDGER_OK);
+                CHECK_ERR(res.status, TB_ST_DUPLICATE);
+                CHECK(res.seq == seq);
+                CHECK_ERR(ledger_balance(copy, "dave", &b), LEDGER_OK);
+                CHECK(b.balance == a.balance);
+                ledger_close(copy);
+        }
+        rm_copy(dest);
+        t_teardown(&c);
+}
+
 int main(void)
 {
         test_quiet_and_refusals();
         test_mid_batch();
+        test_rows_behind();
         return check_done("test_ledger_backup");
 }

@@ -344,6 +344,132 @@ static void test_readers(void)
         t_teardown(&c);
 }
 
+/* status's account count against the registers acknowledged: a reader
+ * that looked at the rows behind just before a flush committed, and took
+ * its snapshot just after, must not count the rows that flush wrote twice
+ * (once as registered since the last flush, once in the database).
+ * Scattered ids, so that most runs flushed leave accounts_through where
+ * it was. */
+struct counter {
+        struct tctx *c;
+        atomic_int stop;
+        atomic_ulong done; /* registers acknowledged */
+        uint64_t base;     /* accounts before them */
+        unsigned reads, bad;
+};
+
+static void *counter_main(void *arg)
+{
+        struct counter *r = arg;
+        struct tb_status_info st;
+        unsigned long lo, hi;
+
+        while (!atomic_load(&r->stop)) {
+                lo = atomic_load(&r->done);
+                if (ledger_status(r->c->l, &st) != LEDGER_OK) {
+                        r->bad++;
+                        continue;
+                }
+                hi = atomic_load(&r->done);
+                /* one register may have committed unacknowledged */
+                if (st.accounts < r->base + lo ||
+                    st.accounts > r->base + hi + 1) {
+                        if (r->bad++ < 3)
+                                fprintf(stderr,
+                                        "status: %" PRIu64
+                                        " accounts, expected %" PRIu64
+                                        "..%" PRIu64 "\n",
+                                        st.accounts, r->base + lo,
+                                        r->base + hi + 1);
+                }
+                r->reads++;
+        }
+        return NULL;
+}
+
+static void test_status_count(void)
+{
+        struct ledger_options o;
+        struct tb_status_info st;
+        struct tctx c;
+        struct counter r;
+        pthread_t th;
+        char a[16];
+        unsigned n;
+
+        ledger_options_default(&o);
+        o.accounts_behind = 128; /* runs of 8 */
+        o.sync = 0;
+        t_setup_opts(&c, &o);
+        t_cast(&c);
+        memset(&r, 0, sizeof(r));
+        r.c = &c;
+        CHECK(ledger_status(c.l, &st) == LEDGER_OK);
+        r.base = st.accounts;
+        CHECK(pthread_create(&th, NULL, counter_main, &r) == 0);
+        for (n = 0; n < 1500; n++) {
+                snprintf(a, sizeof(a), "s%05u", (n * 7919u) % 100003u);
+                CHECK_ERR(t_register(&c, &c.rec, a), TB_ST_OK);
+                atomic_fetch_add(&r.done, 1);
+        }
+        atomic_store(&r.stop, 1);
+        CHECK(pthread_join(th, NULL) == 0);
+        CHECK(ledger_status(c.l, &st) == LEDGER_OK);
+        CHECK(st.accounts == r.base + n);
+        CHECK(r.reads > 0);
+        CHECK(r.bad == 0);
+        if (r.bad)
+                fprintf(stderr, "status: %u of %u counts wrong\n", r.bad,
+                        r.reads);
+        t_teardown(&c);
+}
+
+/* Batches that change more rows than a run (accounts_behind / 16) holds:
+ * the rows behind must still stay at accounts_behind, not grow until the
+ * 131,072 entries' flush; and the ledger stays whole. */
+static void test_bounded(void)
+{
+        enum { BATCH = 64, ROUNDS = 12 };
+        static uint8_t bufs[BATCH][TB_SIGNED_MAX];
+        struct ledger_item items[BATCH];
+        struct ledger_result res[BATCH];
+        struct ledger_check_report rep;
+        struct ledger_options o;
+        struct tb_entry e;
+        struct tctx c;
+        unsigned i, k, max = 0;
+
+        ledger_options_default(&o);
+        o.accounts_behind = 32; /* runs of 2 */
+        o.sync = 0;
+        t_setup_opts(&c, &o);
+        t_cast(&c);
+        for (k = 0; k < ROUNDS; k++) {
+                for (i = 0; i < BATCH; i++) {
+                        e = t_entry(&c, TB_KIND_REGISTER, &c.rec);
+                        snprintf(e.u.reg.account, sizeof(e.u.reg.account),
+                                 "b%05u", ((k * BATCH + i) * 7919u) % 100003u);
+                        items[i].signed_entry = bufs[i];
+                        items[i].len = t_sign(&e, &c.rec, bufs[i]);
+                        items[i].received = c.now;
+                        items[i].verified = 0;
+                }
+                CHECK_ERR(ledger_apply_batch(c.l, items, BATCH, res),
+                          LEDGER_OK);
+                for (i = 0; i < BATCH; i++)
+                        CHECK_ERR(res[i].status, TB_ST_OK);
+                if (ledger_accounts_rows_behind(c.l) > max)
+                        max = (unsigned)ledger_accounts_rows_behind(c.l);
+        }
+        CHECK(max <= o.accounts_behind);
+        if (max > o.accounts_behind)
+                fprintf(stderr, "bounded: %u rows behind, at most %u\n", max,
+                        o.accounts_behind);
+        CHECK_ERR(ledger_check_full(c.l, NULL, &rep), LEDGER_OK);
+        CHECK(rep.mismatches == 0);
+        t_teardown(&c);
+}
+
 static int add_one(uint8_t *val, size_t *len, size_t cap, void *arg)
 {
         (void)cap;
@@ -399,6 +525,8 @@ int main(void)
         test_crash(1000);
         test_crash(5);
         test_readers();
+        test_status_count();
+        test_bounded();
         test_upgrade3();
         return check_done("test_ledger_behind");
 }
