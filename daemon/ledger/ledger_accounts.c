@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "ledger_store.h"
 
 #define NIL UINT32_MAX
@@ -97,13 +99,33 @@ struct ledger_acache {
         size_t order_cap;
 };
 
+/*
+ * The tables' hash: SipHash (crypto_shorthash) under a key drawn once per
+ * process, so that whoever chooses account ids or request ids cannot
+ * choose ids that share a chain (a chain walked under the readers' mutex).
+ */
+static uint8_t hash_secret[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_init(void)
+{
+        if (sodium_init() < 0)
+                abort(); /* no random source: nothing of ours could run */
+        randombytes_buf(hash_secret, sizeof(hash_secret));
+}
+
+static uint32_t hash_bytes(const void *p, size_t n)
+{
+        uint8_t h[crypto_shorthash_BYTES];
+
+        (void)crypto_shorthash(h, p, n, hash_secret);
+        return (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
+               (uint32_t)h[3] << 24;
+}
+
 static uint32_t hash_id(const char *s)
 {
-        uint32_t h = 2166136261u;
-
-        while (*s)
-                h = (h ^ (uint8_t)*s++) * 16777619u;
-        return h;
+        return hash_bytes(s, strlen(s));
 }
 
 static void tab_clear(struct atab *t)
@@ -197,11 +219,7 @@ static struct arow *tab_put(struct atab *t, const struct tb_balance_info *a,
 
 static uint32_t hash_key(const uint8_t *k)
 {
-        uint32_t h = 2166136261u;
-
-        for (size_t i = 0; i < LEDGER_IDEM_KEY_SIZE; i++)
-                h = (h ^ k[i]) * 16777619u;
-        return h;
+        return hash_bytes(k, LEDGER_IDEM_KEY_SIZE);
 }
 
 static struct irow *itab_find(const struct itab *t, const uint8_t *key)
@@ -356,6 +374,8 @@ static void idem_flush_into(struct ledger_txn *t)
 
 int ledger_accounts_new(struct ledger *l)
 {
+        if (pthread_once(&hash_once, hash_init) != 0)
+                return ENOMEM;
         struct ledger_acache *c = calloc(1, sizeof(*c));
 
         if (!c)
@@ -497,9 +517,17 @@ static int after_sweep(const struct arow *r, const char *sweep)
  * took most of its time). */
 static void smallest(struct arow **v, size_t n, size_t k)
 {
-        size_t lo = 0, hi = n;
+        size_t lo = 0, hi = n, rounds = 0, limit = 16;
 
+        for (size_t m = n; m > 1; m /= 2)
+                limit += 2; /* 2 log2(n) + 16 rounds, then a sort */
         while (k > lo && k < hi && hi - lo > 1) {
+                if (++rounds > limit) {
+                        /* ids arranged against the pivot: sorting the
+                         * rest is O(n log n) whatever they are */
+                        qsort(v + lo, hi - lo, sizeof(*v), by_account);
+                        return;
+                }
                 /* the lower middle: then j < hi - 1, and each round
                  * shrinks the range */
                 const char *pivot = v[lo + (hi - 1 - lo) / 2]->a.account;
