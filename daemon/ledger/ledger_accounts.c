@@ -34,6 +34,7 @@
  * look; the writer reads live without it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,55 +45,55 @@
 
 #define NIL UINT32_MAX
 
-struct arow {
-        struct tb_balance_info a;
-        struct ledger_store_services sv;
-        uint64_t first;  /* the seq of its oldest change not in the database */
-        uint32_t next;   /* the hash chain */
-        uint8_t fresh;   /* not in the database (registered since) */
-        uint8_t flushed; /* written by the open transaction's flush */
-};
-
-/* A hash table of rows by account id: a dense array and chain heads. */
-struct atab {
-        struct arow *rows;
+/*
+ * A table of rows by key: a dense array of rows of one type, each
+ * beginning with its hash chain's next, and chain heads.  The key is at
+ * key_off in each row: key_len bytes, or (key_len 0) a NUL-terminated id.
+ */
+struct tab {
+        unsigned char *rows;
+        size_t size, key_off, key_len; /* a row's bytes, where its key is */
         size_t n, cap;
         uint32_t *heads;
         size_t nheads; /* a power of two, >= cap */
 };
 
+/* An account's row behind. */
+struct arow {
+        uint32_t next;   /* the hash chain */
+        uint8_t fresh;   /* not in the database (registered since) */
+        uint8_t flushed; /* written by the open transaction's flush */
+        uint64_t first;  /* the seq of its oldest change not in the database */
+        struct tb_balance_info a;
+        struct ledger_store_services sv;
+};
+
 /* An accepted entry's idem row behind: its key and seq.  Only the writer
  * looks at them (retries are answered in the batch's transaction). */
 struct irow {
-        uint8_t key[LEDGER_IDEM_KEY_SIZE];
         uint32_t next;
+        uint8_t key[LEDGER_IDEM_KEY_SIZE];
         uint64_t seq;
-};
-
-struct itab {
-        struct irow *rows;
-        size_t n, cap;
-        uint32_t *heads;
-        size_t nheads;
 };
 
 struct ledger_acache {
         pthread_mutex_t mu;
-        pthread_cond_t settled; /* flushes became even (under mu) */
-        uint64_t flushes;       /* under mu: 1 added when a flush goes into the
-                                   open transaction, 1 when that ends (committed
-                                   or not): odd while one is being committed */
-        struct itab ilive, ipend; /* idem rows behind, and the open
-                                     transaction's */
-        struct atab live;         /* committed, not yet in the database */
-        struct atab pend;         /* the open write transaction's */
-        uint64_t through;         /* meta accounts_through: every entry below it
-                                     is in the database's rows */
-        uint64_t fresh;           /* rows of live not in the database */
-        int flushing;           /* the open write transaction flushes: its rows
-                                   marked flushed leave live when it commits */
-        uint64_t flush_through; /* ... and through becomes this */
-        int through_known;      /* through was read from the database */
+        pthread_cond_t settled;  /* flushes became even (under mu) */
+        uint64_t flushes;        /* under mu: 1 added when a flush goes into the
+                                    open transaction, 1 when that ends (committed
+                                    or not): odd while one is being committed */
+        struct tab ilive, ipend; /* idem rows behind (struct irow), and the
+                                    open transaction's */
+        struct tab live;         /* account rows (struct arow) committed, not
+                                    yet in the database */
+        struct tab pend;         /* the open write transaction's */
+        uint64_t through;        /* meta accounts_through: every entry below it
+                                    is in the database's rows */
+        uint64_t fresh;          /* rows of live not in the database */
+        int flushing;            /* the open write transaction flushes: its rows
+                                    marked flushed leave live when it commits */
+        uint64_t flush_through;  /* ... and through becomes this */
+        int through_known;       /* through was read from the database */
         char sweep[TB_ACCOUNT_ID_MAX + 1]; /* the last id flushed: the next
                                               flush starts after it */
         struct arow **order; /* the flush's scratch: every row behind */
@@ -123,52 +124,94 @@ static uint32_t hash_bytes(const void *p, size_t n)
                (uint32_t)h[3] << 24;
 }
 
-static uint32_t hash_id(const char *s)
+static const void *tab_key(const struct tab *t, const void *row, size_t *len)
 {
-        return hash_bytes(s, strlen(s));
+        const char *k = (const char *)row + t->key_off;
+
+        *len = t->key_len ? t->key_len : strlen(k);
+        return k;
 }
 
-static void tab_clear(struct atab *t)
+static uint32_t *tab_next(const struct tab *t, size_t i)
+{
+        return (uint32_t *)(void *)(t->rows + i * t->size);
+}
+
+static uint32_t tab_hash(const struct tab *t, const void *row)
+{
+        size_t len;
+        const void *k = tab_key(t, row, &len);
+
+        return hash_bytes(k, len) & (uint32_t)(t->nheads - 1);
+}
+
+/* Link rows 0..n into the chains (after a growth or a compaction). */
+static void tab_relink(struct tab *t)
+{
+        uint32_t h;
+
+        memset(t->heads, 0xff, t->nheads * sizeof(*t->heads));
+        for (size_t i = 0; i < t->n; i++) {
+                h = tab_hash(t, t->rows + i * t->size);
+                *tab_next(t, i) = t->heads[h];
+                t->heads[h] = (uint32_t)i;
+        }
+}
+
+static void tab_init(struct tab *t, size_t size, size_t key_off, size_t key_len)
+{
+        memset(t, 0, sizeof(*t));
+        t->size = size;
+        t->key_off = key_off;
+        t->key_len = key_len;
+}
+
+static void tab_clear(struct tab *t)
 {
         t->n = 0;
         if (t->heads)
                 memset(t->heads, 0xff, t->nheads * sizeof(*t->heads));
 }
 
-static void tab_free(struct atab *t)
+static void tab_free(struct tab *t)
 {
         free(t->rows);
         free(t->heads);
-        memset(t, 0, sizeof(*t));
+        t->rows = NULL;
+        t->heads = NULL;
+        t->n = t->cap = t->nheads = 0;
 }
 
-static struct arow *tab_find(const struct atab *t, const char *account)
+/* The row whose key is key (k bytes, or a NUL-terminated id), or NULL. */
+static void *tab_find(const struct tab *t, const void *key)
 {
+        size_t klen = t->key_len ? t->key_len : strlen(key), len;
         uint32_t i;
 
         if (t->n == 0)
                 return NULL;
-        for (i = t->heads[hash_id(account) & (t->nheads - 1)]; i != NIL;
-             i = t->rows[i].next)
-                if (strcmp(t->rows[i].a.account, account) == 0)
-                        return &t->rows[i];
+        for (i = t->heads[hash_bytes(key, klen) & (t->nheads - 1)]; i != NIL;
+             i = *tab_next(t, i)) {
+                const void *k = tab_key(t, t->rows + i * t->size, &len);
+
+                if (len == klen && memcmp(k, key, klen) == 0)
+                        return t->rows + i * t->size;
+        }
         return NULL;
 }
 
 /* Room for `want` rows: 0, or ENOMEM. */
-static int tab_reserve(struct atab *t, size_t want)
+static int tab_reserve(struct tab *t, size_t want)
 {
-        size_t cap, nheads, i;
-        struct arow *rows;
-        uint32_t *heads, h;
+        size_t cap, nheads;
+        unsigned char *rows;
+        uint32_t *heads;
 
         if (want <= t->cap)
                 return 0;
         for (cap = t->cap ? t->cap : 256; cap < want; cap *= 2)
                 ;
-        if (cap >= NIL)
-                return ENOMEM;
-        if (!(rows = realloc(t->rows, cap * sizeof(*rows))))
+        if (cap >= NIL || !(rows = realloc(t->rows, cap * t->size)))
                 return ENOMEM;
         t->rows = rows;
         t->cap = cap;
@@ -178,38 +221,58 @@ static int tab_reserve(struct atab *t, size_t want)
                 ;
         if (!(heads = malloc(nheads * sizeof(*heads))))
                 return ENOMEM;
-        memset(heads, 0xff, nheads * sizeof(*heads));
-        for (i = 0; i < t->n; i++) {
-                h = hash_id(rows[i].a.account) & (uint32_t)(nheads - 1);
-                rows[i].next = heads[h];
-                heads[h] = (uint32_t)i;
-        }
         free(t->heads);
         t->heads = heads;
         t->nheads = nheads;
+        tab_relink(t);
         return 0;
 }
 
-/* The row of a->account in t, made (fresh as given) if missing; NULL on
- * ENOMEM. */
-static struct arow *tab_put(struct atab *t, const struct tb_balance_info *a,
+/* The row of key (its bytes copied from `row`, whose key it is), made if
+ * missing (*made 1) and linked; NULL on ENOMEM.  The caller fills the
+ * rest of a new row. */
+static void *tab_get(struct tab *t, const void *row, int *made)
+{
+        size_t len;
+        const void *k = tab_key(t, row, &len);
+        unsigned char *r = tab_find(t, k);
+        uint32_t h;
+
+        *made = 0;
+        if (r)
+                return r;
+        if (tab_reserve(t, t->n + 1))
+                return NULL;
+        r = t->rows + t->n * t->size;
+        memcpy(r, row, t->size);
+        h = tab_hash(t, r);
+        *tab_next(t, t->n) = t->heads[h];
+        t->heads[h] = (uint32_t)t->n++;
+        *made = 1;
+        return r;
+}
+
+static struct arow *arows(const struct tab *t)
+{
+        return (struct arow *)(void *)t->rows;
+}
+
+static struct irow *irows(const struct tab *t)
+{
+        return (struct irow *)(void *)t->rows;
+}
+
+/* The row of a->account in t, made (fresh and first as given) if missing;
+ * NULL on ENOMEM. */
+static struct arow *tab_put(struct tab *t, const struct tb_balance_info *a,
                             const struct ledger_store_services *sv, int fresh,
                             uint64_t first)
 {
-        struct arow *r = tab_find(t, a->account);
-        uint32_t h;
+        struct arow new = {0, (uint8_t)fresh, 0, first, *a, *sv}, *r;
+        int made;
 
-        if (!r) {
-                if (tab_reserve(t, t->n + 1))
-                        return NULL;
-                r = &t->rows[t->n];
-                r->fresh = (uint8_t)fresh;
-                r->first = first;
-                r->flushed = 0;
-                h = hash_id(a->account) & (uint32_t)(t->nheads - 1);
-                r->next = t->heads[h];
-                t->heads[h] = (uint32_t)t->n++;
-        }
+        if (!(r = tab_get(t, &new, &made)))
+                return NULL;
         r->a = *a;
         r->sv = *sv;
         return r;
@@ -217,92 +280,16 @@ static struct arow *tab_put(struct atab *t, const struct tb_balance_info *a,
 
 /* ------------------------------------------------- the idem rows behind */
 
-static uint32_t hash_key(const uint8_t *k)
-{
-        return hash_bytes(k, LEDGER_IDEM_KEY_SIZE);
-}
-
-static struct irow *itab_find(const struct itab *t, const uint8_t *key)
-{
-        uint32_t i;
-
-        if (t->n == 0)
-                return NULL;
-        for (i = t->heads[hash_key(key) & (t->nheads - 1)]; i != NIL;
-             i = t->rows[i].next)
-                if (memcmp(t->rows[i].key, key, LEDGER_IDEM_KEY_SIZE) == 0)
-                        return &t->rows[i];
-        return NULL;
-}
-
-static void itab_clear(struct itab *t)
-{
-        t->n = 0;
-        if (t->heads)
-                memset(t->heads, 0xff, t->nheads * sizeof(*t->heads));
-}
-
-static void itab_free(struct itab *t)
-{
-        free(t->rows);
-        free(t->heads);
-        memset(t, 0, sizeof(*t));
-}
-
-/* Room for `want` rows: 0, or ENOMEM. */
-static int itab_reserve(struct itab *t, size_t want)
-{
-        struct irow *rows;
-        size_t cap, nheads, i;
-        uint32_t *heads, h;
-
-        if (want > t->cap) {
-                for (cap = t->cap ? t->cap : 256; cap < want; cap *= 2)
-                        ;
-                if (cap >= NIL ||
-                    !(rows = realloc(t->rows, cap * sizeof(*rows))))
-                        return ENOMEM;
-                t->rows = rows;
-                t->cap = cap;
-                if (t->nheads < cap) {
-                        for (nheads = t->nheads ? t->nheads : 256; nheads < cap;
-                             nheads *= 2)
-                                ;
-                        if (!(heads = malloc(nheads * sizeof(*heads))))
-                                return ENOMEM;
-                        memset(heads, 0xff, nheads * sizeof(*heads));
-                        for (i = 0; i < t->n; i++) {
-                                h = hash_key(rows[i].key) &
-                                    (uint32_t)(nheads - 1);
-                                rows[i].next = heads[h];
-                                heads[h] = (uint32_t)i;
-                        }
-                        free(t->heads);
-                        t->heads = heads;
-                        t->nheads = nheads;
-                }
-        }
-        return 0;
-}
-
 /* key's row set to seq (made if missing): 0, or ENOMEM. */
-static int itab_put(struct itab *t, const uint8_t *key, uint64_t seq)
+static int itab_put(struct tab *t, const uint8_t *key, uint64_t seq)
 {
-        struct irow *r = itab_find(t, key);
-        uint32_t h;
+        struct irow new = {0, {0}, seq}, *r;
+        int made;
 
-        if (r) {
-                r->seq = seq;
-                return 0;
-        }
-        if (itab_reserve(t, t->n + 1))
+        memcpy(new.key, key, LEDGER_IDEM_KEY_SIZE);
+        if (!(r = tab_get(t, &new, &made)))
                 return ENOMEM;
-        r = &t->rows[t->n];
-        memcpy(r->key, key, LEDGER_IDEM_KEY_SIZE);
         r->seq = seq;
-        h = hash_key(key) & (uint32_t)(t->nheads - 1);
-        r->next = t->heads[h];
-        t->heads[h] = (uint32_t)t->n++;
         return 0;
 }
 
@@ -317,8 +304,8 @@ void ledger_idem_stage(struct ledger_txn *t, const uint8_t *key, size_t klen,
         }
         /* and room in ilive, so that the commit's merge cannot fail */
         if (itab_put(&t->l->ac->ipend, key, seq) ||
-            itab_reserve(&t->l->ac->ilive,
-                         t->l->ac->ilive.n + t->l->ac->ipend.n))
+            tab_reserve(&t->l->ac->ilive,
+                        t->l->ac->ilive.n + t->l->ac->ipend.n))
                 ledger_txn_fail(t, ENOMEM);
 }
 
@@ -330,8 +317,7 @@ int ledger_idem_behind(struct ledger_txn *t, const uint8_t *key, size_t klen,
 
         if (!c || klen != LEDGER_IDEM_KEY_SIZE)
                 return 0;
-        if (!(r = itab_find(&c->ipend, key)) &&
-            !(r = itab_find(&c->ilive, key)))
+        if (!(r = tab_find(&c->ipend, key)) && !(r = tab_find(&c->ilive, key)))
                 return 0;
         *seq = r->seq;
         return 1;
@@ -359,10 +345,10 @@ static void idem_flush_into(struct ledger_txn *t)
                 return;
         }
         for (i = 0; i < c->ilive.n; i++)
-                if (!itab_find(&c->ipend, c->ilive.rows[i].key))
-                        order[k++] = &c->ilive.rows[i];
+                if (!tab_find(&c->ipend, irows(&c->ilive)[i].key))
+                        order[k++] = &irows(&c->ilive)[i];
         for (i = 0; i < c->ipend.n; i++)
-                order[k++] = &c->ipend.rows[i];
+                order[k++] = &irows(&c->ipend)[i];
         qsort(order, k, sizeof(*order), by_key);
         for (i = 0; i < k && !t->rc; i++)
                 ledger_store_idem_row_put(t, order[i]->key,
@@ -380,6 +366,12 @@ int ledger_accounts_new(struct ledger *l)
 
         if (!c)
                 return ENOMEM;
+        tab_init(&c->live, sizeof(struct arow),
+                 offsetof(struct arow, a.account), 0);
+        c->pend = c->live;
+        tab_init(&c->ilive, sizeof(struct irow), offsetof(struct irow, key),
+                 LEDGER_IDEM_KEY_SIZE);
+        c->ipend = c->ilive;
         if (pthread_mutex_init(&c->mu, NULL)) {
                 free(c);
                 return ENOMEM;
@@ -401,8 +393,8 @@ void ledger_accounts_free(struct ledger *l)
                 return;
         tab_free(&c->live);
         tab_free(&c->pend);
-        itab_free(&c->ilive);
-        itab_free(&c->ipend);
+        tab_free(&c->ilive);
+        tab_free(&c->ipend);
         free(c->order);
         pthread_cond_destroy(&c->settled);
         pthread_mutex_destroy(&c->mu);
@@ -583,13 +575,13 @@ static void flush_into(struct ledger_txn *t, uint64_t size,
         /* every row behind, a staged row in place of its live one (few
          * lookups: the staged rows are one batch's) */
         for (i = 0; i < c->live.n; i++)
-                order[n++] = &c->live.rows[i];
+                order[n++] = &arows(&c->live)[i];
         for (i = 0; i < c->pend.n; i++) {
-                r = tab_find(&c->live, c->pend.rows[i].a.account);
+                r = tab_find(&c->live, arows(&c->pend)[i].a.account);
                 if (r)
-                        order[r - c->live.rows] = &c->pend.rows[i];
+                        order[r - arows(&c->live)] = &arows(&c->pend)[i];
                 else
-                        order[n++] = &c->pend.rows[i];
+                        order[n++] = &arows(&c->pend)[i];
         }
         chunk = t->l->opt.accounts_behind / 16;
         if (chunk == 0)
@@ -685,28 +677,21 @@ void ledger_accounts_before_commit(struct ledger_txn *t, uint64_t size,
 /* Drop live's rows that the committed flush wrote (under mu). */
 static void live_drop_flushed(struct ledger_acache *c)
 {
-        struct atab *t = &c->live;
+        struct arow *rows = arows(&c->live);
         size_t i, j = 0;
-        uint32_t h;
 
-        for (i = 0; i < t->n; i++) {
-                if (t->rows[i].flushed) {
-                        c->fresh -= t->rows[i].fresh;
+        for (i = 0; i < c->live.n; i++) {
+                if (rows[i].flushed) {
+                        c->fresh -= rows[i].fresh;
                         continue;
                 }
                 if (j != i)
-                        t->rows[j] = t->rows[i];
+                        rows[j] = rows[i];
                 j++;
         }
-        t->n = j;
-        if (t->heads == NULL)
-                return;
-        memset(t->heads, 0xff, t->nheads * sizeof(*t->heads));
-        for (i = 0; i < t->n; i++) {
-                h = hash_id(t->rows[i].a.account) & (uint32_t)(t->nheads - 1);
-                t->rows[i].next = t->heads[h];
-                t->heads[h] = (uint32_t)i;
-        }
+        c->live.n = j;
+        if (c->live.heads != NULL)
+                tab_relink(&c->live);
 }
 
 void ledger_accounts_end(struct ledger *l, int committed)
@@ -721,7 +706,7 @@ void ledger_accounts_end(struct ledger *l, int committed)
         if (committed) {
                 LEDGER_MUST(pthread_mutex_lock(&c->mu));
                 for (i = 0; i < c->pend.n; i++) {
-                        p = &c->pend.rows[i];
+                        p = &arows(&c->pend)[i];
                         if ((r = tab_find(&c->live, p->a.account)) != NULL) {
                                 r->a = p->a;
                                 r->sv = p->sv;
@@ -745,18 +730,18 @@ void ledger_accounts_end(struct ledger *l, int committed)
                 LEDGER_MUST(pthread_mutex_unlock(&c->mu));
                 /* the writer's alone: no lock */
                 if (c->flushing) {
-                        itab_clear(&c->ilive);
+                        tab_clear(&c->ilive);
                 } else {
                         for (i = 0; i < c->ipend.n; i++)
                                 /* never ENOMEM: ledger_idem_stage() made
                                  * room */
-                                if (itab_put(&c->ilive, c->ipend.rows[i].key,
-                                             c->ipend.rows[i].seq))
+                                if (itab_put(&c->ilive, irows(&c->ipend)[i].key,
+                                             irows(&c->ipend)[i].seq))
                                         abort();
                 }
         } else if (c->flushing) {
                 for (i = 0; i < c->live.n; i++)
-                        c->live.rows[i].flushed = 0;
+                        arows(&c->live)[i].flushed = 0;
                 LEDGER_MUST(pthread_mutex_lock(&c->mu));
                 c->flushes++;
                 LEDGER_MUST(pthread_cond_broadcast(&c->settled));
@@ -764,7 +749,7 @@ void ledger_accounts_end(struct ledger *l, int committed)
         }
         c->flushing = 0;
         tab_clear(&c->pend);
-        itab_clear(&c->ipend);
+        tab_clear(&c->ipend);
 }
 
 void ledger_accounts_peek(struct ledger *l, const char *account,
